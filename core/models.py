@@ -1,0 +1,141 @@
+"""The "who" of the ledger: people, the organization tree, and who holds which role where."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import audited
+
+
+class User(AbstractUser):
+    """A person who signs in. Shown everywhere by `full_name` (姓名), not by username."""
+
+    full_name = models.CharField(_("full name"), max_length=50, blank=True)
+
+    objects = UserManager()
+    history = audited(excluded_fields=["password", "last_login"])
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        ordering = ["full_name", "username"]
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def get_full_name(self):
+        return self.full_name or super().get_full_name() or self.username
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Organizations in the subtrees of the user's memberships (all of them for superusers)."""
+        from core.permissions import Scope
+
+        scope = Scope.for_user(user)
+        if scope.is_superuser:
+            return self
+        return self.filter(pk__in=scope.visible_org_ids)
+
+    def managed_by(self, user):
+        """Organizations whose ledger the user manages as a committee member."""
+        from core.permissions import Scope
+
+        scope = Scope.for_user(user)
+        if scope.is_superuser:
+            return self
+        return self.filter(pk__in=scope.committee_org_ids)
+
+
+class Organization(models.Model):
+    """A party organization (党委, 党总支, 党支部, 党小组) in a tree of any depth."""
+
+    class Kind(models.TextChoices):
+        COMMITTEE = "committee", _("Party committee")
+        GENERAL_BRANCH = "general_branch", _("General branch")
+        BRANCH = "branch", _("Party branch")
+        GROUP = "group", _("Party group")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    short_name = models.CharField(
+        _("short name"),
+        max_length=20,
+        help_text=_("Prefix of the reference numbers of its items, for example 机运."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent organization"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    double_review = models.BooleanField(
+        _("double review"),
+        default=False,
+        help_text=_(
+            "When on, a submitted item must be reviewed by its responsible leader "
+            "before the committee can close it."
+        ),
+    )
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    objects = OrganizationQuerySet.as_manager()
+    history = audited()
+
+    class Meta:
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        # Walk up from the chosen parent: meeting ourselves there would make a cycle.
+        node = self.parent
+        while node is not None:
+            if self.pk is not None and node.pk == self.pk:
+                raise ValidationError(
+                    {"parent": _("An organization cannot be placed under itself or one of its own units.")}
+                )
+            node = node.parent
+
+
+class Membership(models.Model):
+    """A person's role in an organization; the role reaches the whole subtree below it."""
+
+    class Role(models.TextChoices):
+        COMMITTEE = "committee", _("Committee member")
+        LEADERSHIP = "leadership", _("Leadership")
+        MEMBER = "member", _("Party member")
+
+    user = models.ForeignKey(
+        User, verbose_name=_("person"), on_delete=models.CASCADE, related_name="memberships"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        on_delete=models.CASCADE,
+        related_name="memberships",
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["organization__sort_order", "organization__name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organization", "role"],
+                name="membership_unique_role",
+                violation_error_message=_("This person already holds this role in this organization."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.organization} · {self.get_role_display()}"

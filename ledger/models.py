@@ -1,0 +1,556 @@
+"""The "what" of the ledger: meetings, issues, rectification items, progress, evidence, extensions.
+
+State changes of items never happen here directly: `ledger.workflow` owns them. The models hold
+the fields, the invariants (`clean()` and named constraints) and derived facts such as overdue.
+"""
+
+import datetime
+import uuid
+from pathlib import PurePath
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import audited
+from core.models import Organization
+from core.permissions import Scope
+
+USER = settings.AUTH_USER_MODEL
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Records that belong to an organization, narrowed to the user's organizations."""
+
+    organization_field = "organization"
+
+    def visible_to(self, user):
+        scope = Scope.for_user(user)
+        if scope.is_superuser:
+            return self
+        return self.filter(**{f"{self.organization_field}__in": scope.visible_org_ids})
+
+
+class Category(models.Model):
+    """An issue category (党建, 安全, 廉政, 作风, …): an editable list."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    name_en = models.CharField(_("English name"), max_length=50, blank=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    is_active = models.BooleanField(_("in use"), default=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+        ordering = ["sort_order", "name"]
+
+    def __str__(self):
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
+
+
+class Meeting(models.Model):
+    """A meeting where issues were raised (民主生活会, 组织生活会, 三会一课 …)."""
+
+    class Type(models.TextChoices):
+        DEMOCRATIC_LIFE = "democratic_life", _("Democratic life meeting")
+        ORGANIZATION_LIFE = "organization_life", _("Organization life meeting")
+        SPECIAL_ORGANIZATION_LIFE = "special_organization_life", _("Special organization life meeting")
+        BRANCH_GENERAL = "branch_general", _("Branch general meeting")
+        BRANCH_COMMITTEE = "branch_committee", _("Branch committee meeting")
+        GROUP = "group", _("Party group meeting")
+        LESSON = "lesson", _("Party lesson")
+        OTHER = "other", _("Other meeting")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="meetings"
+    )
+    meeting_type = models.CharField(_("meeting type"), max_length=30, choices=Type.choices)
+    topic = models.CharField(_("topic"), max_length=200)
+    held_on = models.DateField(_("date held"))
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    host = models.ForeignKey(
+        USER, verbose_name=_("host"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    recorder = models.ForeignKey(
+        USER, verbose_name=_("recorder"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    history = audited()
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["-held_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.held_on:%Y-%m-%d} {self.get_meeting_type_display()}：{self.topic}"
+
+
+class Attendance(models.Model):
+    """Whether a person attended a meeting; if absent, why, and when the make-up study was done."""
+
+    class AbsenceReason(models.TextChoices):
+        ON_SHIFT = "on_shift", _("On shift underground")
+        RESTING = "resting", _("Resting before a shift")
+        LEAVE = "leave", _("On leave")
+        OTHER = "other", _("Other reason")
+
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="attendances"
+    )
+    person = models.ForeignKey(USER, verbose_name=_("person"), on_delete=models.PROTECT, related_name="+")
+    present = models.BooleanField(_("present"), default=True)
+    absence_reason = models.CharField(
+        _("absence reason"), max_length=20, choices=AbsenceReason.choices, blank=True
+    )
+    absence_note = models.CharField(_("absence note"), max_length=200, blank=True)
+    makeup_on = models.DateField(_("make-up study on"), null=True, blank=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("attendance")
+        verbose_name_plural = _("attendances")
+        ordering = ["meeting", "-present", "person__full_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["meeting", "person"],
+                name="attendance_unique_person",
+                violation_error_message=_("This person is already on the attendance list."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.person} · {_('present') if self.present else self.get_absence_reason_display()}"
+
+    def clean(self):
+        if self.present and (self.absence_reason or self.makeup_on):
+            raise ValidationError(
+                {"absence_reason": _("A person who was present has no absence reason or make-up study.")}
+            )
+        if not self.present and not self.absence_reason:
+            raise ValidationError({"absence_reason": _("Give the reason for the absence.")})
+        if self.makeup_on and self.meeting_id and self.makeup_on < self.meeting.held_on:
+            raise ValidationError({"makeup_on": _("The make-up study cannot be before the meeting.")})
+
+
+class Issue(models.Model):
+    """A problem raised at a meeting or found by an inspection (问题)."""
+
+    class Source(models.TextChoices):
+        SOLICITATION = "solicitation", _("Opinion solicitation")
+        TALK = "talk", _("Heart-to-heart talk")
+        CRITICISM = "criticism", _("Criticism and self-criticism")
+        INSPECTION = "inspection", _("Inspection")
+        SUPERIOR = "superior", _("Feedback from above")
+        SELF_CHECK = "self_check", _("Self-inspection")
+        OTHER = "other", _("Other source")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="issues"
+    )
+    meeting = models.ForeignKey(
+        Meeting,
+        verbose_name=_("meeting"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="issues",
+    )
+    category = models.ForeignKey(
+        Category, verbose_name=_("category"), on_delete=models.PROTECT, related_name="issues"
+    )
+    source = models.CharField(_("source"), max_length=20, choices=Source.choices)
+    description = models.TextField(_("issue description"))
+    raised_by = models.ForeignKey(
+        USER,
+        verbose_name=_("raised by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    raised_by_name = models.CharField(
+        _("raised by (name)"),
+        max_length=100,
+        blank=True,
+        help_text=_("When the person has no account. Leave both empty for anonymous opinions."),
+    )
+    concerns = models.ForeignKey(
+        USER,
+        verbose_name=_("concerns"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Leave empty when the issue concerns the leadership team as a whole."),
+    )
+    raised_on = models.DateField(_("date raised"), default=timezone.localdate)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    history = audited()
+
+    class Meta:
+        verbose_name = _("issue")
+        verbose_name_plural = _("issues")
+        ordering = ["-raised_on", "-pk"]
+
+    def __str__(self):
+        text = " ".join(self.description.split())
+        return text if len(text) <= 40 else text[:40] + "…"
+
+    @property
+    def raised_by_display(self):
+        if self.raised_by_id:
+            return str(self.raised_by)
+        return self.raised_by_name or _("Anonymous (public opinion)")
+
+    @property
+    def concerns_display(self):
+        return str(self.concerns) if self.concerns_id else _("The leadership team")
+
+    def clean(self):
+        if self.meeting_id and self.organization_id and self.meeting.organization_id != self.organization_id:
+            raise ValidationError({"meeting": _("The meeting belongs to another organization.")})
+
+
+class ItemQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        """Items of the user's organizations, plus items the user owns or leads anywhere."""
+        scope = Scope.for_user(user)
+        if scope.is_superuser:
+            return self
+        if scope.user_id is None:
+            return self.none()
+        return self.filter(
+            Q(organization__in=scope.visible_org_ids) | Q(owner_id=scope.user_id) | Q(leader_id=scope.user_id)
+        )
+
+    def overdue(self, today=None):
+        """Items whose deadline (or, for long-term items, review date) has passed, not closed."""
+        return self.filter(Item.overdue_q(today or timezone.localdate()))
+
+    def due_within(self, days, today=None):
+        """Open items due between today and `days` days from now, overdue ones excluded."""
+        today = today or timezone.localdate()
+        until = today + datetime.timedelta(days=days)
+        return self.filter(
+            Q(status=Item.Status.LONG_TERM, next_review_on__range=(today, until))
+            | (Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__range=(today, until)))
+        )
+
+
+class Item(models.Model):
+    """A rectification item (整改事项): one tracked piece of work that fixes (part of) an issue.
+
+    `status` changes only through `ledger.workflow`; `version` is bumped on every save that the
+    workflow makes, so an edit based on an older version is refused instead of overwriting.
+    """
+
+    class Kind(models.TextChoices):
+        IMMEDIATE = "immediate", _("Immediate")
+        BY_DEADLINE = "by_deadline", _("By deadline")
+        LONG_TERM = "long_term", _("Long-term")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Awaiting verification")
+        REVIEWED = "reviewed", _("Reviewed by leader")
+        LONG_TERM = "long_term", _("Long-term")
+        CLOSED = "closed", _("Closed")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Outcome(models.TextChoices):
+        COMPLETED = "completed", _("Completed")
+        STAGE_COMPLETED = "stage_completed", _("Stage completed, continuing")
+
+    # Bootstrap colour of each status badge.
+    STATUS_COLOURS = {
+        Status.OPEN: "secondary",
+        Status.IN_PROGRESS: "primary",
+        Status.SUBMITTED: "warning",
+        Status.REVIEWED: "info",
+        Status.LONG_TERM: "dark",
+        Status.CLOSED: "success",
+        Status.WITHDRAWN: "light",
+    }
+    FINISHED_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
+    # States in which the deadline (not the review date) is what can run late.
+    DEADLINE_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.SUBMITTED, Status.REVIEWED)
+
+    issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="items")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="items"
+    )
+    year = models.PositiveIntegerField(_("year"), editable=False)
+    sequence = models.PositiveIntegerField(_("sequence"), editable=False)
+    reference = models.CharField(_("reference"), max_length=40, editable=False)
+    measures = models.TextField(_("measures"))
+    leader = models.ForeignKey(
+        USER,
+        verbose_name=_("responsible leader"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="led_items",
+    )
+    department = models.CharField(_("responsible department"), max_length=100, blank=True)
+    owner = models.ForeignKey(
+        USER,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_items",
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.BY_DEADLINE)
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+    original_deadline = models.DateField(_("original deadline"), null=True, blank=True, editable=False)
+    next_review_on = models.DateField(_("next review date"), null=True, blank=True)
+    closure_criteria = models.TextField(_("closure criteria"), blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.OPEN, editable=False
+    )
+    progress = models.PositiveSmallIntegerField(
+        _("progress (%)"), default=0, validators=[MaxValueValidator(100)], editable=False
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=Outcome.choices, blank=True, editable=False
+    )
+    verification_note = models.TextField(_("verification note"), blank=True, editable=False)
+    verified_by = models.ForeignKey(
+        USER,
+        verbose_name=_("verified by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    verified_at = models.DateTimeField(_("verified at"), null=True, blank=True, editable=False)
+    reviewed_by = models.ForeignKey(
+        USER,
+        verbose_name=_("reviewed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ItemQuerySet.as_manager()
+    history = audited()
+
+    class Meta:
+        verbose_name = _("rectification item")
+        verbose_name_plural = _("rectification items")
+        ordering = ["-year", "organization__sort_order", "organization__name", "sequence"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "year", "sequence"],
+                name="item_unique_sequence",
+                violation_error_message=_("This reference number is already used in this organization."),
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "reference"],
+                name="item_unique_reference",
+                violation_error_message=_("This reference number is already used in this organization."),
+            ),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="item_progress_at_most_100"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="item_status_deadline"),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.issue}"
+
+    @staticmethod
+    def overdue_q(today):
+        return Q(status=Item.Status.LONG_TERM, next_review_on__lt=today) | (
+            Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__lt=today)
+        )
+
+    @property
+    def due_date(self):
+        """The date that can run late: the review date of a long-term item, else the deadline."""
+        if self.status == self.Status.LONG_TERM:
+            return self.next_review_on
+        if self.status in self.DEADLINE_STATUSES:
+            return self.deadline
+        return None
+
+    def is_overdue(self, today=None):
+        due = self.due_date
+        return due is not None and due < (today or timezone.localdate())
+
+    def days_left(self, today=None):
+        due = self.due_date
+        return None if due is None else (due - (today or timezone.localdate())).days
+
+    @property
+    def deadline_was_extended(self):
+        return bool(self.original_deadline and self.deadline and self.deadline != self.original_deadline)
+
+    @property
+    def status_colour(self):
+        return self.STATUS_COLOURS.get(self.status, "secondary")
+
+    @property
+    def uses_double_review(self):
+        return self.organization.double_review
+
+    def clean(self):
+        errors = {}
+        if self.kind == self.Kind.LONG_TERM:
+            if not self.next_review_on:
+                errors["next_review_on"] = _("A long-term item needs its next review date.")
+        elif not self.deadline:
+            errors["deadline"] = _("Set a deadline, or make the item long-term.")
+        if (
+            self.issue_id
+            and self.organization_id
+            and not _is_within(self.organization, self.issue.organization_id)
+        ):
+            errors["organization"] = _("An item belongs to the issue's organization or to a unit below it.")
+        if errors:
+            raise ValidationError(errors)
+
+
+def _is_within(organization, ancestor_id):
+    node = organization
+    while node is not None:
+        if node.pk == ancestor_id:
+            return True
+        node = node.parent
+    return False
+
+
+class ProgressUpdate(models.Model):
+    """What was done on an item, with the percent reached (整改进展)."""
+
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="updates")
+    author = models.ForeignKey(USER, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("progress"))
+    percent = models.PositiveSmallIntegerField(
+        _("percent done"), validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("progress update")
+        verbose_name_plural = _("progress updates")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(percent__lte=100), name="progress_percent_at_most_100"),
+        ]
+
+    def __str__(self):
+        return f"{self.item.reference} {self.percent}%"
+
+
+def evidence_path(instance, filename):
+    # Stored under a neutral name: the user's file name is kept in `original_name`, never used
+    # as a path, so it can neither collide nor climb out of the media folder.
+    suffix = PurePath(filename).suffix.lower()[:10]
+    return timezone.now().strftime("evidence/%Y/%m/") + uuid.uuid4().hex + suffix
+
+
+class Evidence(models.Model):
+    """A file proving progress (佐证材料), attached to an item or to one of its updates."""
+
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="evidence")
+    update = models.ForeignKey(
+        ProgressUpdate,
+        verbose_name=_("progress update"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="evidence",
+    )
+    file = models.FileField(_("file"), upload_to=evidence_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        USER, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def is_image(self):
+        return self.content_type.startswith("image/")
+
+
+class ExtensionRequest(models.Model):
+    """An owner's request to move an item's deadline (延期申请) and the committee's decision."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="extension_requests"
+    )
+    requested_by = models.ForeignKey(
+        USER, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    previous_deadline = models.DateField(_("deadline before"), null=True, blank=True)
+    proposed_deadline = models.DateField(_("proposed deadline"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("decision"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        USER, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item"],
+                condition=Q(status="pending"),
+                name="extension_one_pending_per_item",
+                violation_error_message=_("This item already has an extension request awaiting a decision."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.item.reference} → {self.proposed_deadline:%Y-%m-%d}"

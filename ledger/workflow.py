@@ -1,0 +1,540 @@
+"""The rectification workflow: every change to an item goes through this module.
+
+Each action
+1. locks the item row (``select_for_update``) inside ``transaction.atomic()``,
+2. refuses a stale edit (the caller's ``expected_version`` is not the stored one),
+3. checks the rules table below and the actor's role on the item,
+4. saves once, so that the item gets exactly one history row naming the actor, the action and
+   the reason, and bumps ``version``.
+
+A refused action raises :class:`ActionRefused` (or a field-keyed ``ValidationError`` for bad
+input) and changes nothing. Views, forms, the admin, imports and the API call these functions;
+templates only *offer* what :func:`allowed_actions` returns.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.audit import save_with_history
+from core.permissions import Scope
+
+from .models import Evidence, ExtensionRequest, Item, ProgressUpdate
+from .validators import check_evidence_file
+
+S = Item.Status
+
+
+class Action(models.TextChoices):
+    CREATE = "create", _("Created")
+    EDIT = "edit", _("Edit")
+    START = "start", _("Start work")
+    POST_PROGRESS = "post_progress", _("Post progress")
+    ATTACH_EVIDENCE = "attach_evidence", _("Attach evidence")
+    SUBMIT = "submit", _("Submit for verification")
+    REVIEW = "review", _("Review")
+    RETURN = "return", _("Return")
+    CLOSE = "close", _("Close")
+    REOPEN = "reopen", _("Reopen")
+    WITHDRAW = "withdraw", _("Withdraw")
+    REQUEST_EXTENSION = "request_extension", _("Request extension")
+    DECIDE_EXTENSION = "decide_extension", _("Decide extension")
+    IMPORT = "import", _("Imported")
+
+
+class Role(models.TextChoices):
+    """A user's relation to one item (not a membership role)."""
+
+    OWNER = "owner", _("owner")
+    LEADER = "leader", _("responsible leader")
+    COMMITTEE = "committee", _("committee member")
+
+
+class ActionRefused(Exception):
+    """An action that the rules do not allow now. Nothing was changed."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self):
+        return str(self.message)
+
+
+class NotAllowed(ActionRefused, PermissionDenied):
+    """The actor has no right to take this action on this item."""
+
+
+class InvalidTransition(ActionRefused):
+    """The action is not possible in the item's current state."""
+
+
+class EditConflict(ActionRefused):
+    """The item changed since the actor loaded it; `current` is the item as it is now."""
+
+    def __init__(self, current):
+        super().__init__(
+            _(
+                "Someone else changed this item in the meantime (now version {version}). "
+                "Nothing was saved: review the changes and try again."
+            ).format(version=current.version)
+        )
+        self.current = current
+
+
+@dataclass(frozen=True)
+class Rule:
+    states: frozenset
+    roles: frozenset
+
+
+ACTIVE = frozenset({S.OPEN, S.IN_PROGRESS, S.SUBMITTED, S.REVIEWED, S.LONG_TERM})
+COMMITTEE, OWNER, LEADER = Role.COMMITTEE, Role.OWNER, Role.LEADER
+
+# The transition table: which states an action starts from and who may take it. Conditions
+# that depend on more than the state (double review, "not your own item", a pending
+# extension) are checked in `refusal()`.
+RULES = {
+    Action.EDIT: Rule(ACTIVE, frozenset({COMMITTEE})),
+    Action.START: Rule(frozenset({S.OPEN}), frozenset({OWNER, COMMITTEE})),
+    Action.POST_PROGRESS: Rule(
+        frozenset({S.OPEN, S.IN_PROGRESS, S.LONG_TERM}), frozenset({OWNER, COMMITTEE})
+    ),
+    Action.ATTACH_EVIDENCE: Rule(ACTIVE, frozenset({OWNER, COMMITTEE})),
+    Action.SUBMIT: Rule(frozenset({S.IN_PROGRESS, S.LONG_TERM}), frozenset({OWNER})),
+    Action.REVIEW: Rule(frozenset({S.SUBMITTED}), frozenset({LEADER})),
+    Action.RETURN: Rule(frozenset({S.SUBMITTED, S.REVIEWED}), frozenset({COMMITTEE, LEADER})),
+    Action.CLOSE: Rule(frozenset({S.SUBMITTED, S.REVIEWED}), frozenset({COMMITTEE})),
+    Action.REOPEN: Rule(frozenset({S.CLOSED}), frozenset({COMMITTEE})),
+    Action.WITHDRAW: Rule(ACTIVE, frozenset({COMMITTEE})),
+    Action.REQUEST_EXTENSION: Rule(frozenset({S.OPEN, S.IN_PROGRESS}), frozenset({OWNER})),
+    Action.DECIDE_EXTENSION: Rule(ACTIVE, frozenset({COMMITTEE})),
+}
+
+# Actions offered on an item page, in the order buttons are shown.
+ITEM_ACTIONS = [
+    Action.START,
+    Action.POST_PROGRESS,
+    Action.SUBMIT,
+    Action.REQUEST_EXTENSION,
+    Action.REVIEW,
+    Action.RETURN,
+    Action.CLOSE,
+    Action.DECIDE_EXTENSION,
+    Action.EDIT,
+    Action.REOPEN,
+    Action.WITHDRAW,
+    Action.ATTACH_EVIDENCE,
+]
+
+
+def roles_on(user, item):
+    """The user's roles on this item: owner, responsible leader, committee (of it or above)."""
+    roles = set()
+    if user is None or not user.is_authenticated:
+        return roles
+    if item.owner_id == user.pk:
+        roles.add(Role.OWNER)
+    if item.leader_id == user.pk:
+        roles.add(Role.LEADER)
+    if Scope.for_user(user).manages(item.organization_id):
+        roles.add(Role.COMMITTEE)
+    return roles
+
+
+def refusal(user, item, action):
+    """Why `user` may not take `action` on `item` now, or None when allowed.
+
+    Returns ``(exception class, message)``; it reads the item as given, without locking.
+    """
+    rule = RULES[action]
+    roles = roles_on(user, item)
+    if not roles & rule.roles:
+        return NotAllowed, _("You may not take the action “{action}” on this item.").format(
+            action=action.label
+        )
+    if item.status not in rule.states:
+        return InvalidTransition, _("“{action}” is not possible while the item is “{status}”.").format(
+            action=action.label, status=item.get_status_display()
+        )
+    double_review = item.organization.double_review
+    if action == Action.REVIEW and not double_review:
+        return InvalidTransition, _("This organization does not use double review.")
+    if action == Action.REVIEW and Role.OWNER in roles:
+        return NotAllowed, _("You cannot review an item you own.")
+    if action == Action.CLOSE:
+        if Role.OWNER in roles:
+            return NotAllowed, _("You cannot close an item you own: another committee member must verify it.")
+        if double_review and item.status == S.SUBMITTED:
+            return InvalidTransition, _(
+                "The responsible leader must review this item before it can be closed."
+            )
+    # The leader returns only what waits for the leader's review.
+    leader_may_return = double_review and item.status == S.SUBMITTED
+    if action == Action.RETURN and Role.COMMITTEE not in roles and not leader_may_return:
+        return NotAllowed, _("Only the committee can return this item now.")
+    if action == Action.REQUEST_EXTENSION and item.kind == Item.Kind.LONG_TERM:
+        return InvalidTransition, _("A long-term item has review dates, not a deadline to extend.")
+    return None
+
+
+def allowed_actions(user, item):
+    """The actions `user` may take on `item` now, for templates to offer (the server re-checks)."""
+    return [action for action in ITEM_ACTIONS if refusal(user, item, action) is None]
+
+
+def check(user, item, action):
+    """Raise the refusal, if any."""
+    refused = refusal(user, item, action)
+    if refused is not None:
+        exc_class, message = refused
+        raise exc_class(message)
+
+
+def _lock(item, expected_version):
+    """Re-read the item under a row lock and refuse a stale version. Call inside atomic()."""
+    fresh = Item.objects.select_related("organization").select_for_update(of=("self",)).get(pk=item.pk)
+    if expected_version is not None and int(expected_version) != fresh.version:
+        raise EditConflict(fresh)
+    return fresh
+
+
+def _save(item, actor, action, reason=""):
+    item.version += 1
+    return save_with_history(item, user=actor, action=action, reason=reason)
+
+
+def _require(value, field, message):
+    if not (value or "").strip():
+        raise ValidationError({field: message})
+    return value.strip()
+
+
+def _working_status(item):
+    """The state of an item that is being worked on: long-term items stay long-term."""
+    return S.LONG_TERM if item.kind == Item.Kind.LONG_TERM else S.IN_PROGRESS
+
+
+# ---------------------------------------------------------------------------------------------
+# Items: creating and editing
+
+
+ITEM_EDITABLE_FIELDS = (
+    "measures",
+    "leader",
+    "department",
+    "owner",
+    "kind",
+    "deadline",
+    "next_review_on",
+    "closure_criteria",
+)
+
+
+def create_item(actor, issue, *, organization=None, reason="", action=Action.CREATE, **fields):
+    """Create a rectification item for `issue`, numbered within its organization and year.
+
+    Only the committee of the organization (or of one above it) may do so.
+    """
+    organization = organization or issue.organization
+    if not Scope.for_user(actor).manages(organization.pk):
+        raise NotAllowed(_("You may not create items for {organization}.").format(organization=organization))
+    unknown = set(fields) - set(ITEM_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"create_item() got unexpected fields: {sorted(unknown)}")
+    item = Item(issue=issue, organization=organization, **fields)
+    item.original_deadline = item.deadline
+    item.year = issue.raised_on.year
+    with transaction.atomic():
+        # Locking the organization row serialises numbering within it.
+        type(organization).objects.select_for_update().get(pk=organization.pk)
+        last = (
+            Item.objects.filter(organization=organization, year=item.year)
+            .order_by("-sequence")
+            .values_list("sequence", flat=True)
+            .first()
+        )
+        item.sequence = (last or 0) + 1
+        item.reference = f"{organization.short_name}-{item.year}-{item.sequence:03d}"
+        item.full_clean()
+        save_with_history(item, user=actor, action=action, reason=reason)
+    return item
+
+
+def edit_item(actor, item, *, expected_version, reason="", **changes):
+    """Change measures, people, kind or dates. Committee only; refuses a stale version.
+
+    Returns the saved item. An edit that changes nothing writes no history.
+    """
+    unknown = set(changes) - set(ITEM_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"edit_item() got unexpected fields: {sorted(unknown)}")
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.EDIT)
+        changed = [name for name, value in changes.items() if getattr(item, name) != value]
+        if not changed:
+            return item
+        for name in changed:
+            setattr(item, name, changes[name])
+        if item.original_deadline is None and item.deadline is not None:
+            item.original_deadline = item.deadline
+        # Keep the state coherent with the kind: a long-term item is worked on as long-term.
+        if item.status in (S.IN_PROGRESS, S.LONG_TERM):
+            item.status = _working_status(item)
+        item.full_clean()
+        return _save(item, actor, Action.EDIT, reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# Items: the owner's actions
+
+
+def start(actor, item, *, expected_version=None, note=""):
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.START)
+        item.status = _working_status(item)
+        return _save(item, actor, Action.START, note)
+
+
+def post_progress(actor, item, *, text, percent, files=(), expected_version=None):
+    """Record what was done and the percent reached, with evidence files. Returns the update.
+
+    Posting on an item that was not started yet starts it.
+    """
+    text = _require(text, "text", _("Describe what was done."))
+    try:
+        percent = int(percent)
+    except (TypeError, ValueError):
+        raise ValidationError(
+            {"percent": _("Give the percent done as a whole number from 0 to 100.")}
+        ) from None
+    if not 0 <= percent <= 100:
+        raise ValidationError({"percent": _("Give the percent done as a whole number from 0 to 100.")})
+    content_types = [_checked_file(uploaded) for uploaded in files]
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.POST_PROGRESS)
+        update = save_with_history(
+            ProgressUpdate(item=item, author=actor, text=text, percent=percent),
+            user=actor,
+            action=Action.POST_PROGRESS,
+        )
+        for uploaded, content_type in zip(files, content_types, strict=True):
+            _store_evidence(actor, item, uploaded, content_type, update)
+        if item.status == S.OPEN:
+            item.status = _working_status(item)
+        item.progress = percent
+        _save(item, actor, Action.POST_PROGRESS, text)
+    return update
+
+
+def _checked_file(uploaded):
+    try:
+        return check_evidence_file(uploaded)
+    except ValidationError as error:
+        raise ValidationError({"files": error.messages}) from None
+
+
+def _store_evidence(actor, item, uploaded, content_type, update=None):
+    evidence = Evidence(
+        item=item,
+        update=update,
+        original_name=uploaded.name[:200],
+        content_type=content_type,
+        size=uploaded.size,
+        uploaded_by=actor,
+    )
+    evidence.file.save(uploaded.name, uploaded, save=False)
+    return save_with_history(evidence, user=actor, action=Action.ATTACH_EVIDENCE)
+
+
+def attach_evidence(actor, item, uploaded, *, update=None):
+    """Attach one evidence file to the item (or to one of its updates). Returns the evidence."""
+    content_type = _checked_file(uploaded)
+    with transaction.atomic():
+        item = _lock(item, None)
+        check(actor, item, Action.ATTACH_EVIDENCE)
+        if update is not None and update.item_id != item.pk:
+            raise ValidationError({"update": _("That progress update belongs to another item.")})
+        return _store_evidence(actor, item, uploaded, content_type, update)
+
+
+def submit(actor, item, *, expected_version=None, note=""):
+    """The owner says the work is done: the item waits for verification."""
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.SUBMIT)
+        if not item.updates.exists():
+            raise InvalidTransition(_("Post at least one progress update before submitting."))
+        item.status = S.SUBMITTED
+        return _save(item, actor, Action.SUBMIT, note)
+
+
+def request_extension(actor, item, *, proposed_deadline, reason):
+    """The owner asks to move the deadline. Returns the pending request."""
+    reason = _require(reason, "reason", _("Give the reason for the extension."))
+    with transaction.atomic():
+        item = _lock(item, None)
+        check(actor, item, Action.REQUEST_EXTENSION)
+        if item.extension_requests.filter(status=ExtensionRequest.Status.PENDING).exists():
+            raise InvalidTransition(_("This item already has an extension request awaiting a decision."))
+        if not isinstance(proposed_deadline, datetime.date):
+            raise ValidationError({"proposed_deadline": _("Give the proposed deadline.")})
+        if item.deadline and proposed_deadline <= item.deadline:
+            raise ValidationError(
+                {"proposed_deadline": _("The proposed deadline must be later than the current one.")}
+            )
+        return save_with_history(
+            ExtensionRequest(
+                item=item,
+                requested_by=actor,
+                previous_deadline=item.deadline,
+                proposed_deadline=proposed_deadline,
+                reason=reason,
+            ),
+            user=actor,
+            action=Action.REQUEST_EXTENSION,
+            reason=reason,
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Items: verification and the committee's decisions
+
+
+def review(actor, item, *, expected_version=None, note=""):
+    """Double review (复核): the responsible leader confirms a submitted item."""
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.REVIEW)
+        item.status = S.REVIEWED
+        item.reviewed_by = actor
+        item.reviewed_at = timezone.now()
+        return _save(item, actor, Action.REVIEW, note)
+
+
+def return_item(actor, item, *, reason, expected_version=None):
+    """Send a submitted item back for more work (退回); a reason is required."""
+    reason = _require(reason, "reason", _("Give the reason for returning the item."))
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.RETURN)
+        item.status = _working_status(item)
+        item.reviewed_by = None
+        item.reviewed_at = None
+        return _save(item, actor, Action.RETURN, reason)
+
+
+def close(actor, item, *, note, outcome=Item.Outcome.COMPLETED, next_review_on=None, expected_version=None):
+    """Verify and sign off (验收销号) with a verification note.
+
+    Outcome "stage completed, continuing" does not close the item: it becomes long-term, with
+    its next review date.
+    """
+    note = _require(note, "note", _("Write the verification note."))
+    if outcome not in Item.Outcome.values:
+        raise ValidationError({"outcome": _("Choose the outcome.")})
+    if outcome == Item.Outcome.STAGE_COMPLETED and not next_review_on:
+        raise ValidationError({"next_review_on": _("A long-term item needs its next review date.")})
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.CLOSE)
+        item.outcome = outcome
+        item.verification_note = note
+        item.verified_by = actor
+        item.verified_at = timezone.now()
+        if outcome == Item.Outcome.COMPLETED:
+            item.status = S.CLOSED
+            item.progress = 100
+        else:
+            item.kind = Item.Kind.LONG_TERM
+            item.status = S.LONG_TERM
+            item.next_review_on = next_review_on
+        return _save(item, actor, Action.CLOSE, note)
+
+
+def reopen(actor, item, *, reason, expected_version=None):
+    """Reopen a closed item (the committee, with a reason)."""
+    reason = _require(reason, "reason", _("Give the reason for reopening the item."))
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.REOPEN)
+        item.status = _working_status(item)
+        item.outcome = ""
+        item.verified_by = None
+        item.verified_at = None
+        item.reviewed_by = None
+        item.reviewed_at = None
+        return _save(item, actor, Action.REOPEN, reason)
+
+
+def withdraw(actor, item, *, reason, expected_version=None):
+    """Withdraw an item that no longer applies (撤销). Items are never deleted."""
+    reason = _require(reason, "reason", _("Give the reason for withdrawing the item."))
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        check(actor, item, Action.WITHDRAW)
+        item.status = S.WITHDRAWN
+        return _save(item, actor, Action.WITHDRAW, reason)
+
+
+def decide_extension(actor, extension, *, approve, note=""):
+    """Approve or reject a pending extension request; approval moves the deadline, on record."""
+    if not approve:
+        note = _require(note, "note", _("Give the reason for rejecting the request."))
+    with transaction.atomic():
+        item = _lock(extension.item, None)
+        check(actor, item, Action.DECIDE_EXTENSION)
+        extension = ExtensionRequest.objects.select_for_update().get(pk=extension.pk)
+        if extension.status != ExtensionRequest.Status.PENDING:
+            raise InvalidTransition(_("This extension request was already decided."))
+        extension.status = ExtensionRequest.Status.APPROVED if approve else ExtensionRequest.Status.REJECTED
+        extension.decided_by = actor
+        extension.decided_at = timezone.now()
+        extension.decision_note = note
+        save_with_history(extension, user=actor, action=Action.DECIDE_EXTENSION, reason=note)
+        if approve:
+            item.deadline = extension.proposed_deadline
+            _save(item, actor, Action.DECIDE_EXTENSION, note)
+        return extension
+
+
+# ---------------------------------------------------------------------------------------------
+# Meetings and issues: the committee of the organization keeps them
+
+
+def check_manages(actor, organization):
+    if not Scope.for_user(actor).manages(organization.pk):
+        raise NotAllowed(
+            _("You may not change the records of {organization}.").format(organization=organization)
+        )
+
+
+def save_meeting(actor, meeting, *, reason=""):
+    """Create or update a meeting."""
+    check_manages(actor, meeting.organization)
+    meeting.full_clean()
+    action = Action.EDIT if meeting.pk else Action.CREATE
+    return save_with_history(meeting, user=actor, action=action, reason=reason)
+
+
+def save_attendance(actor, attendance, *, reason=""):
+    """Record or correct one person's attendance at a meeting (and the make-up study)."""
+    check_manages(actor, attendance.meeting.organization)
+    attendance.full_clean()
+    action = Action.EDIT if attendance.pk else Action.CREATE
+    return save_with_history(attendance, user=actor, action=action, reason=reason)
+
+
+def save_issue(actor, issue, *, reason=""):
+    """Create or update an issue."""
+    check_manages(actor, issue.organization)
+    issue.full_clean()
+    action = Action.EDIT if issue.pk else Action.CREATE
+    return save_with_history(issue, user=actor, action=action, reason=reason)

@@ -1,0 +1,50 @@
+"""The settings module refuses to start insecurely and reads its environment."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _load_settings(**env):
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL"}}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "import core.settings as s; print(s.DATABASES['default']['ENGINE'], s.DEBUG)"],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_it_refuses_to_start_without_secret_key_when_debug_is_off():
+    result = _load_settings(DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_it_starts_without_secret_key_in_debug():
+    result = _load_settings(DEBUG="1")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
+
+
+def test_it_selects_postgresql_from_database_url():
+    result = _load_settings(SECRET_KEY="x", DATABASE_URL="postgres://postgres@127.0.0.1:5432/test")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
+
+
+def test_it_rejects_a_boolean_it_does_not_understand():
+    result = _load_settings(DEBUG="maybe")
+    assert result.returncode != 0
+    assert "DEBUG='maybe' is not a boolean" in result.stderr
+
+
+def test_language_and_time_zone(settings):
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert settings.TIME_ZONE == "Asia/Shanghai"
+    assert [code for code, _name in settings.LANGUAGES] == ["zh-hans", "en"]
