@@ -85,7 +85,7 @@ def _run(action, actor, item):
 
 # action -> state -> roles allowed, for an organization without double review.
 ALLOWED = {
-    "edit": {state: MANAGERS for state in ACTIVE},
+    "edit": dict.fromkeys(ACTIVE, MANAGERS),
     "start": {"open": MANAGERS | {"owner"}},
     "post_progress": {state: MANAGERS | {"owner"} for state in ("open", "in_progress", "long_term")},
     "attach_evidence": {state: MANAGERS | {"owner"} for state in ACTIVE},
@@ -94,7 +94,7 @@ ALLOWED = {
     "return": {"submitted": MANAGERS},
     "close": {"submitted": MANAGERS},
     "reopen": {"closed": MANAGERS},
-    "withdraw": {state: MANAGERS for state in ACTIVE},
+    "withdraw": dict.fromkeys(ACTIVE, MANAGERS),
     "request_extension": {"open": {"owner"}, "in_progress": {"owner"}},
 }
 # With double review the leader reviews (and may return) what was submitted, and only
@@ -113,7 +113,7 @@ RESULT = {
     "return": {"submitted": S.IN_PROGRESS, "reviewed": S.IN_PROGRESS},
     "close": {"submitted": S.CLOSED, "reviewed": S.CLOSED},
     "reopen": {"closed": S.IN_PROGRESS},
-    "withdraw": {state: S.WITHDRAWN for state in ACTIVE},
+    "withdraw": dict.fromkeys(ACTIVE, S.WITHDRAWN),
 }
 
 CASES = [
@@ -223,7 +223,11 @@ def test_closing_as_stage_completed_makes_the_item_long_term(world):
     item = item_in(world, "submitted")
     review_on = timezone.localdate() + datetime.timedelta(days=90)
     workflow.close(
-        world.committee, item, note="阶段性完成", outcome=Item.Outcome.STAGE_COMPLETED, next_review_on=review_on
+        world.committee,
+        item,
+        note="阶段性完成",
+        outcome=Item.Outcome.STAGE_COMPLETED,
+        next_review_on=review_on,
     )
     item.refresh_from_db()
     assert (item.status, item.kind, item.next_review_on) == (S.LONG_TERM, Item.Kind.LONG_TERM, review_on)
@@ -267,7 +271,11 @@ def test_approving_an_extension_moves_the_deadline_on_record(world):
     assert item.deadline_was_extended
     assert (request.status, request.decided_by) == (ExtensionRequest.Status.APPROVED, world.committee)
     record = item.history.latest("history_date", "history_id")
-    assert (record.history_action, record.history_user, record.deadline) == ("decide_extension", world.committee, proposed)
+    assert (record.history_action, record.history_user, record.deadline) == (
+        "decide_extension",
+        world.committee,
+        proposed,
+    )
     with pytest.raises(workflow.InvalidTransition, match="already decided"):
         workflow.decide_extension(world.committee, request, approve=False, note="改变主意")
 
@@ -352,7 +360,9 @@ def test_deadline_or_review_date_is_required(world):
 
 def test_edit_that_changes_nothing_writes_no_history(world):
     item = item_in(world, "open")
-    same = workflow.edit_item(world.committee, item, expected_version=item.version, department=item.department)
+    same = workflow.edit_item(
+        world.committee, item, expected_version=item.version, department=item.department
+    )
     assert same.version == item.version
     assert item.history.count() == 1
 

@@ -1,0 +1,47 @@
+# The few verbs people need. `make help` lists them.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1:8000
+export DJANGO_SETTINGS_MODULE := core.settings
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint bench messages clean
+
+help: ## List the verbs
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@
+
+messages: $(VENV)/.installed ## Compile the translation catalogues
+	@command -v msgfmt >/dev/null || sh scripts/apt-install.sh gettext
+	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
+
+run: $(VENV)/.installed messages ## Install, migrate, load the demo data and serve at http://127.0.0.1:8000
+	DEBUG=1 $(PY) manage.py migrate --noinput -v0
+	DEBUG=1 $(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py runserver $(HOST)
+
+test: $(VENV)/.installed-dev messages ## Install the test requirements and run the whole suite
+	$(VENV)/bin/pytest
+
+lint: $(VENV)/.installed-dev ## Ruff, Django's checks and missing migrations
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DEBUG=1 $(PY) manage.py check
+	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
+
+bench: $(VENV)/.installed-dev ## Benchmarks that print figures
+	DEBUG=1 $(PY) manage.py bench
+
+clean: ## Remove the virtualenv and the SQLite database
+	rm -rf $(VENV) db.sqlite3

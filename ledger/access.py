@@ -1,0 +1,43 @@
+"""Access helpers for views: return the object the user may see, or refuse.
+
+An object outside the user's scope is a 404 (we do not confirm it exists); an object the user
+can see but may not act on is a 403 (`PermissionDenied`).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404
+
+from core.permissions import Scope
+
+from . import workflow
+from .models import Item, Meeting
+
+
+def get_item_for_user(user, pk, queryset=None):
+    """The item with this id if the user may see it, else 404."""
+    base = Item.objects.select_related("organization", "issue", "issue__category", "owner", "leader")
+    return get_object_or_404((queryset if queryset is not None else base).visible_to(user), pk=pk)
+
+
+def get_item_for_action(user, pk, action):
+    """The item, if the user may see it (else 404) and holds a role that may take `action` (else 403).
+
+    Whether the action fits the item's current state is the workflow's to say, with a message."""
+    item = get_item_for_user(user, pk)
+    if not workflow.roles_on(user, item) & workflow.RULES[action].roles:
+        raise PermissionDenied
+    return item
+
+
+def get_meeting_for_user(user, pk):
+    return get_object_or_404(
+        Meeting.objects.visible_to(user).select_related("organization", "host", "recorder"), pk=pk
+    )
+
+
+def get_meeting_for_manager(user, pk):
+    """The meeting, if visible (else 404) and the user keeps its organization's records (else 403)."""
+    meeting = get_meeting_for_user(user, pk)
+    if not Scope.for_user(user).manages(meeting.organization_id):
+        raise PermissionDenied
+    return meeting
