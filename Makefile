@@ -32,6 +32,7 @@ run: $(VENV)/.installed messages ## Install, migrate, load the demo data and ser
 	DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 test: $(VENV)/.installed-dev messages ## Install the test requirements and run the whole suite
+	@command -v soffice >/dev/null || sh scripts/apt-install.sh libreoffice-calc-nogui
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed-dev ## Ruff, Django's checks and missing migrations
@@ -42,6 +43,8 @@ lint: $(VENV)/.installed-dev ## Ruff, Django's checks and missing migrations
 
 bench: $(VENV)/.installed-dev ## Benchmarks that print figures
 	DEBUG=1 $(PY) manage.py bench
+	DEBUG=1 $(PY) manage.py migrate --noinput -v0
+	DEBUG=1 $(PY) manage.py bench_import
 
 clean: ## Remove the virtualenv and the SQLite database
 	rm -rf $(VENV) db.sqlite3

@@ -554,3 +554,37 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.item.reference} → {self.proposed_deadline:%Y-%m-%d}"
+
+
+class ImportedRow(models.Model):
+    """Which item a row of an imported spreadsheet became, so that re-importing the file (or an
+    edited version of it) updates that item instead of creating a duplicate.
+
+    Rows that carry a reference number (an export of this product) are recognised by it; other
+    rows by `key`, a digest of the issue description and the measures with blanks normalised,
+    the two texts that stay put while a ledger's progress, people and dates are edited.
+    """
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="+"
+    )
+    key = models.CharField(_("import key"), max_length=64)
+    item = models.OneToOneField(
+        Item, verbose_name=_("item"), on_delete=models.CASCADE, related_name="imported_row"
+    )
+    source_name = models.CharField(_("file name"), max_length=200)
+    imported_at = models.DateTimeField(_("imported at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("imported row")
+        verbose_name_plural = _("imported rows")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "key"],
+                name="imported_row_unique_key",
+                violation_error_message=_("This row was already imported into this organization."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.source_name} → {self.item_id}"

@@ -538,3 +538,35 @@ def save_issue(actor, issue, *, reason=""):
     issue.full_clean()
     action = Action.EDIT if issue.pk else Action.CREATE
     return save_with_history(issue, user=actor, action=action, reason=reason)
+
+
+# ---------------------------------------------------------------------------------------------
+# Imports: an existing ledger brings its items' states along
+
+
+def set_imported_state(actor, item, *, status, reason):
+    """Give an imported item the state its spreadsheet says it is in (committee only).
+
+    A ledger kept in Excel has no trail of submissions and verifications, so the state is taken
+    over as written, on record as an import; a closed item is closed as completed without a
+    verifier. The workflow's rules apply again from the next action on. Returns the item, unchanged (and with no history row) when it is already there.
+    """
+    if status not in S.values:
+        raise ValidationError({"status": _("This state cannot be imported.")})
+    with transaction.atomic():
+        item = _lock(item, None)
+        if not Scope.for_user(actor).manages(item.organization_id):
+            raise NotAllowed(
+                _("You may not import into {organization}.").format(organization=item.organization)
+            )
+        if item.status == status:
+            return item
+        if status == S.LONG_TERM and item.kind != Item.Kind.LONG_TERM:
+            raise ValidationError({"status": _("Only a long-term item can be in the long-term state.")})
+        item.status = status
+        if status == S.CLOSED:
+            item.outcome = Item.Outcome.COMPLETED
+            item.progress = 100
+        else:
+            item.outcome = ""
+        return _save(item, actor, Action.IMPORT, reason)

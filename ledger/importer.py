@@ -1,0 +1,875 @@
+"""Importing a ledger kept in Excel, WPS or CSV (导入台账).
+
+Three steps, so that nothing is stored before the user saw what will be:
+
+1. `read_table()` reads the first sheet of an .xlsx (openpyxl, read-only and streaming) or a .csv
+   (UTF-8 or GB18030) into plain rows, refusing hostile files with a clear message
+   (`SheetRefused`): not a spreadsheet, an old .xls, encrypted, too big, a zip bomb, too many
+   rows, a cell too long.
+2. `prepare()` finds the heading row (below title rows, over a second row of merged headings),
+   maps columns to fields by their usual headings or by the user's hand-made mapping, and turns
+   every row into the values it will store, with per-cell errors in plain language.
+3. `commit()` stores all rows or none (one transaction): issues through `workflow.save_issue`,
+   items through `workflow.create_item` / `edit_item` / `post_progress` / `set_imported_state`.
+   A row that was imported before (recognised by its reference number, else by `ImportedRow.key`)
+   updates its item instead of creating a second one. Every history row names the file.
+"""
+
+import csv
+import datetime
+import hashlib
+import io
+import re
+import uuid
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import PurePath
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import formats, timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import from_excel
+
+from core.audit import save_with_history
+from core.models import Organization
+from core.permissions import Scope, children_map, subtree_ids
+
+from . import workflow
+from .models import Category, ImportedRow, Issue, Item, ProgressUpdate
+
+MAX_MB = getattr(settings, "LEDGER_IMPORT_MAX_MB", 10)
+MAX_ROWS = getattr(settings, "LEDGER_IMPORT_MAX_ROWS", 20_000)
+MAX_CELL_CHARS = 10_000
+MAX_COLUMNS = 100
+# A real .xlsx packs about 5 to 20 times; far more than that is a zip bomb.
+MAX_UNCOMPRESSED_MB = 200
+MAX_RATIO = 200
+HEADER_SEARCH_ROWS = 30
+# A long-term item needs a review date; one a ledger does not give is set a quarter ahead.
+DEFAULT_REVIEW_DAYS = 90
+OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+
+# The fields a column can be mapped to, in the ledger's column order.
+FIELDS = {
+    "reference": _("Reference"),
+    "organization": _("Organization"),
+    "description": _("Issue description"),
+    "category": _("Category"),
+    "source": _("Source"),
+    "raised_on": _("Date raised"),
+    "measures": _("Measures"),
+    "leader": _("Responsible leader"),
+    "department": _("Responsible department"),
+    "owner": _("Owner"),
+    "kind": _("Kind"),
+    "deadline": _("Deadline"),
+    "next_review_on": _("Next review date"),
+    "status": _("Status"),
+    "percent": _("Progress (%)"),
+    "progress": _("Progress"),
+}
+REQUIRED = ("description", "measures")
+
+# The usual headings of ledgers kept by hand (normalised: no blanks, lower case).
+SYNONYMS = {
+    "reference": ["编号", "事项编号", "台账编号", "reference"],
+    "organization": ["组织", "所属组织", "党组织", "责任组织", "organization"],
+    "description": ["问题描述", "存在问题", "存在的问题", "问题", "问题表现", "issuedescription", "issue"],
+    "category": ["问题类别", "问题类型", "类别", "category"],
+    "source": ["问题来源", "来源", "source"],
+    "raised_on": ["提出日期", "提出时间", "发现时间", "dateraised"],
+    "measures": ["整改措施", "措施", "整改内容", "measures"],
+    "leader": ["责任领导", "分管领导", "牵头领导", "responsibleleader"],
+    "department": ["责任部门", "责任单位", "牵头部门", "responsibledepartment"],
+    "owner": ["责任人", "具体责任人", "整改责任人", "owner"],
+    "kind": ["整改类型", "整改方式", "类型", "kind"],
+    "deadline": ["整改时限", "完成时限", "整改期限", "时限", "完成时间", "deadline"],
+    "next_review_on": ["下次复查", "下次复查日期", "复查日期", "nextreviewdate"],
+    "status": ["整改状态", "是否完成", "完成状态", "状态", "status"],
+    "percent": ["进度", "完成进度", "整改进度", "progress(%)", "progress%"],
+    "progress": ["整改进展", "完成情况", "进展情况", "整改情况", "progress"],
+    # Recognised so that the heading row is found, then left out.
+    "": ["序号", "备注", "说明", "no", "no.", "remarks", "notes"],
+}
+
+KIND_WORDS = {
+    Item.Kind.IMMEDIATE: ["立行立改", "立即整改", "immediate"],
+    Item.Kind.BY_DEADLINE: ["限期整改", "bydeadline"],
+    Item.Kind.LONG_TERM: ["长期坚持", "长期", "long-term", "longterm"],
+}
+STATUS_WORDS = {
+    Item.Status.OPEN: ["待整改", "未开始", "未整改", "open"],
+    Item.Status.IN_PROGRESS: ["整改中", "正在整改", "进行中", "未完成", "否", "inprogress"],
+    Item.Status.SUBMITTED: ["待验收", "awaitingverification"],
+    Item.Status.REVIEWED: ["领导已审核", "reviewedbyleader"],
+    Item.Status.LONG_TERM: ["长期坚持", "long-term", "longterm"],
+    Item.Status.CLOSED: ["已销号", "已完成", "完成", "已整改", "是", "closed", "completed"],
+    Item.Status.WITHDRAWN: ["已撤销", "撤销", "withdrawn"],
+}
+DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?$")
+PERCENT_PATTERN = re.compile(r"^(\d{1,3})(?:\.0+)?\s*%?$")
+
+
+class SheetRefused(Exception):
+    """The file cannot be imported at all; `message` says why, in plain words."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+class ImportFailed(Exception):
+    """Some rows could not be stored, so none was; `errors` maps row numbers to messages."""
+
+    def __init__(self, errors):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A cell holding a formula: never evaluated, never stored."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A person named in the file, to be created as an inactive placeholder on commit."""
+
+    name: str
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass
+class Table:
+    """The rows of a sheet: (row number in the file, cell values), blank rows left out."""
+
+    name: str
+    rows: list
+
+
+@dataclass
+class Column:
+    index: int
+    heading: str
+    field: str  # "" when ignored
+
+    @property
+    def letter(self):
+        return get_column_letter(self.index + 1)
+
+    @property
+    def field_label(self):
+        return FIELDS.get(self.field, "")
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+
+    def error(self, name, message):
+        self.errors.setdefault(name, []).append(str(message))
+
+    def cells(self):
+        """(field, shown value, errors) in the ledger's column order, for the preview."""
+        return [(name, _show(name, self.values.get(name)), self.errors.get(name, [])) for name in FIELDS]
+
+
+@dataclass
+class Preview:
+    table: Table
+    organization: Organization
+    header_number: int | None
+    columns: list
+    rows: list
+    problems: list = field(default_factory=list)  # about the whole file
+    unknown_names: list = field(default_factory=list)
+    candidates: list = field(default_factory=list)
+
+    @property
+    def error_count(self):
+        return len(self.problems) + sum(1 for row in self.rows if row.errors)
+
+    @property
+    def is_valid(self):
+        return self.error_count == 0
+
+
+@dataclass
+class Result:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    people_created: int = 0
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. Reading the file
+
+
+def read_table(file, name):
+    """The first sheet of an .xlsx, or a .csv, as a `Table`. Raises `SheetRefused`.
+
+    `file` is a binary file object (an upload, an open file); it is read at most once through.
+    """
+    file.seek(0, io.SEEK_END)
+    size = file.tell()
+    file.seek(0)
+    if size > MAX_MB * 1024 * 1024:
+        raise SheetRefused(
+            _("The file is {size} MB; the largest file accepted is {limit} MB. Split the ledger.").format(
+                size=round(size / 1024 / 1024), limit=MAX_MB
+            )
+        )
+    if size == 0:
+        raise SheetRefused(_("The file is empty."))
+    head = file.read(8)
+    file.seek(0)
+    suffix = PurePath(name).suffix.lower()
+    if head == OLE_MAGIC:
+        data = file.read()
+        if "EncryptionInfo".encode("utf-16-le") in data:
+            raise SheetRefused(
+                _("The file is protected by a password. Remove the password in Excel or WPS, then upload it.")
+            )
+        raise SheetRefused(
+            _("This is an old Excel file (.xls). Open it in Excel or WPS, save it as .xlsx, then upload it.")
+        )
+    if head.startswith(b"PK"):
+        return _read_xlsx(file, name)
+    if suffix in (".csv", ".txt"):
+        return _read_csv(file, name)
+    raise SheetRefused(_("This file is not a spreadsheet. Upload an .xlsx file or a .csv file."))
+
+
+def _check_zip(file):
+    try:
+        archive = zipfile.ZipFile(file)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise SheetRefused(
+            _("This file is damaged or not a spreadsheet. Upload an .xlsx file or a .csv file.")
+        ) from None
+    with archive:
+        members = archive.infolist()
+        names = {member.filename for member in members}
+        total = sum(member.file_size for member in members)
+        ratio = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
+    if total > MAX_UNCOMPRESSED_MB * 1024 * 1024 or ratio > MAX_RATIO:
+        raise SheetRefused(
+            _("The file unpacks to far more data than a ledger holds (a “zip bomb”); it was not opened.")
+        )
+    if "xl/workbook.xml" not in names:
+        raise SheetRefused(_("This file is not an Excel workbook. Upload an .xlsx file or a .csv file."))
+    file.seek(0)
+
+
+def _read_xlsx(file, name):
+    _check_zip(file)
+    try:
+        workbook = load_workbook(file, read_only=True, data_only=False)
+    except Exception:  # openpyxl raises many kinds on a broken package
+        raise SheetRefused(
+            _(
+                "This workbook could not be read. Open it in Excel or WPS, save it again as .xlsx, then upload it."
+            )
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        # Writers that leave out (or misstate) the sheet's dimensions would cut rows short.
+        sheet.reset_dimensions()
+        rows = _collect(sheet.iter_rows(values_only=True))
+    finally:
+        workbook.close()
+    return Table(name=name, rows=rows)
+
+
+def _read_csv(file, name):
+    data = file.read()
+    if b"\x00" in data:
+        raise SheetRefused(_("This file is not a spreadsheet. Upload an .xlsx file or a .csv file."))
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            text = data.decode(encoding)
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        raise SheetRefused(_("The CSV file is neither UTF-8 nor GB18030 text. Save it again as CSV (UTF-8)."))
+    try:
+        rows = _collect(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error:
+        raise SheetRefused(_("The CSV file could not be read: its quotes do not match.")) from None
+    return Table(name=name, rows=rows)
+
+
+def _collect(raw_rows):
+    """Keep non-blank rows with their numbers; refuse too many rows or too long cells."""
+    rows = []
+    for number, raw in enumerate(raw_rows, start=1):
+        values = []
+        for index, value in enumerate(raw[:MAX_COLUMNS]):
+            if isinstance(value, str):
+                value = value.strip()
+                if len(value) > MAX_CELL_CHARS:
+                    raise SheetRefused(
+                        _(
+                            "Cell {cell} holds more than {limit} characters; a ledger cell is never that long."
+                        ).format(cell=f"{get_column_letter(index + 1)}{number}", limit=MAX_CELL_CHARS)
+                    )
+                if value.startswith("="):
+                    value = Formula(value)
+                elif value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+                    # Our own export's neutralised cell: the quote is not part of the text.
+                    value = value[1:]
+                elif value == "":
+                    value = None
+            values.append(value)
+        if any(value is not None for value in values):
+            if len(rows) >= MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise SheetRefused(
+                    _("The file has more than {limit} rows. Split the ledger into smaller files.").format(
+                        limit=MAX_ROWS
+                    )
+                )
+            rows.append((number, values))
+    return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. Understanding the rows
+
+
+def normalise(text):
+    text = str(text).replace("（", "(").replace("）", ")").replace("：", ":")
+    return re.sub(r"[\s*:：]+", "", text).lower()
+
+
+def heading_index():
+    """Normalised heading → field, including the export's headings in the current language."""
+    index = {}
+    for name, words in SYNONYMS.items():
+        for word in words:
+            index[normalise(word)] = name
+    for name, label in FIELDS.items():
+        index.setdefault(normalise(label), name)
+    return index
+
+
+def _field_of(value, index):
+    if value is None or isinstance(value, Formula):
+        return None
+    text = normalise(value)
+    if text in index:
+        return index[text]
+    # "整改时限（完成日期）" → "整改时限"
+    stripped = re.sub(r"\(.*?\)", "", text)
+    return index.get(stripped) if stripped else None
+
+
+def find_header(table):
+    """(position of the heading row in `table.rows`, position of a second heading row or None)."""
+    index = heading_index()
+    best, best_count = None, 1
+    for position, (_number, values) in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
+        count = sum(1 for value in values if _field_of(value, index) is not None)
+        if count > best_count:
+            best, best_count = position, count
+    if best is None:
+        return None, None
+    # Merged heading cells: "责任" over "责任领导 | 责任人" on the next row.
+    if best + 1 < len(table.rows):
+        below = [value for value in table.rows[best + 1][1] if value is not None]
+        if below and all(_field_of(value, index) is not None for value in below):
+            return best, best + 1
+    return best, None
+
+
+def detect_columns(table, mapping=None):
+    """The columns with their headings and fields, and where the data starts.
+
+    `mapping` ({column index: field name or ""}) overrides what the headings say.
+    """
+    index = heading_index()
+    header, second = find_header(table)
+    width = max((len(values) for _number, values in table.rows), default=0)
+    columns = []
+    for position in range(width):
+        heading, name = "", ""
+        if header is not None:
+            main = _cell(table.rows[header][1], position)
+            sub = _cell(table.rows[second][1], position) if second is not None else None
+            if sub is not None and _field_of(sub, index) is not None:
+                heading, name = str(sub), _field_of(sub, index)
+            elif main is not None:
+                heading, name = str(main), _field_of(main, index) or ""
+        if mapping and position in mapping:
+            name = mapping[position]
+        columns.append(Column(index=position, heading=heading, field=name))
+    start = 0 if header is None else (second if second is not None else header) + 1
+    return header, columns, start
+
+
+def _cell(values, position):
+    return values[position] if position < len(values) else None
+
+
+CHOICES = {"source": Issue.Source, "kind": Item.Kind, "status": Item.Status}
+
+
+def _show(name, value):
+    if value is None or value == "":
+        return ""
+    if name in CHOICES and value in CHOICES[name].values:
+        return CHOICES[name](value).label
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "Y-m-d")
+    return str(value)
+
+
+def parse_date(value):
+    """A date from a cell: a date cell, an Excel serial number or 2026-11-30 and its variants."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1 <= value < 2958466:
+            return from_excel(value).date()
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        return from_excel(float(text)).date()
+    match = DATE_PATTERN.match(text)
+    if not match:
+        return None
+    try:
+        return datetime.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def _word_match(value, words_by_key):
+    text = normalise(value)
+    for key, words in words_by_key.items():
+        if text in {normalise(word) for word in words}:
+            return key
+    return None
+
+
+def _choice(value, choices, extra=None):
+    """The choice whose code, label (in any language) or extra word matches the text."""
+    text = normalise(value)
+    for code, label in choices:
+        if text in (normalise(code), normalise(label)):
+            return code
+    if extra:
+        return _word_match(value, extra)
+    return None
+
+
+class Lookups:
+    """What rows refer to, read once per import: organizations, people, categories."""
+
+    def __init__(self, actor, organization, people=None, create_people=False):
+        scope = Scope.for_user(actor)
+        subtree = subtree_ids([organization.pk], children_map())
+        allowed = subtree if scope.is_superuser else subtree & scope.committee_org_ids
+        self.organization = organization
+        self.organizations = {}
+        for org in Organization.objects.filter(pk__in=allowed):
+            self.organizations[normalise(org.name)] = org
+            self.organizations.setdefault(normalise(org.short_name), org)
+        self.known_organizations = {
+            normalise(name) for name in Organization.objects.values_list("name", flat=True)
+        }
+        users = get_user_model().objects.exclude(full_name="")
+        if not scope.is_superuser:
+            users = users.filter(memberships__organization__in=scope.visible_org_ids).distinct()
+        self.people = {}
+        for user in users:
+            self.people.setdefault(user.full_name.strip(), []).append(user)
+        self.by_id = {user.pk: user for found in self.people.values() for user in found}
+        self.mapped = {name: self.by_id[pk] for name, pk in (people or {}).items() if pk in self.by_id}
+        self.create_people = create_people
+        self.categories = {}
+        for category in Category.objects.all():
+            for word in (category.name, category.name_en):
+                if word:
+                    self.categories[normalise(word)] = category
+        self.unknown_names = set()
+
+    def person(self, row, name, value):
+        """The user named in a cell, the one the user chose for that name, or a placeholder."""
+        text = str(value).strip()
+        found = self.people.get(text, [])
+        if len(found) == 1:
+            return found[0]
+        # Remembered even when mapped, so that the list of names to map stays the same.
+        self.unknown_names.add(text)
+        if text in self.mapped:
+            return self.mapped[text]
+        if len(found) > 1:
+            row.error(name, _("Several people are named “{name}”: choose one below.").format(name=text))
+        elif self.create_people:
+            return Placeholder(text)
+        else:
+            row.error(name, _("Unknown person “{name}”: choose the person below.").format(name=text))
+        return None
+
+    @property
+    def candidates(self):
+        """The people a name may be mapped to, by name."""
+        return sorted(self.by_id.values(), key=lambda user: (user.full_name, user.username))
+
+
+def prepare(table, actor, organization, mapping=None, people=None, create_people=False):
+    """Every row as it will be stored, with per-cell errors; nothing is written."""
+    header, columns, start = detect_columns(table, mapping)
+    preview = Preview(
+        table=table,
+        organization=organization,
+        header_number=table.rows[header][0] if header is not None else None,
+        columns=columns,
+        rows=[],
+    )
+    used = {}
+    for column in columns:
+        if column.field and column.field in used:
+            preview.problems.append(
+                _("Columns {first} and {second} are both mapped to “{field}”: keep one.").format(
+                    first=used[column.field].letter, second=column.letter, field=column.field_label
+                )
+            )
+        used.setdefault(column.field, column)
+    for name in REQUIRED:
+        if name not in used:
+            preview.problems.append(
+                _("No column holds “{field}”: map it by hand below.").format(field=FIELDS[name])
+            )
+    if preview.problems:
+        return preview
+    lookups = Lookups(actor, organization, people, create_people)
+    today = timezone.localdate()
+    for number, values in table.rows[start:]:
+        raw = {
+            c.field: _cell(values, c.index) for c in columns if c.field and _cell(values, c.index) is not None
+        }
+        if not raw:
+            continue
+        preview.rows.append(_parse_row(number, raw, lookups, today))
+    if not preview.rows:
+        preview.problems.append(_("The file has no rows below its headings."))
+    preview.unknown_names = sorted(lookups.unknown_names)
+    preview.candidates = lookups.candidates
+    return preview
+
+
+def _parse_row(number, raw, lookups, today):
+    row = Row(number=number)
+    values = row.values
+    for name, value in raw.items():
+        if isinstance(value, Formula):
+            row.error(
+                name, _("This cell holds a formula; formulas are not imported. Paste its value instead.")
+            )
+    raw = {name: value for name, value in raw.items() if not isinstance(value, Formula)}
+    texts = {name: str(value).strip() for name, value in raw.items()}
+    for name in ("reference", "description", "measures", "department", "progress"):
+        if name in texts:
+            values[name] = texts[name]
+    for name in REQUIRED:
+        if not values.get(name) and name not in row.errors:
+            row.error(name, _("This cell is empty; it is required."))
+    values["organization"] = lookups.organization
+    if "organization" in texts:
+        org = lookups.organizations.get(normalise(texts["organization"]))
+        if org is None:
+            if normalise(texts["organization"]) in lookups.known_organizations:
+                row.error("organization", _("This organization is outside your scope."))
+            else:
+                row.error("organization", _("Unknown organization."))
+        else:
+            values["organization"] = org
+    values["category"] = lookups.categories.get(normalise("其他"))
+    if "category" in texts:
+        values["category"] = lookups.categories.get(normalise(texts["category"]))
+        if values["category"] is None:
+            row.error("category", _("Unknown category."))
+    values["source"] = Issue.Source.OTHER
+    if "source" in texts:
+        values["source"] = _choice(texts["source"], Issue.Source.choices)
+        if values["source"] is None:
+            row.error("source", _("Unknown source."))
+    for name in ("raised_on", "next_review_on"):
+        if name in raw:
+            values[name] = parse_date(raw[name])
+            if values[name] is None:
+                row.error(name, _("Date not understood; write it as 2026-11-30."))
+    values.setdefault("raised_on", today)
+    for name in ("leader", "owner"):
+        if name in texts:
+            values[name] = lookups.person(row, name, texts[name])
+    _parse_deadline(row, raw, texts, today)
+    if "status" in texts:
+        values["status"] = _choice(texts["status"], Item.Status.choices, STATUS_WORDS)
+        if values["status"] is None:
+            row.error("status", _("State not understood."))
+        elif values["status"] == Item.Status.IN_PROGRESS and values.get("kind") == Item.Kind.LONG_TERM:
+            values["status"] = Item.Status.LONG_TERM
+    if "percent" in raw:
+        value = raw["percent"]
+        if isinstance(value, float) and 0 <= value <= 1 and "%" not in texts["percent"]:
+            value = round(value * 100)  # a percent-formatted cell holds 0.6 for 60 %
+        match = PERCENT_PATTERN.match(str(value).strip())
+        if match and int(match.group(1)) <= 100:
+            values["percent"] = int(match.group(1))
+        else:
+            row.error("percent", _("Give the progress as a whole number from 0 to 100."))
+    return row
+
+
+def _parse_deadline(row, raw, texts, today):
+    values = row.values
+    kind = None
+    if "kind" in texts:
+        kind = _choice(texts["kind"], Item.Kind.choices, KIND_WORDS)
+        if kind is None:
+            row.error("kind", _("Kind not understood; write 立行立改, 限期整改 or 长期坚持."))
+    deadline = None
+    if "deadline" in raw:
+        deadline = parse_date(raw["deadline"])
+        if deadline is None:
+            written = _word_match(texts["deadline"], KIND_WORDS)
+            if written is None:
+                row.error("deadline", _("Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."))
+            kind = kind or written
+    if kind is None:
+        kind = Item.Kind.BY_DEADLINE
+    if kind == Item.Kind.IMMEDIATE and deadline is None:
+        deadline = values.get("raised_on") or today
+    values["kind"] = kind
+    if kind == Item.Kind.LONG_TERM:
+        values["deadline"] = deadline
+        if not values.get("next_review_on") and "next_review_on" not in row.errors:
+            values["next_review_on"] = today + datetime.timedelta(days=DEFAULT_REVIEW_DAYS)
+    else:
+        values["deadline"] = deadline
+        values["next_review_on"] = values.get("next_review_on")
+        if deadline is None and not row.errors.get("deadline"):
+            row.error("deadline", _("Give the deadline: a date, 长期坚持 or 立行立改."))
+
+
+def row_key(values):
+    """The import key of a row: its issue description and measures, blanks normalised."""
+    text = (
+        " ".join(values.get("description", "").split())
+        + "\x1f"
+        + " ".join(values.get("measures", "").split())
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. Storing
+
+
+ITEM_FIELDS = ("measures", "leader", "department", "owner", "kind", "deadline", "next_review_on")
+ISSUE_FIELDS = ("description", "category", "source", "raised_on")
+
+
+def commit(preview, actor, source_name, dry_run=False):
+    """Store every row of a valid preview, or none. Returns a `Result`; raises `ImportFailed`.
+
+    With `dry_run` everything is done and then rolled back, so the workflow's own checks run too.
+    """
+    if not preview.is_valid:
+        raise ImportFailed(
+            {row.number: row_messages(row) for row in preview.rows if row.errors}
+            or {0: [str(p) for p in preview.problems]}
+        )
+    reason = gettext("Imported from the file “{name}”").format(name=source_name)
+    result = Result()
+    errors = {}
+    try:
+        with transaction.atomic():
+            store = _Store(actor, preview.organization, reason, source_name, result)
+            for row in preview.rows:
+                try:
+                    with transaction.atomic():
+                        store.row(row)
+                except workflow.ActionRefused as refused:
+                    errors[row.number] = [str(refused.message)]
+                except ValidationError as error:
+                    errors[row.number] = _validation_messages(error)
+            if errors:
+                raise ImportFailed(errors)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
+    return result
+
+
+class _DryRun(Exception):
+    pass
+
+
+def row_messages(row):
+    """A row's errors as "field: message" lines."""
+    return [
+        f"{FIELDS.get(name, name)}: {message}"
+        for name, messages in row.errors.items()
+        for message in messages
+    ]
+
+
+def _validation_messages(error):
+    if hasattr(error, "error_dict"):
+        return [
+            "{}: {}".format(FIELDS.get(name, name) if name != "__all__" else "", message).lstrip(": ")
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+    return list(error.messages)
+
+
+class _Store:
+    """Writes the rows of one import, recognising rows that were imported before."""
+
+    def __init__(self, actor, organization, reason, source_name, result):
+        self.actor = actor
+        self.reason = reason
+        self.source_name = source_name[:200]
+        self.result = result
+        self.organization = organization
+        org_ids = subtree_ids([organization.pk], children_map())
+        self.by_reference = {
+            (item.organization_id, item.reference): item
+            for item in Item.objects.filter(organization__in=org_ids).select_related("organization", "issue")
+        }
+        self.by_key = {
+            (imported.organization_id, imported.key): imported
+            for imported in ImportedRow.objects.filter(organization__in=org_ids).select_related("item__issue")
+        }
+        self.issues = {}
+        self.placeholders = {}
+
+    def row(self, row):
+        values = dict(row.values)
+        for name in ("leader", "owner"):
+            if isinstance(values.get(name), Placeholder):
+                values[name] = self.placeholder(values[name].name)
+        org = values["organization"]
+        key = row_key(values)
+        item = self.by_reference.get((org.pk, values.get("reference")))
+        imported = self.by_key.get((org.pk, key))
+        if item is None and imported is not None:
+            item = imported.item
+        if item is None:
+            item, changed = self.create(values), True
+            self.result.created += 1
+        else:
+            item, changed = self.update(item, values)
+            changed = self.after(item, values) or changed
+            if changed:
+                self.result.updated += 1
+            else:
+                self.result.unchanged += 1
+            if (
+                imported is not None
+                and imported.item_id == item.pk
+                and imported.source_name == self.source_name
+            ):
+                return
+            imported = imported if imported is not None and imported.item_id == item.pk else None
+            imported = imported or ImportedRow.objects.filter(item=item).first()
+        if imported is None:
+            imported = ImportedRow(item=item, organization=org, key=key)
+        imported.source_name = self.source_name
+        imported.save()
+        self.by_key[(org.pk, key)] = imported
+
+    def placeholder(self, name):
+        if name not in self.placeholders:
+            user = get_user_model()(
+                username="imported-" + uuid.uuid4().hex[:12], full_name=name, is_active=False
+            )
+            user.set_unusable_password()
+            save_with_history(user, user=self.actor, action=workflow.Action.IMPORT, reason=self.reason)
+            self.placeholders[name] = user
+            self.result.people_created += 1
+        return self.placeholders[name]
+
+    def issue_for(self, values):
+        """One issue per distinct description within an import: an issue may have several items."""
+        signature = (
+            values["organization"].pk,
+            values["description"],
+            values["category"].pk,
+            values["source"],
+        )
+        if signature not in self.issues:
+            issue = Issue(
+                organization=values["organization"], **{name: values[name] for name in ISSUE_FIELDS}
+            )
+            self.issues[signature] = workflow.save_issue(self.actor, issue, reason=self.reason)
+        return self.issues[signature]
+
+    def create(self, values):
+        item = workflow.create_item(
+            self.actor,
+            self.issue_for(values),
+            organization=values["organization"],
+            action=workflow.Action.IMPORT,
+            reason=self.reason,
+            **{name: values.get(name) or ("" if name == "department" else None) for name in ITEM_FIELDS},
+        )
+        self.after(item, values, new=True)
+        return item
+
+    def update(self, item, values):
+        issue = item.issue
+        issue_changes = {name: values[name] for name in ISSUE_FIELDS if getattr(issue, name) != values[name]}
+        if issue_changes:
+            for name, value in issue_changes.items():
+                setattr(issue, name, value)
+            workflow.save_issue(self.actor, issue, reason=self.reason)
+        changes = {name: values.get(name) or ("" if name == "department" else None) for name in ITEM_FIELDS}
+        changes = {name: value for name, value in changes.items() if getattr(item, name) != value}
+        if changes:
+            item = workflow.edit_item(
+                self.actor, item, expected_version=item.version, reason=self.reason, **changes
+            )
+        return item, bool(issue_changes or changes)
+
+    def after(self, item, values, new=False):
+        """Progress text and state, when the file gives them and they differ. True if changed."""
+        changed = False
+        text = values.get("progress")
+        if text:
+            latest = (
+                None
+                if new
+                else ProgressUpdate.objects.filter(item=item).order_by("-created_at", "-pk").first()
+            )
+            if latest is None or latest.text != text:
+                percent = values.get("percent", item.progress)
+                workflow.post_progress(self.actor, item, text=text, percent=percent)
+                item.refresh_from_db()
+                changed = True
+        status = values.get("status")
+        if status and status != item.status:
+            workflow.set_imported_state(self.actor, item, status=status, reason=self.reason)
+            changed = True
+        return changed

@@ -1,0 +1,110 @@
+"""Benchmark: import a 10,000-row ledger and compare with openpyxl merely reading the file."""
+
+import datetime
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from openpyxl import Workbook, load_workbook
+
+from core.models import Organization
+from ledger import importer
+
+HEADINGS = ["序号", "问题描述", "问题类别", "整改措施", "责任部门", "整改时限", "整改进展", "是否完成"]
+
+
+class Rollback(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a generated ledger of --rows rows (10,000 by default) into a throw-away organization "
+        "inside a transaction that is rolled back; print the time beside openpyxl merely reading "
+        "the same file (the floor), and the peak memory of each."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rows", type=int, default=10_000)
+
+    def handle(self, *args, **options):
+        rows = options["rows"]
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "ledger.xlsx"
+            write_ledger(path, rows)
+            floor, floor_peak = measure(lambda: read_only(path))
+            try:
+                with transaction.atomic():
+                    actor, organization = scratch()
+                    (elapsed, peak), result = measure_import(path, actor, organization)
+                    raise Rollback
+            except Rollback:
+                pass
+        self.stdout.write(
+            f"import {rows} rows: {elapsed:.2f} s, peak {peak:.1f} MB ({result.created} created); "
+            f"openpyxl read-only floor: {floor:.2f} s, peak {floor_peak:.1f} MB; ratio {elapsed / floor if floor else 0:.1f}×"
+        )
+
+
+def write_ledger(path, rows):
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["机运党支部整改台账"])
+    sheet.append(HEADINGS)
+    start = datetime.date(2027, 1, 1)
+    for number in range(1, rows + 1):
+        sheet.append(
+            [
+                number,
+                f"问题描述第{number}条：班前会安全讲评流于形式",
+                "安全",
+                f"整改措施第{number}条：组织全员重新学习作业规程",
+                "机运工区",
+                start + datetime.timedelta(days=number % 365),
+                "已组织学习" if number % 3 == 0 else None,
+                "否",
+            ]
+        )
+    workbook.save(path)
+
+
+def read_only(path):
+    workbook = load_workbook(path, read_only=True)
+    for _row in workbook.worksheets[0].iter_rows(values_only=True):
+        pass
+    workbook.close()
+
+
+def measure(function):
+    tracemalloc.start()
+    began = time.perf_counter()
+    value = function()
+    elapsed = time.perf_counter() - began
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return (elapsed, peak / 1024 / 1024) if value is None else ((elapsed, peak / 1024 / 1024), value)
+
+
+def measure_import(path, actor, organization):
+    def run():
+        with path.open("rb") as file:
+            table = importer.read_table(file, path.name)
+        preview = importer.prepare(table, actor, organization)
+        assert preview.is_valid, preview.problems or [r.errors for r in preview.rows if r.errors][:3]
+        return importer.commit(preview, actor, path.name)
+
+    return measure(run)
+
+
+def scratch():
+    actor = get_user_model().objects.create(
+        username="bench-import-actor", is_superuser=True, full_name="基准"
+    )
+    organization = Organization.objects.create(
+        name="基准测试党支部", short_name="基准", kind=Organization.Kind.BRANCH
+    )
+    return actor, organization

@@ -1,0 +1,74 @@
+"""Import a ledger kept in Excel (.xlsx) or CSV into an organization, as the web import does."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.db.models import Q
+
+from core.models import Organization
+from ledger import importer
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a ledger file (.xlsx or .csv) into an organization. All rows are stored or none; "
+        "rows imported before update their items. With --dry-run nothing is stored."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--organization", required=True, help="Name, short name or id.")
+        parser.add_argument("--user", help="Username of the committee member or administrator acting.")
+        parser.add_argument("--dry-run", action="store_true", help="Check every row and store nothing.")
+        parser.add_argument(
+            "--create-people", action="store_true", help="Create unknown people as placeholders."
+        )
+
+    def handle(self, *args, **options):
+        organization = self.organization(options["organization"])
+        actor = self.actor(options["user"])
+        try:
+            with open(options["file"], "rb") as file:
+                table = importer.read_table(file, options["file"])
+        except OSError as error:
+            raise CommandError(str(error)) from None
+        except importer.SheetRefused as refused:
+            raise CommandError(str(refused.message)) from None
+        preview = importer.prepare(table, actor, organization, create_people=options["create_people"])
+        if not preview.is_valid:
+            for problem in preview.problems:
+                self.stderr.write(str(problem))
+            for row in preview.rows:
+                for message in importer.row_messages(row):
+                    self.stderr.write(f"{row.number}: {message}")
+            raise CommandError(f"{preview.error_count} problems; nothing was stored.")
+        try:
+            result = importer.commit(preview, actor, options["file"].rsplit("/", 1)[-1], options["dry_run"])
+        except importer.ImportFailed as failed:
+            for number, messages in failed.errors.items():
+                for message in messages:
+                    self.stderr.write(f"{number}: {message}")
+            raise CommandError("Rows refused; nothing was stored.") from None
+        prefix = "Dry run, nothing stored: would have " if options["dry_run"] else ""
+        self.stdout.write(
+            f"{prefix}{result.created} created, {result.updated} updated, {result.unchanged} unchanged, {result.people_created} people created."
+        )
+
+    def organization(self, value):
+        lookup = Q(name=value) | Q(short_name=value)
+        if value.isdigit():
+            lookup |= Q(pk=int(value))
+        found = list(Organization.objects.filter(lookup)[:2])
+        if len(found) != 1:
+            raise CommandError(f"No single organization matches “{value}”.")
+        return found[0]
+
+    def actor(self, username):
+        users = get_user_model().objects.filter(is_active=True)
+        user = (
+            users.filter(username=username).first()
+            if username
+            else users.filter(is_superuser=True).order_by("pk").first()
+        )
+        if user is None:
+            raise CommandError("No such active user; give --user USERNAME.")
+        return user

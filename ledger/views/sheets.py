@@ -1,0 +1,218 @@
+"""Spreadsheets: export the ledger list as XLSX or CSV, and import a ledger kept in Excel.
+
+Exports build the ledger's one FilterSet from the same GET string as the list, on the items the
+user may see, so a file holds exactly what the list shows. Imports are for committee members,
+into the organizations they manage, in three steps: upload, preview (GET, with the column and
+people mapping in the query string, so it changes nothing), confirm (POST, all rows or none).
+"""
+
+import hashlib
+import tempfile
+import uuid
+from pathlib import Path, PurePath
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.models import Organization
+from core.permissions import Scope
+
+from .. import exporter, importer
+from ..filtersets import filter_items
+
+SESSION_KEY = "ledger_imports"
+
+
+def _export_name(suffix):
+    return "ledger-{}.{}".format(timezone.localtime().strftime("%Y%m%d-%H%M"), suffix)
+
+
+def _filtered(request):
+    filterset = filter_items(request)
+    return filterset, filterset.qs
+
+
+@login_required
+@require_GET
+def export_xlsx(request):
+    filterset, queryset = _filtered(request)
+    response = HttpResponse(
+        exporter.to_xlsx(queryset, filterset, request.user), content_type=exporter.XLSX_TYPE
+    )
+    response["Content-Disposition"] = 'attachment; filename="{}"'.format(_export_name("xlsx"))
+    return response
+
+
+@login_required
+@require_GET
+def export_csv(request):
+    _filterset, queryset = _filtered(request)
+    response = HttpResponse(exporter.to_csv(queryset), content_type=exporter.CSV_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="{}"'.format(_export_name("csv"))
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Import
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label=_("Ledger file (.xlsx or .csv)"))
+    organization = forms.ModelChoiceField(label=_("Import into"), queryset=Organization.objects.none())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.managed_by(user)
+
+
+def upload_dir():
+    """Where uploaded files wait between preview and confirmation: never under MEDIA_ROOT."""
+    path = Path(getattr(settings, "LEDGER_IMPORT_DIR", "") or Path(tempfile.gettempdir()) / "ledger-imports")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _require_committee(user):
+    if not Scope.for_user(user).manages_anything:
+        raise PermissionDenied
+
+
+def _pending(request, token):
+    """The upload this session made under `token`, else 404; and its organization, if still managed."""
+    pending = request.session.get(SESSION_KEY, {}).get(token)
+    if pending is None or not Path(pending["path"]).exists():
+        raise Http404
+    organization = Organization.objects.managed_by(request.user).filter(pk=pending["organization"]).first()
+    if organization is None:
+        raise PermissionDenied
+    return pending, organization
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_upload(request):
+    _require_committee(request.user)
+    form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            importer.read_table(uploaded, uploaded.name)
+        except importer.SheetRefused as refused:
+            form.add_error("file", refused.message)
+        else:
+            token = uuid.uuid4().hex
+            path = upload_dir() / (token + PurePath(uploaded.name).suffix.lower()[:6])
+            uploaded.seek(0)
+            with path.open("wb") as target:
+                for chunk in uploaded.chunks():
+                    target.write(chunk)
+            pending = request.session.get(SESSION_KEY, {})
+            pending[token] = {
+                "name": uploaded.name[:200],
+                "path": str(path),
+                "organization": form.cleaned_data["organization"].pk,
+            }
+            request.session[SESSION_KEY] = pending
+            return redirect("ledger:import_preview", token=token)
+    return render(request, "ledger/import.html", {"form": form})
+
+
+def person_field(name):
+    return "person_" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+def _choices(data, table):
+    """The hand-made column mapping and people mapping from GET or POST data."""
+    mapping = {}
+    width = max((len(values) for _number, values in table.rows), default=0)
+    for index in range(width):
+        key = f"col_{index}"
+        if key in data and (data[key] in importer.FIELDS or data[key] == ""):
+            mapping[index] = data[key]
+    people = {}
+    for key, value in data.items():
+        if key.startswith("person_") and value.isdigit():
+            people[key] = int(value)
+    return mapping, people, data.get("create_people") == "1"
+
+
+def _prepare(request, pending, organization, data):
+    with open(pending["path"], "rb") as file:
+        table = importer.read_table(file, pending["name"])
+    mapping, people_by_field, create_people = _choices(data, table)
+    # People are chosen per name; the form names its fields by a digest of the name.
+    names = {}
+    for _number, values in table.rows:
+        for value in values:
+            if isinstance(value, str) and len(value) <= 50:
+                names[person_field(value)] = value
+    people = {names[key]: pk for key, pk in people_by_field.items() if key in names}
+    preview = importer.prepare(table, request.user, organization, mapping, people, create_people)
+    return preview, mapping, people_by_field, create_people
+
+
+def _render_preview(request, token, pending, organization, data, commit_errors=None, status=200):
+    preview, mapping, people_by_field, create_people = _prepare(request, pending, organization, data)
+    people_rows = [
+        (person_field(name), name, people_by_field.get(person_field(name))) for name in preview.unknown_names
+    ]
+    context = {
+        "token": token,
+        "file_name": pending["name"],
+        "organization": organization,
+        "preview": preview,
+        "fields": list(importer.FIELDS.items()),
+        "people_rows": people_rows,
+        "create_people": create_people,
+        "commit_errors": commit_errors or {},
+        "query": data,
+    }
+    return render(request, "ledger/import_preview.html", context, status=status)
+
+
+@login_required
+@require_GET
+def import_preview(request, token):
+    _require_committee(request.user)
+    pending, organization = _pending(request, token)
+    return _render_preview(request, token, pending, organization, request.GET)
+
+
+@login_required
+@require_POST
+def import_confirm(request, token):
+    _require_committee(request.user)
+    pending, organization = _pending(request, token)
+    preview, *_rest = _prepare(request, pending, organization, request.POST)
+    if not preview.is_valid:
+        return _render_preview(request, token, pending, organization, request.POST, status=400)
+    try:
+        result = importer.commit(preview, request.user, pending["name"])
+    except importer.ImportFailed as failed:
+        return _render_preview(request, token, pending, organization, request.POST, failed.errors, status=400)
+    Path(pending["path"]).unlink(missing_ok=True)
+    stored = request.session.get(SESSION_KEY, {})
+    stored.pop(token, None)
+    request.session[SESSION_KEY] = stored
+    messages.success(
+        request,
+        _(
+            "Imported “{name}” into {organization}: {created} items created, {updated} updated, "
+            "{unchanged} unchanged."
+        ).format(
+            name=pending["name"],
+            organization=organization,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+        ),
+    )
+    return redirect("ledger:import")
