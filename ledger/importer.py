@@ -112,6 +112,15 @@ STATUS_WORDS = {
     Item.Status.CLOSED: ["已销号", "已完成", "完成", "已整改", "是", "closed", "completed"],
     Item.Status.WITHDRAWN: ["已撤销", "撤销", "withdrawn"],
 }
+SOURCE_WORDS = {
+    Issue.Source.SOLICITATION: ["征求意见", "意见征求"],
+    Issue.Source.TALK: ["谈心谈话", "谈心"],
+    Issue.Source.CRITICISM: ["批评与自我批评", "相互批评", "自我批评"],
+    Issue.Source.INSPECTION: ["巡视巡察", "巡视", "巡察", "检查"],
+    Issue.Source.SUPERIOR: ["上级反馈", "上级点评", "上级指出"],
+    Issue.Source.SELF_CHECK: ["自查", "自查自纠", "自我检视"],
+    Issue.Source.OTHER: ["其他"],
+}
 DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?$")
 PERCENT_PATTERN = re.compile(r"^(\d{1,3})(?:\.0+)?\s*%?$")
 
@@ -386,7 +395,9 @@ def find_header(table):
         if count > best_count:
             best, best_count = position, count
     if best is None:
-        return None, None
+        # No heading recognised: the first row still is the heading row of nearly every file;
+        # the user maps its columns by hand.
+        return (0, None) if table.rows else (None, None)
     # Merged heading cells: "责任" over "责任领导 | 责任人" on the next row.
     if best + 1 < len(table.rows):
         below = [value for value in table.rows[best + 1][1] if value is not None]
@@ -495,7 +506,9 @@ class Lookups:
         }
         users = get_user_model().objects.exclude(full_name="")
         if not scope.is_superuser:
-            users = users.filter(memberships__organization__in=scope.visible_org_ids).distinct()
+            # The people of the user's organizations, and the leaders above the target one.
+            reach = set(scope.visible_org_ids) | set(_ancestor_ids(organization))
+            users = users.filter(memberships__organization__in=reach).distinct()
         self.people = {}
         for user in users:
             self.people.setdefault(user.full_name.strip(), []).append(user)
@@ -531,6 +544,14 @@ class Lookups:
     def candidates(self):
         """The people a name may be mapped to, by name."""
         return sorted(self.by_id.values(), key=lambda user: (user.full_name, user.username))
+
+
+def _ancestor_ids(organization):
+    ids, node = [], organization.parent
+    while node is not None:
+        ids.append(node.pk)
+        node = node.parent
+    return ids
 
 
 def prepare(table, actor, organization, mapping=None, people=None, create_people=False):
@@ -608,7 +629,7 @@ def _parse_row(number, raw, lookups, today):
             row.error("category", _("Unknown category."))
     values["source"] = Issue.Source.OTHER
     if "source" in texts:
-        values["source"] = _choice(texts["source"], Issue.Source.choices)
+        values["source"] = _choice(texts["source"], Issue.Source.choices, SOURCE_WORDS)
         if values["source"] is None:
             row.error("source", _("Unknown source."))
     for name in ("raised_on", "next_review_on"):
