@@ -47,9 +47,9 @@ MAX_MB = getattr(settings, "LEDGER_IMPORT_MAX_MB", 10)
 MAX_ROWS = getattr(settings, "LEDGER_IMPORT_MAX_ROWS", 20_000)
 MAX_CELL_CHARS = 10_000
 MAX_COLUMNS = 100
-# A real .xlsx packs about 5 to 20 times; far more than that is a zip bomb.
+# A real .xlsx packs about 5 to 30 times; far more than that, on a big member, is a zip bomb.
 MAX_UNCOMPRESSED_MB = 200
-MAX_RATIO = 200
+MAX_RATIO = 100
 HEADER_SEARCH_ROWS = 30
 # A long-term item needs a review date; one a ledger does not give is set a quarter ahead.
 DEFAULT_REVIEW_DAYS = 90
@@ -273,8 +273,11 @@ def _check_zip(file):
         members = archive.infolist()
         names = {member.filename for member in members}
         total = sum(member.file_size for member in members)
-        ratio = max((m.file_size / max(m.compress_size, 1) for m in members), default=0)
-    if total > MAX_UNCOMPRESSED_MB * 1024 * 1024 or ratio > MAX_RATIO:
+        # Sheet XML packs well, so only a big member packed far too well is suspect.
+        bomb = any(
+            m.file_size > 20 * 1024 * 1024 and m.file_size / max(m.compress_size, 1) > MAX_RATIO for m in members
+        )
+    if total > MAX_UNCOMPRESSED_MB * 1024 * 1024 or bomb:
         raise SheetRefused(
             _("The file unpacks to far more data than a ledger holds (a “zip bomb”); it was not opened.")
         )
@@ -494,20 +497,27 @@ class Lookups:
 
     def __init__(self, actor, organization, people=None, create_people=False):
         scope = Scope.for_user(actor)
-        subtree = subtree_ids([organization.pk], children_map())
+        # The whole (small) organization tree in one query: subtree, ancestors and names.
+        tree = {org.pk: org for org in Organization.objects.all()}
+        children = {}
+        for org in tree.values():
+            children.setdefault(org.parent_id, []).append(org.pk)
+        subtree = subtree_ids([organization.pk], children)
         allowed = subtree if scope.is_superuser else subtree & scope.committee_org_ids
         self.organization = organization
         self.organizations = {}
-        for org in Organization.objects.filter(pk__in=allowed):
+        for org in sorted((tree[pk] for pk in allowed), key=lambda org: (org.sort_order, org.name)):
             self.organizations[normalise(org.name)] = org
             self.organizations.setdefault(normalise(org.short_name), org)
-        self.known_organizations = {
-            normalise(name) for name in Organization.objects.values_list("name", flat=True)
-        }
+        self.known_organizations = {normalise(org.name) for org in tree.values()}
+        ancestors, node = [], tree.get(organization.parent_id)
+        while node is not None:
+            ancestors.append(node.pk)
+            node = tree.get(node.parent_id)
         users = get_user_model().objects.exclude(full_name="")
         if not scope.is_superuser:
             # The people of the user's organizations, and the leaders above the target one.
-            reach = set(scope.visible_org_ids) | set(_ancestor_ids(organization))
+            reach = set(scope.visible_org_ids) | set(ancestors)
             users = users.filter(memberships__organization__in=reach).distinct()
         self.people = {}
         for user in users:
@@ -544,14 +554,6 @@ class Lookups:
     def candidates(self):
         """The people a name may be mapped to, by name."""
         return sorted(self.by_id.values(), key=lambda user: (user.full_name, user.username))
-
-
-def _ancestor_ids(organization):
-    ids, node = [], organization.parent
-    while node is not None:
-        ids.append(node.pk)
-        node = node.parent
-    return ids
 
 
 def prepare(table, actor, organization, mapping=None, people=None, create_people=False):

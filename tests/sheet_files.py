@@ -45,7 +45,7 @@ def upload(content, name="整改台账.xlsx", content_type=XLSX_TYPE):
 
 def ledger_rows(owner="王强", leader="赵志刚", count=2):
     """A plain ledger: headings then `count` rows."""
-    rows = [HEADINGS]
+    rows = [list(HEADINGS)]
     for number in range(1, count + 1):
         rows.append(
             [
