@@ -116,9 +116,7 @@ def test_a_cell_over_10000_characters():
 
 
 def test_a_csv_in_an_unknown_encoding():
-    assert refused(b"\xff\xff,\xff\xfe\n", "台账.csv").startswith(
-        "The CSV file is neither"
-    )
+    assert refused(b"\xff\xff,\xff\xfe\n", "台账.csv").startswith("The CSV file is neither")
 
 
 @pytest.mark.parametrize(
