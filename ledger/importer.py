@@ -275,7 +275,8 @@ def _check_zip(file):
         total = sum(member.file_size for member in members)
         # Sheet XML packs well, so only a big member packed far too well is suspect.
         bomb = any(
-            m.file_size > 20 * 1024 * 1024 and m.file_size / max(m.compress_size, 1) > MAX_RATIO for m in members
+            m.file_size > 20 * 1024 * 1024 and m.file_size / max(m.compress_size, 1) > MAX_RATIO
+            for m in members
         )
     if total > MAX_UNCOMPRESSED_MB * 1024 * 1024 or bomb:
         raise SheetRefused(
@@ -888,7 +889,7 @@ class _Store:
             )
             if latest is None or latest.text != text:
                 percent = values.get("percent", item.progress)
-                workflow.post_progress(self.actor, item, text=text, percent=percent)
+                workflow.post_progress(self.actor, item, text=text, percent=percent, reason=self.reason)
                 item.refresh_from_db()
                 changed = True
         status = values.get("status")

@@ -302,10 +302,11 @@ def start(actor, item, *, expected_version=None, note=""):
         return _save(item, actor, Action.START, note)
 
 
-def post_progress(actor, item, *, text, percent, files=(), expected_version=None):
+def post_progress(actor, item, *, text, percent, files=(), expected_version=None, reason=None):
     """Record what was done and the percent reached, with evidence files. Returns the update.
 
-    Posting on an item that was not started yet starts it.
+    Posting on an item that was not started yet starts it. The history reason is the text,
+    unless `reason` is given (an import names its file).
     """
     text = _require(text, "text", _("Describe what was done."))
     try:
@@ -330,7 +331,7 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
         if item.status == S.OPEN:
             item.status = _working_status(item)
         item.progress = percent
-        _save(item, actor, Action.POST_PROGRESS, text)
+        _save(item, actor, Action.POST_PROGRESS, text if reason is None else reason)
     return update
 
 

@@ -1,5 +1,8 @@
 """The import pages: upload, preview (GET, changes nothing), confirm (POST, all rows or none)."""
 
+import os
+import time
+
 import pytest
 from django.urls import reverse
 
@@ -159,3 +162,14 @@ def test_preview_query_count(client, world, django_assert_num_queries):
     # all organizations (import subtree, ancestors, names), people in reach, categories
     with django_assert_num_queries(8):
         assert client.get(url).status_code == 200
+
+
+def test_uploads_never_confirmed_are_removed_after_a_day(client, world, import_dir):
+    old_token = token_of(uploaded(client, world))
+    (stale,) = import_dir.iterdir()
+    two_days_ago = time.time() - 2 * 24 * 3600
+    os.utime(stale, (two_days_ago, two_days_ago))
+    uploaded(client, world)
+    assert not stale.exists()
+    assert len(list(import_dir.iterdir())) == 1
+    assert client.get(reverse("ledger:import_preview", args=[old_token])).status_code == 404

@@ -343,3 +343,31 @@ def test_only_the_committee_can_import(world):
     with pytest.raises(importer.ImportFailed):
         importer.commit(preview, world.member, "台账.xlsx")
     assert not Item.objects.exists()
+
+
+def test_a_changed_progress_text_is_posted_with_the_file_as_reason(world):
+    rows = ledger_rows(count=1)
+    rows[0].append("整改进展")
+    rows[1].append("已学习一次")
+    importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
+    rows[1][-1] = "已学习两次"
+    result = importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx")
+    assert result.updated == 1
+    item = Item.objects.get()
+    assert list(item.updates.values_list("text", flat=True)) == ["已学习两次", "已学习一次"]
+    latest = item.history.latest()
+    assert latest.history_action == workflow.Action.POST_PROGRESS
+    assert latest.history_change_reason == "Imported from the file “v2.xlsx”"
+
+
+def test_set_imported_state_is_for_the_committee_and_on_record(world):
+    item = make_item(world.committee, IssueFactory(organization=world.branch))
+    with pytest.raises(workflow.NotAllowed):
+        workflow.set_imported_state(world.member, item, status=Item.Status.CLOSED, reason="x")
+    item = workflow.set_imported_state(world.committee, item, status=Item.Status.CLOSED, reason="台账.xlsx")
+    assert (item.status, item.progress, item.outcome) == (Item.Status.CLOSED, 100, Item.Outcome.COMPLETED)
+    record = item.history.latest()
+    assert (record.history_action, record.history_change_reason) == (workflow.Action.IMPORT, "台账.xlsx")
+    count = item.history.count()
+    workflow.set_imported_state(world.committee, item, status=Item.Status.CLOSED, reason="again")
+    assert item.history.count() == count  # already there: no history row

@@ -8,6 +8,7 @@ people mapping in the query string, so it changes nothing), confirm (POST, all r
 
 import hashlib
 import tempfile
+import time
 import uuid
 from pathlib import Path, PurePath
 
@@ -29,6 +30,8 @@ from .. import exporter, importer
 from ..filtersets import filter_items
 
 SESSION_KEY = "ledger_imports"
+# Uploads waiting for a confirmation that never came are removed after this many seconds.
+PENDING_LIFETIME = 24 * 3600
 
 
 def _export_name(suffix):
@@ -80,6 +83,14 @@ def upload_dir():
     return path
 
 
+def forget_stale_uploads():
+    """Remove uploads older than a day: previews that were never confirmed."""
+    limit = time.time() - PENDING_LIFETIME
+    for stale in upload_dir().iterdir():
+        if stale.is_file() and stale.stat().st_mtime < limit:
+            stale.unlink(missing_ok=True)
+
+
 def _require_committee(user):
     if not Scope.for_user(user).manages_anything:
         raise PermissionDenied
@@ -108,6 +119,7 @@ def import_upload(request):
         except importer.SheetRefused as refused:
             form.add_error("file", refused.message)
         else:
+            forget_stale_uploads()
             token = uuid.uuid4().hex
             path = upload_dir() / (token + PurePath(uploaded.name).suffix.lower()[:6])
             uploaded.seek(0)
