@@ -186,6 +186,8 @@ class Row:
     number: int
     values: dict = field(default_factory=dict)
     errors: dict = field(default_factory=dict)
+    # The fields the file gives; the others hold defaults, used for new items only.
+    given: frozenset = frozenset()
 
     def error(self, name, message):
         self.errors.setdefault(name, []).append(str(message))
@@ -608,6 +610,7 @@ def _parse_row(number, raw, lookups, today):
                 name, _("This cell holds a formula; formulas are not imported. Paste its value instead.")
             )
     raw = {name: value for name, value in raw.items() if not isinstance(value, Formula)}
+    row.given = frozenset(raw)
     texts = {name: str(value).strip() for name, value in raw.items()}
     for name in ("reference", "description", "measures", "department", "progress"):
         if name in texts:
@@ -791,6 +794,7 @@ class _Store:
 
     def row(self, row):
         values = dict(row.values)
+        values["given"] = row.given
         for name in ("leader", "owner"):
             if isinstance(values.get(name), Placeholder):
                 values[name] = self.placeholder(values[name].name)
@@ -863,13 +867,24 @@ class _Store:
         return item
 
     def update(self, item, values):
+        """Change what the file gives and the item does not say yet; keep the rest."""
+        given = values["given"]
         issue = item.issue
-        issue_changes = {name: values[name] for name in ISSUE_FIELDS if getattr(issue, name) != values[name]}
+        issue_changes = {
+            name: values[name]
+            for name in ISSUE_FIELDS
+            if name in given and getattr(issue, name) != values[name]
+        }
         if issue_changes:
             for name, value in issue_changes.items():
                 setattr(issue, name, value)
             workflow.save_issue(self.actor, issue, reason=self.reason)
-        changes = {name: values.get(name) or ("" if name == "department" else None) for name in ITEM_FIELDS}
+        names = {"measures"} | ({"leader", "owner", "department", "next_review_on"} & given)
+        if given & {"kind", "deadline"}:
+            names |= {"kind", "deadline"}
+            if values["kind"] == Item.Kind.LONG_TERM and not item.next_review_on:
+                names.add("next_review_on")
+        changes = {name: values.get(name) or ("" if name == "department" else None) for name in names}
         changes = {name: value for name, value in changes.items() if getattr(item, name) != value}
         if changes:
             item = workflow.edit_item(

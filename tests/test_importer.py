@@ -5,6 +5,7 @@ import datetime
 import io
 
 import pytest
+import time_machine
 from django.utils import timezone
 
 from core.models import User
@@ -371,3 +372,17 @@ def test_set_imported_state_is_for_the_committee_and_on_record(world):
     count = item.history.count()
     workflow.set_imported_state(world.committee, item, status=Item.Status.CLOSED, reason="again")
     assert item.history.count() == count  # already there: no history row
+
+
+def test_reimporting_later_keeps_what_the_file_does_not_say(world):
+    rows = [["问题描述", "整改措施", "整改时限"], ["学习流于形式", "每周集中学习一次", "长期坚持"]]
+    importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
+    item = Item.objects.get()
+    workflow.edit_item(world.committee, item, expected_version=item.version, department="调度室")
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=40)):
+        result = importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
+    assert (result.updated, result.unchanged) == (0, 1)
+    item.refresh_from_db()
+    assert item.department == "调度室"
+    assert item.issue.raised_on == timezone.localdate()
+    assert item.next_review_on == timezone.localdate() + datetime.timedelta(days=importer.DEFAULT_REVIEW_DAYS)
