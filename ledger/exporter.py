@@ -93,6 +93,9 @@ def describe_filters(filterset):
     for name, value in filterset.form.cleaned_data.items():
         if value in (None, "", [], ()) or value is False:
             continue
+        if value is True:
+            described.append((str(filterset.filters[name].label or name), gettext("Yes")))
+            continue
         label = str(filterset.filters[name].label or name)
         if hasattr(value, "start") and hasattr(value, "stop"):  # a date range is a slice
             if value.start is None and value.stop is None:

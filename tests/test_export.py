@@ -151,3 +151,11 @@ def test_query_count(client, world, items, name, django_assert_num_queries):
     # category, organization, people and latest progress text in one query
     with django_assert_num_queries(5):
         assert client.get(reverse(name)).status_code == 200
+
+
+def test_a_yes_no_filter_is_described_in_words(client, world, items):
+    client.force_login(world.committee)
+    response = client.get(reverse("ledger:export_xlsx"), {"overdue": "on"}, headers={"accept-language": "en"})
+    workbook = read_xlsx(response.content)
+    about = {row[0]: row[1] for row in workbook.worksheets[1].iter_rows(values_only=True)}
+    assert about["Overdue only"] == "Yes"

@@ -173,3 +173,13 @@ def test_uploads_never_confirmed_are_removed_after_a_day(client, world, import_d
     assert not stale.exists()
     assert len(list(import_dir.iterdir())) == 1
     assert client.get(reverse("ledger:import_preview", args=[old_token])).status_code == 404
+
+
+def test_a_long_preview_shows_the_rows_with_problems_and_the_first_others(client, world, monkeypatch):
+    monkeypatch.setattr("ledger.views.sheets.PREVIEW_ROWS", 2)
+    rows = ledger_rows(count=5)
+    rows[5][8] = "下月底"
+    page = client.get(uploaded(client, world, xlsx_bytes(rows)).url).content.decode()
+    assert "（1）" in page and "（2）" in page and "（5）" in page
+    assert "（3）" not in page and "（4）" not in page
+    assert "3 of 5 rows are shown" in page

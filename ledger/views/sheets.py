@@ -30,6 +30,8 @@ from .. import exporter, importer
 from ..filtersets import filter_items
 
 SESSION_KEY = "ledger_imports"
+# The preview lists every row with an error, and the others up to this many.
+PREVIEW_ROWS = 200
 # Uploads waiting for a confirmation that never came are removed after this many seconds.
 PENDING_LIFETIME = 24 * 3600
 
@@ -181,6 +183,7 @@ def _render_preview(request, token, pending, organization, data, commit_errors=N
         "file_name": pending["name"],
         "organization": organization,
         "preview": preview,
+        "shown_rows": [row for i, row in enumerate(preview.rows) if row.errors or i < PREVIEW_ROWS],
         "fields": list(importer.FIELDS.items()),
         "people_rows": people_rows,
         "create_people": create_people,
