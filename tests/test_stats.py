@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+import time_machine
 from django.utils import timezone, translation
 
 from ledger import stats, workflow
@@ -45,14 +46,14 @@ def ledger(world):
     today = timezone.localdate()
     _finish(world, _item(world, "安全"))
     _finish(world, _item(world, "安全"), outcome=Item.Outcome.STAGE_COMPLETED)
-    late = _item(world, "安全", deadline=today + datetime.timedelta(days=5))
-    workflow.start(world.owner, late)
+    # Created and started ten days ago with a deadline that has passed since.
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=10)):
+        late = _item(world, "安全", deadline=today - datetime.timedelta(days=1))
+        workflow.start(world.owner, late)
     _item(world, "安全", deadline=stats.end_of_week(today))
     _finish(world, _item(world, "党建"))
     workflow.withdraw(world.committee, _item(world, "党建"), reason="重复")
     _item(world, "廉政", organization=world.sibling)
-    # The started item ran late: move its deadline into the past without the workflow's checks.
-    Item.objects.filter(pk=late.pk).update(deadline=today - datetime.timedelta(days=1))
     return world
 
 
@@ -114,8 +115,8 @@ def test_monthly_trend_counts_opened_and_closed(ledger, django_assert_num_querie
         points = stats.monthly_trend(items, months=6)
     assert len(points) == 6
     assert points[-1].month == timezone.localdate().replace(day=1)
-    assert (points[-1].opened, points[-1].closed) == (6, 2)
-    assert all((p.opened, p.closed) == (0, 0) for p in points[:-1])
+    assert sum(p.opened for p in points) == 6
+    assert points[-1].closed == 2
 
 
 def test_participation_per_branch(world, django_assert_num_queries):
