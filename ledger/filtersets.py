@@ -77,7 +77,7 @@ class ItemFilterSet(django_filters.FilterSet):
         label=_("Deadline"), widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
     )
     created = django_filters.DateFromToRangeFilter(
-        label=_("Created"),
+        label=_("Creation date"),
         field_name="created_at",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
@@ -97,7 +97,7 @@ class ItemFilterSet(django_filters.FilterSet):
             "status": _("Status"),
             "progress": _("Progress"),
             "owner__full_name": _("Owner"),
-            "created_at": _("Created"),
+            "created_at": _("Creation date"),
         },
     )
 

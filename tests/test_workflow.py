@@ -203,7 +203,7 @@ def test_owner_who_sits_on_the_committee_cannot_close_own_item(world):
     item = item_in(world, "submitted")
     workflow.edit_item(world.committee, item, expected_version=item.version, owner=world.committee)
     item.refresh_from_db()
-    with pytest.raises(workflow.NotAllowed, match="another committee member"):
+    with pytest.raises(workflow.NotAllowed, match="须由其他委员验收"):
         workflow.close(world.committee, item, note="自己验收")
     workflow.close(world.company_committee, item, note="验收合格")
     item.refresh_from_db()
@@ -215,7 +215,7 @@ def test_owner_who_sits_on_the_committee_cannot_close_own_item(world):
 def test_submit_needs_a_progress_update(world):
     item = item_in(world, "open")
     item = workflow.start(world.owner, item)
-    with pytest.raises(workflow.InvalidTransition, match="at least one progress update"):
+    with pytest.raises(workflow.InvalidTransition, match="提交验收前请至少填报一次整改进展"):
         workflow.submit(world.owner, item)
 
 
@@ -259,7 +259,7 @@ def test_approving_an_extension_moves_the_deadline_on_record(world):
     first = item.deadline
     proposed = first + datetime.timedelta(days=20)
     request = workflow.request_extension(world.owner, item, proposed_deadline=proposed, reason="配件未到")
-    with pytest.raises(workflow.InvalidTransition, match="already has an extension request"):
+    with pytest.raises(workflow.InvalidTransition, match="已有待审批的延期申请"):
         workflow.request_extension(world.owner, item, proposed_deadline=proposed, reason="再次申请")
     with pytest.raises(workflow.NotAllowed):
         workflow.decide_extension(world.owner, request, approve=True)
@@ -276,7 +276,7 @@ def test_approving_an_extension_moves_the_deadline_on_record(world):
         world.committee,
         proposed,
     )
-    with pytest.raises(workflow.InvalidTransition, match="already decided"):
+    with pytest.raises(workflow.InvalidTransition, match="该延期申请已审批"):
         workflow.decide_extension(world.committee, request, approve=False, note="改变主意")
 
 

@@ -1,0 +1,100 @@
+"""Optimistic locking: an edit based on an old version is refused and overwrites nothing."""
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from ledger import workflow
+from ledger.models import Item
+from tests.factories import IssueFactory, make_item
+
+
+def test_a_stale_edit_is_refused_and_changes_nothing(world):
+    item = make_item(world.committee, IssueFactory(organization=world.branch), department="机运工区")
+    loaded_by_alice = Item.objects.get(pk=item.pk)
+    loaded_by_bob = Item.objects.get(pk=item.pk)
+
+    workflow.edit_item(
+        world.committee, loaded_by_alice, expected_version=loaded_by_alice.version, department="调度室"
+    )
+    with pytest.raises(workflow.EditConflict) as conflict:
+        workflow.edit_item(
+            world.company_committee,
+            loaded_by_bob,
+            expected_version=loaded_by_bob.version,
+            department="安全科",
+        )
+
+    assert conflict.value.current.department == "调度室"
+    assert conflict.value.current.version == 2
+    item.refresh_from_db()
+    assert (item.department, item.version) == ("调度室", 2)
+    assert item.history.count() == 2
+
+
+def test_every_workflow_action_checks_the_version(world):
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    stale = item.version
+    workflow.edit_item(world.committee, item, expected_version=stale, department="调度室")
+    with pytest.raises(workflow.EditConflict):
+        workflow.start(world.owner, item, expected_version=stale)
+    with pytest.raises(workflow.EditConflict):
+        workflow.withdraw(world.committee, item, reason="不再适用", expected_version=stale)
+    item.refresh_from_db()
+    assert item.status == Item.Status.OPEN
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_editing_at_once_never_lose_an_update(world):
+    """Two real database connections (one per thread) edit the same version of an item.
+
+    The first holds the row lock while it edits; the second, based on the same version, waits
+    for the lock and must then be refused, instead of reading the old version and overwriting.
+    """
+    item = make_item(world.committee, IssueFactory(organization=world.branch), department="机运工区")
+    version = item.version
+    first_holds_lock = threading.Event()
+    second_started = threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                Item.objects.select_for_update().get(pk=item.pk)
+                first_holds_lock.set()
+                # Let the second connection run into the lock before this edit commits.
+                second_started.wait(timeout=10)
+                threading.Event().wait(0.5)
+                workflow.edit_item(world.committee, item, expected_version=version, department="调度室")
+            outcome["first"] = "saved"
+        except Exception as error:  # reported to the main thread below
+            outcome["first"] = error
+        finally:
+            connection.close()
+
+    def second():
+        first_holds_lock.wait(timeout=10)
+        second_started.set()
+        try:
+            workflow.edit_item(world.company_committee, item, expected_version=version, department="安全科")
+            outcome["second"] = "saved"
+        except workflow.EditConflict as conflict:
+            outcome["second"] = conflict
+        except Exception as error:
+            outcome["second"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert outcome["first"] == "saved"
+    assert isinstance(outcome["second"], workflow.EditConflict), outcome["second"]
+    assert outcome["second"].current.department == "调度室"
+    item.refresh_from_db()
+    assert (item.department, item.version) == ("调度室", version + 1)
+    assert [h.department for h in item.history.order_by("history_id")] == ["机运工区", "调度室"]
