@@ -17,6 +17,7 @@ Three steps, so that nothing is stored before the user saw what will be:
 
 import csv
 import datetime
+import functools
 import hashlib
 import io
 import re
@@ -29,7 +30,8 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from openpyxl import load_workbook
@@ -55,24 +57,30 @@ HEADER_SEARCH_ROWS = 30
 DEFAULT_REVIEW_DAYS = 90
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
+
+def _label(model, name):
+    # The models' own (already translated) field names, so headings read as on every page.
+    return capfirst(model._meta.get_field(name).verbose_name)
+
+
 # The fields a column can be mapped to, in the ledger's column order.
 FIELDS = {
     "reference": _("Reference"),
-    "organization": _("Organization"),
-    "description": _("Issue description"),
-    "category": _("Category"),
-    "source": _("Source"),
-    "raised_on": _("Date raised"),
-    "measures": _("Measures"),
-    "leader": _("Responsible leader"),
-    "department": _("Responsible department"),
-    "owner": _("Owner"),
-    "kind": _("Kind"),
-    "deadline": _("Deadline"),
-    "next_review_on": _("Next review date"),
-    "status": _("Status"),
-    "percent": _("Progress (%)"),
-    "progress": _("Progress"),
+    "organization": _label(Item, "organization"),
+    "description": _label(Issue, "description"),
+    "category": _label(Issue, "category"),
+    "source": _label(Issue, "source"),
+    "raised_on": _label(Issue, "raised_on"),
+    "measures": _label(Item, "measures"),
+    "leader": _label(Item, "leader"),
+    "department": _label(Item, "department"),
+    "owner": _label(Item, "owner"),
+    "kind": _label(Item, "kind"),
+    "deadline": _label(Item, "deadline"),
+    "next_review_on": _label(Item, "next_review_on"),
+    "status": _label(Item, "status"),
+    "percent": _label(Item, "progress"),
+    "progress": _label(ProgressUpdate, "text"),
 }
 REQUIRED = ("description", "measures")
 
@@ -90,7 +98,7 @@ SYNONYMS = {
     "owner": ["责任人", "具体责任人", "整改责任人", "owner"],
     "kind": ["整改类型", "整改方式", "类型", "kind"],
     "deadline": ["整改时限", "完成时限", "整改期限", "时限", "完成时间", "deadline"],
-    "next_review_on": ["下次复查", "下次复查日期", "复查日期", "nextreviewdate"],
+    "next_review_on": ["下次复查", "下次复查日期", "复查日期", "下次评估日期", "nextreviewdate"],
     "status": ["整改状态", "是否完成", "完成状态", "状态", "status"],
     "percent": ["进度", "完成进度", "整改进度", "progress(%)", "progress%"],
     "progress": ["整改进展", "完成情况", "进展情况", "整改情况", "progress"],
@@ -376,8 +384,11 @@ def heading_index():
     for name, words in SYNONYMS.items():
         for word in words:
             index[normalise(word)] = name
-    for name, label in FIELDS.items():
-        index.setdefault(normalise(label), name)
+    # The export's own headings win over the usual ones, the reader's language last.
+    for language in [code for code, _name in settings.LANGUAGES] + [translation.get_language()]:
+        with translation.override(language):
+            for name, label in FIELDS.items():
+                index[normalise(label)] = name
     return index
 
 
@@ -484,15 +495,26 @@ def _word_match(value, words_by_key):
     return None
 
 
-def _choice(value, choices, extra=None):
-    """The choice whose code, label (in any language) or extra word matches the text."""
-    text = normalise(value)
-    for code, label in choices:
-        if text in (normalise(code), normalise(label)):
-            return code
-    if extra:
-        return _word_match(value, extra)
-    return None
+@functools.cache
+def choice_index(choices_class, extra_key=None):
+    """Normalised word → code: codes, labels in every language, and the usual words."""
+    index = {}
+    extra = {"source": SOURCE_WORDS, "kind": KIND_WORDS, "status": STATUS_WORDS}.get(extra_key, {})
+    for code, words in extra.items():
+        for word in words:
+            index[normalise(word)] = code
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, label in choices_class.choices:
+                index[normalise(label)] = code
+    for code in choices_class.values:
+        index[normalise(code)] = code
+    return index
+
+
+def _choice(value, choices_class, extra_key=None):
+    """The choice whose code, label (in any language) or usual word matches the text."""
+    return choice_index(choices_class, extra_key).get(normalise(value))
 
 
 class Lookups:
@@ -635,7 +657,7 @@ def _parse_row(number, raw, lookups, today):
             row.error("category", _("Unknown category."))
     values["source"] = Issue.Source.OTHER
     if "source" in texts:
-        values["source"] = _choice(texts["source"], Issue.Source.choices, SOURCE_WORDS)
+        values["source"] = _choice(texts["source"], Issue.Source, "source")
         if values["source"] is None:
             row.error("source", _("Unknown source."))
     for name in ("raised_on", "next_review_on"):
@@ -649,7 +671,7 @@ def _parse_row(number, raw, lookups, today):
             values[name] = lookups.person(row, name, texts[name])
     _parse_deadline(row, raw, texts, today)
     if "status" in texts:
-        values["status"] = _choice(texts["status"], Item.Status.choices, STATUS_WORDS)
+        values["status"] = _choice(texts["status"], Item.Status, "status")
         if values["status"] is None:
             row.error("status", _("State not understood."))
         elif values["status"] == Item.Status.IN_PROGRESS and values.get("kind") == Item.Kind.LONG_TERM:
@@ -670,7 +692,7 @@ def _parse_deadline(row, raw, texts, today):
     values = row.values
     kind = None
     if "kind" in texts:
-        kind = _choice(texts["kind"], Item.Kind.choices, KIND_WORDS)
+        kind = _choice(texts["kind"], Item.Kind, "kind")
         if kind is None:
             row.error("kind", _("Kind not understood; write 立行立改, 限期整改 or 长期坚持."))
     deadline = None

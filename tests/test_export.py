@@ -6,13 +6,24 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from ledger import exporter, workflow
 from ledger.importer import FIELDS
 from tests.factories import IssueFactory, make_item
 from tests.sheet_files import read_xlsx
 
-HEADINGS = [str(label) for label in FIELDS.values()]
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages are asserted in English, whatever the catalogues say."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
+
+
+def headings():
+    return [str(label) for label in FIELDS.values()]
 
 
 @pytest.fixture
@@ -50,7 +61,7 @@ def test_xlsx_holds_the_visible_items_with_date_cells_frozen_headings_and_a_filt
     workbook = read_xlsx(response.content)
     sheet = workbook.worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == HEADINGS
+    assert list(rows[0]) == headings()
     assert len(rows) == 3  # the sibling branch's item is outside the committee's scope
     by_reference = {row[0]: row for row in rows[1:]}
     first = by_reference[items[0].reference]
@@ -99,18 +110,22 @@ def test_csv_is_utf8_with_a_bom(client, world, items):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response.content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert rows[0] == HEADINGS
+    assert rows[0] == headings()
     first = next(row for row in rows if row[0] == items[0].reference)
     assert first[11] == "2027-03-01"
     assert first[15] == "已组织学习两次"
     assert len(rows) == 3
 
 
-def test_headings_follow_the_users_language(client, world, items):
+@pytest.mark.parametrize(
+    "language, expected",
+    [("en", ["Reference", "Organization", "Issue description"]), ("zh-hans", ["编号", "组织", "问题描述"])],
+)
+def test_headings_follow_the_users_language(client, world, items, language, expected):
     client.force_login(world.committee)
-    response = client.get(reverse("ledger:export_csv"), headers={"accept-language": "en"})
+    response = client.get(reverse("ledger:export_csv"), headers={"accept-language": language})
     header = next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert header[:3] == ["Reference", "Organization", "Issue description"]
+    assert header[:3] == expected
 
 
 @pytest.mark.parametrize("name", ["ledger:export_xlsx", "ledger:export_csv"])

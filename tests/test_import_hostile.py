@@ -6,11 +6,20 @@ import zipfile
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import Workbook
 
 from ledger import importer
 from ledger.models import Issue, Item
 from tests.sheet_files import ledger_rows, upload, xlsx_bytes
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages are asserted in English, whatever the catalogues say."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

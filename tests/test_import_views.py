@@ -5,10 +5,19 @@ import time
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from ledger.models import Issue, Item
 from ledger.views.sheets import SESSION_KEY, person_field
 from tests.sheet_files import ledger_rows, upload, xlsx_bytes
+
+
+@pytest.fixture(autouse=True)
+def english(client):
+    """Messages are asserted in English, whatever the catalogues say."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 
 from core.models import Membership, Organization
 from ledger import importer, workflow
@@ -80,21 +81,30 @@ def empty(world):
     return organization
 
 
+@pytest.mark.parametrize(
+    "language, reader", [("zh-hans", "zh-hans"), ("en", "en"), ("zh-hans", "en"), ("en", "zh-hans")]
+)
 @pytest.mark.parametrize("name, suffix", [("ledger:export_xlsx", "xlsx"), ("ledger:export_csv", "csv")])
-def test_export_then_import_reproduces_the_items(client, world, ledger, empty, name, suffix):
+def test_export_then_import_reproduces_the_items(
+    client, world, ledger, empty, name, suffix, language, reader
+):
+    """Exported in `language`, imported by someone reading the site in `reader`."""
     client.force_login(world.committee)
-    content = client.get(reverse(name)).content
+    content = client.get(reverse(name), headers={"accept-language": language}).content
     table = importer.read_table(io.BytesIO(content), "台账." + suffix)
     actor = type(world.committee).objects.get(pk=world.committee.pk)  # scope with the new membership
     # The organization column names the branch the rows came from: leave it out to import
     # everything into the new organization.
-    preview = importer.prepare(table, actor, empty, mapping={1: ""})
+    with translation.override(reader):
+        preview = importer.prepare(table, actor, empty, mapping={1: ""})
     assert preview.is_valid, preview.problems or [(r.number, r.errors) for r in preview.rows if r.errors]
     result = importer.commit(preview, actor, "台账." + suffix)
     assert result.created == ledger.count() == 5
     assert fingerprint(Item.objects.filter(organization=empty)) == fingerprint(ledger)
     # Importing the same export again changes nothing.
-    again = importer.commit(importer.prepare(table, actor, empty, mapping={1: ""}), actor, "台账." + suffix)
+    with translation.override(reader):
+        again = importer.prepare(table, actor, empty, mapping={1: ""})
+    again = importer.commit(again, actor, "台账." + suffix)
     assert (again.created, again.updated, again.unchanged) == (0, 0, 5)
 
 
