@@ -926,8 +926,10 @@ class _Store:
             )
             if latest is None or latest.text != text:
                 percent = values.get("percent", item.progress)
-                workflow.post_progress(self.actor, item, text=text, percent=percent, reason=self.reason)
-                item.refresh_from_db()
+                # The update holds the item as the workflow saved it (new state and version).
+                item = workflow.post_progress(
+                    self.actor, item, text=text, percent=percent, reason=self.reason
+                ).item
                 changed = True
         status = values.get("status")
         if status and status != item.status:

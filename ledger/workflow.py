@@ -550,7 +550,8 @@ def set_imported_state(actor, item, *, status, reason):
 
     A ledger kept in Excel has no trail of submissions and verifications, so the state is taken
     over as written, on record as an import; a closed item is closed as completed without a
-    verifier. The workflow's rules apply again from the next action on. Returns the item, unchanged (and with no history row) when it is already there.
+    verifier. The workflow's rules apply again from the next action on. Returns the item,
+    unchanged (and with no history row) when it is already in that state.
     """
     if status not in S.values:
         raise ValidationError({"status": _("This state cannot be imported.")})
