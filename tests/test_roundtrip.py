@@ -129,8 +129,12 @@ def test_the_management_command_imports_and_dry_runs(world, ledger, client, empt
     # the company's tree, so the rows go back where they came from and are recognised.
     admin = type(world.committee).objects.create_superuser("root", password="x", full_name="管理员")
     out = io.StringIO()
-    call_command("import_ledger", str(path), "--organization", "机运", "--user", admin.username, stdout=out)
+    with translation.override("en"):
+        call_command(
+            "import_ledger", str(path), "--organization", "机运", "--user", admin.username, stdout=out
+        )
     assert out.getvalue().strip() == "0 created, 0 updated, 5 unchanged, 0 people created."
     out = io.StringIO()
-    call_command("import_ledger", str(path), "--organization", "公司党委", "--dry-run", stdout=out)
+    with translation.override("en"):
+        call_command("import_ledger", str(path), "--organization", "公司党委", "--dry-run", stdout=out)
     assert "Dry run" in out.getvalue()

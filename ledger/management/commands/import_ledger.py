@@ -3,6 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from core.models import Organization
 from ledger import importer
@@ -40,18 +41,25 @@ class Command(BaseCommand):
             for row in preview.rows:
                 for message in importer.row_messages(row):
                     self.stderr.write(f"{row.number}: {message}")
-            raise CommandError(f"{preview.error_count} problems; nothing was stored.")
+            raise CommandError(_("{count} problems; nothing was stored.").format(count=preview.error_count))
         try:
             result = importer.commit(preview, actor, options["file"].rsplit("/", 1)[-1], options["dry_run"])
         except importer.ImportFailed as failed:
             for number, messages in failed.errors.items():
                 for message in messages:
                     self.stderr.write(f"{number}: {message}")
-            raise CommandError("Rows refused; nothing was stored.") from None
-        prefix = "Dry run, nothing stored: would have " if options["dry_run"] else ""
-        self.stdout.write(
-            f"{prefix}{result.created} created, {result.updated} updated, {result.unchanged} unchanged, {result.people_created} people created."
+            raise CommandError(_("Rows refused; nothing was stored.")) from None
+        summary = _(
+            "{created} created, {updated} updated, {unchanged} unchanged, {people} people created."
+        ).format(
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            people=result.people_created,
         )
+        if options["dry_run"]:
+            summary = _("Dry run, nothing stored: would have {summary}").format(summary=summary)
+        self.stdout.write(summary)
 
     def organization(self, value):
         lookup = Q(name=value) | Q(short_name=value)
@@ -59,7 +67,7 @@ class Command(BaseCommand):
             lookup |= Q(pk=int(value))
         found = list(Organization.objects.filter(lookup)[:2])
         if len(found) != 1:
-            raise CommandError(f"No single organization matches “{value}”.")
+            raise CommandError(_("No single organization matches “{value}”.").format(value=value))
         return found[0]
 
     def actor(self, username):
@@ -70,5 +78,5 @@ class Command(BaseCommand):
             else users.filter(is_superuser=True).order_by("pk").first()
         )
         if user is None:
-            raise CommandError("No such active user; give --user USERNAME.")
+            raise CommandError(_("No such active user; give --user USERNAME."))
         return user
