@@ -1,7 +1,34 @@
 """URLs of the ledger. Paths are stable: bookmarks and other parts rely on them."""
 
-from django.urls import path  # noqa: F401  (patterns are added by the ledger's features)
+from django.urls import path
+
+from .views import items, meetings
 
 app_name = "ledger"
 
-urlpatterns = []
+urlpatterns = [
+    path("", items.item_list, name="item_list"),
+    path("mine/", items.mine, name="mine"),
+    path("items/<int:pk>/", items.item_detail, name="item_detail"),
+    path("items/<int:pk>/history/", items.item_history, name="item_history"),
+    path("items/<int:pk>/edit/", items.edit_item, name="edit_item"),
+    path("items/<int:pk>/start/", items.start_item, name="start_item"),
+    path("items/<int:pk>/progress/", items.post_progress, name="post_progress"),
+    path("items/<int:pk>/evidence/", items.attach_evidence, name="attach_evidence"),
+    path("items/<int:pk>/submit/", items.submit_item, name="submit_item"),
+    path("items/<int:pk>/extension/", items.request_extension, name="request_extension"),
+    path("items/<int:pk>/extension/decide/", items.decide_extension, name="decide_extension"),
+    path("items/<int:pk>/review/", items.review_item, name="review_item"),
+    path("items/<int:pk>/return/", items.return_item, name="return_item"),
+    path("items/<int:pk>/close/", items.close_item, name="close_item"),
+    path("items/<int:pk>/reopen/", items.reopen_item, name="reopen_item"),
+    path("items/<int:pk>/withdraw/", items.withdraw_item, name="withdraw_item"),
+    path("evidence/<int:pk>/", items.evidence_download, name="evidence_download"),
+    path("meetings/", meetings.meeting_list, name="meeting_list"),
+    path("meetings/new/", meetings.meeting_create, name="meeting_create"),
+    path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
+    path("meetings/<int:pk>/attendance/", meetings.add_attendance, name="add_attendance"),
+    path("meetings/<int:pk>/items/", meetings.create_item, name="create_item"),
+    path("people/", meetings.people_search, name="people_search"),
+]
