@@ -70,7 +70,7 @@ class ItemForm(forms.ModelForm):
         self.fields["leader"].queryset = people
         self.fields["owner"].queryset = people
         # Read the people once: the form may be rendered once per issue on the meeting page.
-        choices = list(self.fields["owner"].choices)
+        choices = [("", self.fields["owner"].empty_label), *((person.pk, str(person)) for person in people)]
         self.fields["leader"].choices = choices
         self.fields["owner"].choices = choices
 
@@ -99,7 +99,9 @@ class ReasonForm(forms.Form):
 class CloseForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     note = forms.CharField(label=_("Verification note"), widget=forms.Textarea(attrs={"rows": 2}))
-    outcome = forms.ChoiceField(label=_("Outcome"), choices=Item.Outcome.choices, initial=Item.Outcome.COMPLETED)
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Item.Outcome.choices, initial=Item.Outcome.COMPLETED
+    )
     next_review_on = forms.DateField(
         label=_("Next review date"),
         required=False,
@@ -131,7 +133,9 @@ class ProgressForm(forms.Form):
     files = MultipleFileField(
         label=_("Photos or files"),
         required=False,
-        widget=MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx", "capture": "environment"}),
+        widget=MultipleFileInput(
+            attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx", "capture": "environment"}
+        ),
     )
 
 

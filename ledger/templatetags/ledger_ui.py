@@ -57,7 +57,11 @@ def join_id(*parts):
 def bs_id(bound_field, element_id):
     """Like `bs`, with the given id (for a form rendered more than once on a page)."""
     widget = bound_field.field.widget
-    css = "form-select form-select-sm" if widget.__class__.__name__.endswith("Select") else "form-control form-control-sm"
+    css = (
+        "form-select form-select-sm"
+        if widget.__class__.__name__.endswith("Select")
+        else "form-control form-control-sm"
+    )
     if bound_field.errors:
         css += " is-invalid"
     return bound_field.as_widget(attrs={"class": css, "id": element_id})

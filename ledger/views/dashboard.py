@@ -13,5 +13,8 @@ from ..models import Item
 def dashboard(request):
     items = Item.objects.visible_to(request.user)
     by_status = dict(items.order_by().values_list("status").annotate(n=Count("pk")))
-    totals = [(value, label, by_status.get(value, 0), Item.STATUS_COLOURS[value]) for value, label in Item.Status.choices]
+    totals = [
+        (value, label, by_status.get(value, 0), Item.STATUS_COLOURS[value])
+        for value, label in Item.Status.choices
+    ]
     return render(request, "ledger/dashboard.html", {"totals": totals, "total": sum(by_status.values())})

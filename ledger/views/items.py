@@ -48,7 +48,8 @@ def item_list(request):
     items = filterset.qs.select_related("organization", "issue", "issue__category", "leader", "owner")
     by_status = dict(items.order_by().values_list("status").annotate(n=Count("pk")))
     status_counts = [
-        (value, label, by_status.get(value, 0), Item.STATUS_COLOURS[value]) for value, label in Item.Status.choices
+        (value, label, by_status.get(value, 0), Item.STATUS_COLOURS[value])
+        for value, label in Item.Status.choices
     ]
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -95,7 +96,9 @@ def _detail_context(request, item, bound=None):
         for action in allowed
         if action != Action.DECIDE_EXTENSION
     ]
-    updates = item.updates.select_related("author").prefetch_related("evidence")
+    updates = item.updates.select_related("author").prefetch_related(
+        Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by"))
+    )
     extensions = item.extension_requests.select_related("requested_by", "decided_by")
     return {
         "item": item,
@@ -192,13 +195,17 @@ def _conflict(request, item, form, conflict):
             model_field = Item._meta.get_field(name)
             old, new = getattr(then, model_field.attname), getattr(current, model_field.attname)
             if old != new:
-                changes.append((model_field.verbose_name, _shown(then, model_field), _shown(current, model_field)))
+                changes.append(
+                    (model_field.verbose_name, _shown(then, model_field), _shown(current, model_field))
+                )
     data = request.POST.copy()
     data["version"] = current.version
     rebound = forms.EditItemForm(data, instance=current, organization=current.organization)
     rebound.is_valid()
     context = _detail_context(
-        request, current, bound={Action.EDIT: rebound, "conflict": {"message": conflict.message, "changes": changes}}
+        request,
+        current,
+        bound={Action.EDIT: rebound, "conflict": {"message": conflict.message, "changes": changes}},
     )
     return render(request, "ledger/item_detail.html", context, status=409)
 
@@ -393,7 +400,9 @@ def decide_extension(request, pk):
         item,
         Action.DECIDE_EXTENSION,
         form,
-        lambda d: workflow.decide_extension(request.user, d["extension"], approve=d["approve"], note=d["note"]),
+        lambda d: workflow.decide_extension(
+            request.user, d["extension"], approve=d["approve"], note=d["note"]
+        ),
     )
 
 

@@ -112,7 +112,9 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None):
         "manages": manages,
     }
     if manages:
-        context["attendance_form"] = attendance_form or forms.AttendanceForm(organization=meeting.organization)
+        context["attendance_form"] = attendance_form or forms.AttendanceForm(
+            organization=meeting.organization
+        )
         context["blank_item_form"] = forms.NewItemForm(meeting=meeting)
         context["item_form"] = item_form or context["blank_item_form"]
         context["bound_issue"] = item_form["issue"].value() if item_form is not None else None
