@@ -29,6 +29,7 @@ def meeting_list(request):
         Meeting.objects.visible_to(request.user)
         .select_related("organization")
         .annotate(issue_count=Count("issues", distinct=True))
+        .order_by("-held_on", "-pk")
     )
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
