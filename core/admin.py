@@ -47,3 +47,8 @@ class MembershipAdmin(SimpleHistoryAdmin):
     list_filter = ["role", "organization"]
     search_fields = ["user__username", "user__full_name", "organization__name"]
     autocomplete_fields = ["user", "organization"]
+
+
+admin.site.site_header = _("Rectification ledger administration")
+admin.site.site_title = _("Rectification ledger")
+admin.site.index_title = _("Administration")

@@ -414,10 +414,6 @@ class Item(models.Model):
     def status_colour(self):
         return self.STATUS_COLOURS.get(self.status, "secondary")
 
-    @property
-    def uses_double_review(self):
-        return self.organization.double_review
-
     def clean(self):
         errors = {}
         if self.kind == self.Kind.LONG_TERM:

@@ -1,0 +1,324 @@
+"""Figures about the ledger for the dashboard and the printed summaries.
+
+Every function takes an already-scoped queryset (``Item.objects.visible_to(user)``, usually
+narrowed further by the ledger FilterSet) and runs a fixed number of queries whatever the size of
+the ledger: counting happens in the database, grouping in one ``values().annotate()`` query.
+"""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .models import Attendance, Item
+
+S = Item.Status
+
+# The statuses that count as "being pushed forward" (正在推进) in the leaders' sentence.
+ACTIVE_STATUSES = (S.OPEN, S.IN_PROGRESS, S.SUBMITTED, S.REVIEWED)
+
+
+@dataclass
+class Totals:
+    """Counts of items by status, and the figures derived from them."""
+
+    by_status: dict = field(default_factory=dict)
+
+    @property
+    def total(self):
+        return sum(self.by_status.values())
+
+    @property
+    def closed(self):
+        return self.by_status.get(S.CLOSED, 0)
+
+    @property
+    def active(self):
+        return sum(self.by_status.get(status, 0) for status in ACTIVE_STATUSES)
+
+    @property
+    def long_term(self):
+        return self.by_status.get(S.LONG_TERM, 0)
+
+    @property
+    def withdrawn(self):
+        return self.by_status.get(S.WITHDRAWN, 0)
+
+    @property
+    def completion_rate(self):
+        """Closed items in percent of the items that still apply (withdrawn ones do not count)."""
+        return completion_rate(self.closed, self.total - self.withdrawn)
+
+    def rows(self):
+        """(status, label, count) for every status, in workflow order, zeros included."""
+        return [(status, label, self.by_status.get(status, 0)) for status, label in S.choices]
+
+
+def completion_rate(closed, total):
+    """Percent with one decimal; 0 for an empty ledger rather than a division error."""
+    if not total:
+        return 0.0
+    return round(100.0 * closed / total, 1)
+
+
+def totals(items):
+    """Item counts by status. One query."""
+    counts = items.order_by().values_list("status").annotate(n=Count("pk"))
+    return Totals(by_status=dict(counts))
+
+
+def end_of_week(today):
+    """The Sunday of the week `today` is in."""
+    return today + datetime.timedelta(days=6 - today.weekday())
+
+
+def overdue_count(items, today=None):
+    """How many items are overdue (derived, never stored). One query."""
+    return items.overdue(today or timezone.localdate()).count()
+
+
+def due_this_week(items, today=None):
+    """How many items fall due between today and Sunday, overdue ones excluded. One query."""
+    today = today or timezone.localdate()
+    return items.due_within((end_of_week(today) - today).days, today).count()
+
+
+@dataclass
+class Breakdown:
+    """One row of a breakdown: an organization or a category with its counts."""
+
+    key: object
+    label: str
+    total: int = 0
+    closed: int = 0
+    active: int = 0
+    long_term: int = 0
+    overdue: int = 0
+
+    @property
+    def completion_rate(self):
+        return completion_rate(self.closed, self.total)
+
+
+def _breakdown(items, key, label_fields, today):
+    # Withdrawn items do not apply any more: they are left out of every breakdown.
+    return (
+        items.exclude(status=S.WITHDRAWN)
+        .order_by()
+        .values(key, *label_fields)
+        .annotate(
+            total=Count("pk"),
+            closed=Count("pk", filter=Q(status=S.CLOSED)),
+            active=Count("pk", filter=Q(status__in=ACTIVE_STATUSES)),
+            long_term=Count("pk", filter=Q(status=S.LONG_TERM)),
+            overdue=Count("pk", filter=Item.overdue_q(today)),
+        )
+    )
+
+
+def _row(values, key, label):
+    return Breakdown(
+        key=values[key],
+        label=label,
+        total=values["total"],
+        closed=values["closed"],
+        active=values["active"],
+        long_term=values["long_term"],
+        overdue=values["overdue"],
+    )
+
+
+def by_organization(items, today=None):
+    """Counts per organization, in the tree's sort order. One query."""
+    today = today or timezone.localdate()
+    rows = _breakdown(
+        items, "organization_id", ["organization__name", "organization__sort_order"], today
+    ).order_by("organization__sort_order", "organization__name")
+    return [_row(row, "organization_id", row["organization__name"]) for row in rows]
+
+
+def _category_label(name, name_en):
+    # Category.__str__ does this on an instance; the grouped query only has the two columns.
+    if name_en and (get_language() or "").startswith("en"):
+        return name_en
+    return name
+
+
+def by_category(items, today=None):
+    """Counts per issue category (党建, 安全, 廉政, 作风, …), in the categories' order. One query."""
+    today = today or timezone.localdate()
+    fields = ["issue__category__name", "issue__category__name_en", "issue__category__sort_order"]
+    rows = _breakdown(items, "issue__category_id", fields, today).order_by(
+        "issue__category__sort_order", "issue__category__name"
+    )
+    return [_row(row, "issue__category_id", _category_label(row[fields[0]], row[fields[1]])) for row in rows]
+
+
+def _months(first, last):
+    """The first day of every month from `first`'s month to `last`'s month."""
+    month = first.replace(day=1)
+    while month <= last:
+        yield month
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+
+
+def _month_key(value):
+    # TruncMonth gives an aware datetime on PostgreSQL and with USE_TZ; compare by (year, month).
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value) if timezone.is_aware(value) else value
+    return (value.year, value.month)
+
+
+@dataclass
+class MonthPoint:
+    month: datetime.date
+    opened: int
+    closed: int
+
+
+def monthly_trend(items, months=12, today=None):
+    """Items opened (created) and closed (verified) per month over the last `months` months,
+    oldest first, empty months included. Two queries."""
+    today = today or timezone.localdate()
+    first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
+    start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
+    opened = {
+        _month_key(month): n
+        for month, n in items.filter(created_at__gte=start)
+        .order_by()
+        .annotate(month=TruncMonth("created_at"))
+        .values_list("month")
+        .annotate(n=Count("pk"))
+    }
+    closed = {
+        _month_key(month): n
+        for month, n in items.filter(status=S.CLOSED, verified_at__gte=start)
+        .order_by()
+        .annotate(month=TruncMonth("verified_at"))
+        .values_list("month")
+        .annotate(n=Count("pk"))
+    }
+    return [
+        MonthPoint(
+            month=month, opened=opened.get(_month_key(month), 0), closed=closed.get(_month_key(month), 0)
+        )
+        for month in _months(first, today)
+    ][-months:]
+
+
+@dataclass
+class Participation:
+    """Attendance of one organization's meetings: present ÷ expected (参与率)."""
+
+    organization_id: int
+    organization: str
+    meetings: int
+    expected: int
+    present: int
+    made_up: int
+
+    @property
+    def rate(self):
+        return completion_rate(self.present, self.expected)
+
+
+def participation(meetings, date_from=None, date_to=None):
+    """Participation per organization over a period, from an already-scoped Meeting queryset.
+
+    `expected` counts everyone on the attendance lists; `made_up` the absent who did the make-up
+    study (补学). One query."""
+    if date_from:
+        meetings = meetings.filter(held_on__gte=date_from)
+    if date_to:
+        meetings = meetings.filter(held_on__lte=date_to)
+    rows = (
+        Attendance.objects.filter(meeting__in=meetings.values("pk"))
+        .order_by()
+        .values(
+            "meeting__organization_id", "meeting__organization__name", "meeting__organization__sort_order"
+        )
+        .annotate(
+            # Named n_*: an annotation called "present" would shadow the field in the filters.
+            n_meetings=Count("meeting", distinct=True),
+            n_expected=Count("pk"),
+            n_present=Count("pk", filter=Q(present=True)),
+            n_made_up=Count("pk", filter=Q(present=False, makeup_on__isnull=False)),
+        )
+        .order_by("meeting__organization__sort_order", "meeting__organization__name")
+    )
+    return [
+        Participation(
+            organization_id=row["meeting__organization_id"],
+            organization=row["meeting__organization__name"],
+            meetings=row["n_meetings"],
+            expected=row["n_expected"],
+            present=row["n_present"],
+            made_up=row["n_made_up"],
+        )
+        for row in rows
+    ]
+
+
+HEADLINE = _(
+    "{total} items in all: {closed} completed, {active} being pushed forward, "
+    "{long_term} long-term; completion rate {rate}%"
+)
+CATEGORY_PART = _("{category} {total} items ({closed} completed)")
+CATEGORY_LIST = _("By category: {parts}.")
+LIST_SEPARATOR = _(", ")
+
+
+def headline(item_totals, categories=()):
+    """The sentence leaders quote, in the active language, e.g. in Chinese
+    "共 12 项，已完成 5 项、正在推进 4 项、长期坚持 3 项，完成率 41.7%"; followed by the breakdown
+    by category when one is given."""
+    sentence = str(HEADLINE).format(
+        total=item_totals.total - item_totals.withdrawn,
+        closed=item_totals.closed,
+        active=item_totals.active,
+        long_term=item_totals.long_term,
+        rate=_rate_text(item_totals.completion_rate),
+    )
+    if not categories:
+        return sentence
+    parts = str(LIST_SEPARATOR).join(
+        str(CATEGORY_PART).format(category=row.label, total=row.total, closed=row.closed)
+        for row in categories
+    )
+    return sentence + str(_("; ")) + str(CATEGORY_LIST).format(parts=parts)
+
+
+def _rate_text(rate):
+    # 50.0 reads better as 50.
+    return f"{rate:.0f}" if rate == int(rate) else f"{rate:.1f}"
+
+
+@dataclass
+class Summary:
+    """Everything the dashboard and the leadership summary show at the top."""
+
+    totals: Totals
+    overdue: int
+    due_this_week: int
+    organizations: list
+    categories: list
+
+    @property
+    def headline(self):
+        return headline(self.totals, self.categories)
+
+
+def summary(items, today=None):
+    """Totals, overdue, due this week and the two breakdowns. Five queries."""
+    today = today or timezone.localdate()
+    return Summary(
+        totals=totals(items),
+        overdue=overdue_count(items, today),
+        due_this_week=due_this_week(items, today),
+        organizations=by_organization(items, today),
+        categories=by_category(items, today),
+    )

@@ -1,0 +1,77 @@
+"""Server-side SVG charts: inline SVG without scripts, labels escaped, usable in HTML and PDF."""
+
+import datetime
+import xml.etree.ElementTree as ET
+
+from django.utils import translation
+
+from ledger import charts, stats
+from ledger.models import Item
+
+S = Item.Status
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _texts(svg):
+    root = ET.fromstring(str(svg))
+    return root, [node.text for node in root.iter(f"{SVG}text") if node.text]
+
+
+def _rows():
+    return [
+        stats.Breakdown(key=1, label="机运党支部", total=5, closed=2, active=2, long_term=1),
+        stats.Breakdown(key=2, label='<script>alert("x")</script>', total=1, closed=1),
+    ]
+
+
+def test_status_chart_is_inline_svg_without_javascript():
+    svg = charts.status_chart(stats.Totals(by_status={S.CLOSED: 3, S.OPEN: 1}))
+    assert svg.startswith("<svg")
+    assert "<?xml" not in svg
+    assert "<script" not in svg
+    root, texts = _texts(svg)
+    assert root.tag == f"{SVG}svg"
+    assert "Ledger CJK" in svg  # the PDF's font family comes first
+
+
+def test_status_chart_leaves_out_empty_statuses():
+    with translation.override("en"):
+        svg = charts.status_chart(stats.Totals(by_status={S.CLOSED: 3}))
+    _root, texts = _texts(svg)
+    assert "Closed" in texts
+    assert "Open" not in texts
+
+
+def test_organization_and_category_charts_escape_labels():
+    for render in (charts.organization_chart, charts.category_chart):
+        svg = render(_rows())
+        assert "<script>" not in svg
+        assert "&lt;script&gt;" in svg
+        _root, texts = _texts(svg)
+        assert "机运党支部" in texts
+
+
+def test_trend_chart_labels_months():
+    points = [
+        stats.MonthPoint(month=datetime.date(2026, 10, 1), opened=4, closed=1),
+        stats.MonthPoint(month=datetime.date(2026, 11, 1), opened=2, closed=3),
+    ]
+    with translation.override("en"):
+        svg = charts.trend_chart(points)
+    _root, texts = _texts(svg)
+    assert "October 2026" in texts
+    assert "Opened" in texts and "Closed" in texts
+
+
+def test_participation_chart_in_percent():
+    rows = [stats.Participation(1, "机运党支部", meetings=2, expected=10, present=8, made_up=1)]
+    svg = charts.participation_chart(rows)
+    _root, texts = _texts(svg)
+    assert "机运党支部" in texts
+    assert "100" in texts  # the axis runs to 100 %
+
+
+def test_charts_of_an_empty_ledger_render():
+    assert charts.status_chart(stats.Totals()).startswith("<svg")
+    assert charts.organization_chart([]).startswith("<svg")
+    assert charts.trend_chart([]).startswith("<svg")
