@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import items, meetings
+from .views import items, meetings, saved_views
 
 app_name = "ledger"
 
@@ -31,4 +31,6 @@ urlpatterns = [
     path("meetings/<int:pk>/attendance/", meetings.add_attendance, name="add_attendance"),
     path("meetings/<int:pk>/items/", meetings.create_item, name="create_item"),
     path("people/", meetings.people_search, name="people_search"),
+    path("views/", saved_views.save_view, name="save_view"),
+    path("views/<int:pk>/delete/", saved_views.delete_view, name="delete_view"),
 ]

@@ -64,8 +64,9 @@ def test_it_reads_in_constant_queries(client, world, ledger, django_assert_num_q
 
     def count():
         # session, user, memberships, organization tree; totals, overdue, due this week, by
-        # organization, by category (summary); opened and closed per month; participation
-        with django_assert_num_queries(12):
+        # organization, by category (summary); opened and closed per month; participation;
+        # saved views (menu)
+        with django_assert_num_queries(13):
             client.get("/")
 
     count()

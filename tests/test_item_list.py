@@ -96,8 +96,9 @@ def test_it_keeps_a_constant_query_count(client, world, items, django_assert_num
 
     def count():
         # session, user, memberships, organization tree (scope); status breakdown; count;
-        # filter form choices: organizations, categories, owners, leaders, meetings; page of items
-        with django_assert_num_queries(12):
+        # the user's saved views (managed on the page); filter form choices: organizations,
+        # categories, owners, leaders, meetings; page of items; saved views for the menu
+        with django_assert_num_queries(14):
             client.get("/ledger/")
 
     count()

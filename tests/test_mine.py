@@ -68,8 +68,8 @@ def test_it_reads_in_constant_queries(client, world, mine, django_assert_num_que
 
     def count():
         # session, user, memberships, organization tree; my items (with organization and
-        # issue); their pending extension requests
-        with django_assert_num_queries(6):
+        # issue); their pending extension requests; saved views (menu)
+        with django_assert_num_queries(7):
             client.get("/ledger/mine/")
 
     count()

@@ -65,3 +65,14 @@ def bs_id(bound_field, element_id):
     if bound_field.errors:
         css += " is-invalid"
     return bound_field.as_widget(attrs={"class": css, "id": element_id})
+
+
+@register.simple_tag(takes_context=True)
+def saved_views(context):
+    """The user's saved views for the menu (one query per page, none when logged out)."""
+    from ledger.models import SavedView
+
+    user = context["request"].user
+    if not user.is_authenticated:
+        return []
+    return list(SavedView.objects.filter(user=user).only("pk", "name", "query"))
