@@ -32,6 +32,7 @@ run: $(VENV)/.installed messages ## Install, migrate, load the demo data and ser
 	DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 test: $(VENV)/.installed-dev messages ## Install the test requirements and run the whole suite
+	@command -v chromium >/dev/null || sh scripts/apt-install.sh chromium
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed-dev ## Ruff, Django's checks and missing migrations

@@ -88,7 +88,7 @@ def _detail_context(request, item, bound=None):
     action_forms = [
         {
             "action": action,
-            "form": bound.get(action) or empty[action](),
+            "form": _with_ids(action, bound.get(action) or empty[action]()),
             "url": reverse(ACTION_VIEWS[action][0], args=[item.pk]),
             "colour": ACTION_VIEWS[action][1],
             "open": action in bound,
@@ -110,6 +110,12 @@ def _detail_context(request, item, bound=None):
         "may_decide": Action.DECIDE_EXTENSION in allowed,
         "conflict": bound.get("conflict"),
     }
+
+
+def _with_ids(action, form):
+    # Several action forms share field names (note, reason): ids per action keep labels unique.
+    form.auto_id = "{action}-%s".format(action=action.value.replace("_", "-"))
+    return form
 
 
 @login_required

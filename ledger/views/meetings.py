@@ -99,8 +99,13 @@ def meeting_edit(request, pk):
 
 def _meeting_context(request, meeting, attendance_form=None, item_form=None):
     manages = Scope.for_user(request.user).manages(meeting.organization_id)
-    issues = meeting.issues.select_related("category").prefetch_related(
-        Prefetch("items", queryset=Item.objects.select_related("owner").order_by("sequence"))
+    # In the order they were raised at the meeting.
+    issues = (
+        meeting.issues.order_by("pk")
+        .select_related("category")
+        .prefetch_related(
+            Prefetch("items", queryset=Item.objects.select_related("owner").order_by("sequence"))
+        )
     )
     attendances = list(meeting.attendances.select_related("person"))
     present = sum(1 for attendance in attendances if attendance.present)
