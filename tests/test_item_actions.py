@@ -172,7 +172,14 @@ def test_extension_rejected_needs_a_note(client, world, item):
         world.owner, item, proposed_deadline=item.deadline + datetime.timedelta(days=5), reason="人手不足"
     )
     data = {"extension": extension.pk, "approve": "0"}
-    assert post(client, world.committee, item, "extension/decide", data).status_code == 400
+    response = post(
+        client, world.committee, item, "extension/decide", data, headers={"accept-language": "en"}
+    )
+    assert response.status_code == 302
+    page = client.get(response["Location"], headers={"accept-language": "en"}).content.decode()
+    assert "Give the reason for rejecting the request." in page
+    extension.refresh_from_db()
+    assert extension.status == ExtensionRequest.Status.PENDING
     data["note"] = "人手可以调配"
     assert post(client, world.committee, item, "extension/decide", data).status_code == 302
     extension.refresh_from_db()

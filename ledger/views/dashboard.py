@@ -48,6 +48,7 @@ def dashboard(request):
             "date_from": date_from,
             "date_to": date_to,
             "end_of_week": stats.end_of_week(today),
+            "days_to_end_of_week": (stats.end_of_week(today) - today).days,
             "status_chart": charts.status_chart(summary.totals) if summary.totals.total else "",
             "organization_chart": charts.organization_chart(summary.organizations)
             if summary.organizations

@@ -156,6 +156,9 @@ def _perform(request, item, action, form, call):
 
     Bad input re-renders the page with the typed values and the errors; a refusal is a message
     (a `NotAllowed` refusal is a 403)."""
+    if action == Action.DECIDE_EXTENSION:
+        # Decisions are small forms beside each request, not an action form: errors are messages.
+        return _decide(request, item, form, call)
     if form.is_valid():
         try:
             call(form.cleaned_data)
@@ -173,6 +176,23 @@ def _perform(request, item, action, form, call):
             return redirect(_next_url(request, item))
     context = _detail_context(request, item, bound={action: form})
     return render(request, "ledger/item_detail.html", context, status=400)
+
+
+def _decide(request, item, form, call):
+    if form.is_valid():
+        try:
+            call(form.cleaned_data)
+        except workflow.NotAllowed as refused:
+            raise PermissionDenied(refused.message) from None
+        except workflow.ActionRefused as refused:
+            messages.error(request, refused.message)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("Done: {action}.").format(action=Action.DECIDE_EXTENSION.label))
+    else:
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+    return redirect(_next_url(request, item))
 
 
 def _next_url(request, item):
