@@ -105,3 +105,15 @@ def test_it_keeps_a_constant_query_count(client, world, items, django_assert_num
     for _ in range(5):
         make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
     count()
+
+
+def test_bad_filter_values_are_errors_not_crashes(client, world, items):
+    client.force_login(world.committee)
+    for params in (
+        {"deadline_min": "not-a-date"},
+        {"ordering": "password"},
+        {"page": "abc"},
+        {"due_within": "-3"},
+    ):
+        response = client.get("/ledger/", params)
+        assert response.status_code == 200, params
