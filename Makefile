@@ -15,7 +15,7 @@ help: ## List the verbs
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -r requirements.txt
+	$(PIP) install --quiet --build-constraint build-constraints.txt -r requirements.txt
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
@@ -33,6 +33,7 @@ run: $(VENV)/.installed messages ## Install, migrate, load the demo data and ser
 
 test: $(VENV)/.installed-dev messages ## Install the test requirements and run the whole suite
 	@command -v soffice >/dev/null || sh scripts/apt-install.sh libreoffice-calc-nogui
+	@command -v chromium >/dev/null || sh scripts/apt-install.sh chromium
 	$(VENV)/bin/pytest
 
 lint: $(VENV)/.installed-dev ## Ruff, Django's checks and missing migrations

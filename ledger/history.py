@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.db import models
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
@@ -60,7 +60,7 @@ def _display(model_field, value, names):
     if isinstance(model_field, models.BooleanField):
         return str(_("yes") if value else _("no"))
     if isinstance(value, datetime.datetime):
-        return formats.date_format(value, "DATETIME_FORMAT")
+        return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
     if isinstance(value, datetime.date):
         return formats.date_format(value, "DATE_FORMAT")
     if isinstance(model_field, models.FileField):

@@ -584,3 +584,29 @@ class ImportedRow(models.Model):
 
     def __str__(self):
         return f"{self.source_name} → {self.item_id}"
+
+
+class SavedView(models.Model):
+    """A named filter of the ledger list, kept per user (the GET string of `/ledger/`)."""
+
+    user = models.ForeignKey(
+        USER, verbose_name=_("user"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filter"), max_length=2000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"],
+                name="saved_view_unique_name",
+                violation_error_message=_("You already have a saved view with this name."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import sheets
+from .views import items, meetings, saved_views, sheets
 
 app_name = "ledger"
 
@@ -12,4 +12,30 @@ urlpatterns = [
     path("import/", sheets.import_upload, name="import"),
     path("import/<str:token>/", sheets.import_preview, name="import_preview"),
     path("import/<str:token>/confirm/", sheets.import_confirm, name="import_confirm"),
+    path("", items.item_list, name="item_list"),
+    path("mine/", items.mine, name="mine"),
+    path("items/<int:pk>/", items.item_detail, name="item_detail"),
+    path("items/<int:pk>/history/", items.item_history, name="item_history"),
+    path("items/<int:pk>/edit/", items.edit_item, name="edit_item"),
+    path("items/<int:pk>/start/", items.start_item, name="start_item"),
+    path("items/<int:pk>/progress/", items.post_progress, name="post_progress"),
+    path("items/<int:pk>/evidence/", items.attach_evidence, name="attach_evidence"),
+    path("items/<int:pk>/submit/", items.submit_item, name="submit_item"),
+    path("items/<int:pk>/extension/", items.request_extension, name="request_extension"),
+    path("items/<int:pk>/extension/decide/", items.decide_extension, name="decide_extension"),
+    path("items/<int:pk>/review/", items.review_item, name="review_item"),
+    path("items/<int:pk>/return/", items.return_item, name="return_item"),
+    path("items/<int:pk>/close/", items.close_item, name="close_item"),
+    path("items/<int:pk>/reopen/", items.reopen_item, name="reopen_item"),
+    path("items/<int:pk>/withdraw/", items.withdraw_item, name="withdraw_item"),
+    path("evidence/<int:pk>/", items.evidence_download, name="evidence_download"),
+    path("meetings/", meetings.meeting_list, name="meeting_list"),
+    path("meetings/new/", meetings.meeting_create, name="meeting_create"),
+    path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),
+    path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
+    path("meetings/<int:pk>/attendance/", meetings.add_attendance, name="add_attendance"),
+    path("meetings/<int:pk>/items/", meetings.create_item, name="create_item"),
+    path("people/", meetings.people_search, name="people_search"),
+    path("views/", saved_views.save_view, name="save_view"),
+    path("views/<int:pk>/delete/", saved_views.delete_view, name="delete_view"),
 ]

@@ -1,0 +1,213 @@
+"""Forms of the ledger's screens: one small form per workflow action, plus the meeting page.
+
+Forms only read and clean input; the views pass `cleaned_data` to `ledger.workflow`, which
+holds every rule.
+"""
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.forms import inlineformset_factory
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Organization
+from core.permissions import children_map, subtree_ids
+
+from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
+from .workflow import ITEM_EDITABLE_FIELDS
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+def related_organization_ids(organization):
+    """The organization, the units below it and the ones above it (whose leaders answer for it)."""
+    children = children_map()
+    parents = {child: parent for parent, kids in children.items() for child in kids}
+    ids = subtree_ids([organization.pk], children)
+    node = parents.get(organization.pk)
+    while node is not None:
+        ids.add(node)
+        node = parents.get(node)
+    return ids
+
+
+def people_for(organization):
+    """People who may be picked as owner or leader of the organization's items."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__organization__in=related_organization_ids(organization))
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return str(obj)
+
+
+class ItemForm(forms.ModelForm):
+    """The fields a committee member sets when creating or editing an item."""
+
+    class Meta:
+        model = Item
+        fields = list(ITEM_EDITABLE_FIELDS)
+        widgets = {
+            "measures": forms.Textarea(attrs={"rows": 3}),
+            "closure_criteria": forms.Textarea(attrs={"rows": 2}),
+            "deadline": DateInput(),
+            "next_review_on": DateInput(),
+        }
+        field_classes = {"leader": PersonChoiceField, "owner": PersonChoiceField}
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = people_for(organization)
+        self.fields["leader"].queryset = people
+        self.fields["owner"].queryset = people
+        # Read the people once: the form may be rendered once per issue on the meeting page.
+        choices = [("", self.fields["owner"].empty_label), *((person.pk, str(person)) for person in people)]
+        self.fields["leader"].choices = choices
+        self.fields["owner"].choices = choices
+
+
+class EditItemForm(ItemForm):
+    """Editing an item: the version the user started from travels with the form."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+
+
+class NoteForm(forms.Form):
+    """Start, submit, review: an optional note."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ReasonForm(forms.Form):
+    """Return, reopen, withdraw: a reason is required."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CloseForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    note = forms.CharField(label=_("Verification note"), widget=forms.Textarea(attrs={"rows": 2}))
+    outcome = forms.ChoiceField(
+        label=_("Outcome"), choices=Item.Outcome.choices, initial=Item.Outcome.COMPLETED
+    )
+    next_review_on = forms.DateField(
+        label=_("Next review date"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("Only when the stage is completed and the work continues."),
+    )
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(part, initial) for part in data]
+        return [single(data, initial)] if data else []
+
+
+class ProgressForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    text = forms.CharField(label=_("What was done"), widget=forms.Textarea(attrs={"rows": 3}))
+    percent = forms.IntegerField(label=_("Percent done"), min_value=0, max_value=100)
+    files = MultipleFileField(
+        label=_("Photos or files"),
+        required=False,
+        widget=MultipleFileInput(
+            attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx", "capture": "environment"}
+        ),
+    )
+
+
+class ExtensionForm(forms.Form):
+    proposed_deadline = forms.DateField(label=_("Proposed deadline"), widget=DateInput())
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DecideExtensionForm(forms.Form):
+    extension = forms.ModelChoiceField(queryset=ExtensionRequest.objects.none(), widget=forms.HiddenInput)
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Approve")), ("0", _("Reject"))],
+        coerce=lambda value: value == "1",
+    )
+    note = forms.CharField(label=_("Decision note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, item, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["extension"].queryset = item.extension_requests.filter(
+            status=ExtensionRequest.Status.PENDING
+        )
+
+
+class EvidenceForm(forms.Form):
+    file = forms.FileField(label=_("File"))
+
+
+# ---------------------------------------------------------------------------------------------
+# Meetings
+
+
+class MeetingForm(forms.ModelForm):
+    class Meta:
+        model = Meeting
+        fields = ["organization", "meeting_type", "topic", "held_on", "place", "notes"]
+        widgets = {"held_on": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.managed_by(user)
+
+
+class IssueForm(forms.ModelForm):
+    class Meta:
+        model = Issue
+        fields = ["category", "source", "description", "raised_by_name"]
+        widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+
+IssueFormSet = inlineformset_factory(
+    Meeting, Issue, form=IssueForm, extra=3, can_delete=True, min_num=0, validate_min=False
+)
+
+
+class AttendanceForm(forms.ModelForm):
+    class Meta:
+        model = Attendance
+        fields = ["person", "present", "absence_reason", "absence_note", "makeup_on"]
+        widgets = {"makeup_on": DateInput()}
+        field_classes = {"person": PersonChoiceField}
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people_for(organization)
+
+
+class NewItemForm(ItemForm):
+    """Turning an issue into an item from the meeting page."""
+
+    issue = forms.ModelChoiceField(queryset=Issue.objects.none(), widget=forms.HiddenInput)
+
+    def __init__(self, *args, meeting, **kwargs):
+        super().__init__(*args, organization=meeting.organization, **kwargs)
+        self.fields["issue"].queryset = meeting.issues.all()

@@ -1,0 +1,197 @@
+"""Meetings: the list, logging a meeting with all its issues on one page, attendance, and
+turning issues into rectification items."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Count, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.models import Organization
+from core.permissions import Scope
+
+from .. import forms, workflow
+from ..access import get_meeting_for_manager, get_meeting_for_user
+from ..models import Attendance, Item, Meeting
+
+PAGE_SIZE = 30
+
+
+@login_required
+@require_GET
+def meeting_list(request):
+    meetings = (
+        Meeting.objects.visible_to(request.user)
+        .select_related("organization")
+        .annotate(issue_count=Count("issues", distinct=True))
+        .order_by("-held_on", "-pk")
+    )
+    page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/meeting_list.html",
+        {"page": page, "may_log": Scope.for_user(request.user).manages_anything},
+    )
+
+
+def _save_meeting_and_issues(user, meeting_form, formset):
+    """Save the meeting and every issue row in one transaction, through the workflow."""
+    with transaction.atomic():
+        meeting = workflow.save_meeting(user, meeting_form.save(commit=False))
+        for form in formset.forms:
+            if not form.has_changed() or form in formset.deleted_forms:
+                continue
+            issue = form.save(commit=False)
+            issue.meeting = meeting
+            issue.organization = meeting.organization
+            if not issue.pk:
+                issue.raised_on = meeting.held_on
+            workflow.save_issue(user, issue)
+    return meeting
+
+
+def _meeting_form_page(request, meeting):
+    """The one page where a meeting and all its issues are typed (create and edit)."""
+    instance = meeting or Meeting()
+    if request.method == "POST":
+        meeting_form = forms.MeetingForm(request.POST, instance=instance, user=request.user)
+        formset = forms.IssueFormSet(request.POST, instance=instance, prefix="issues")
+        if meeting_form.is_valid() and formset.is_valid():
+            try:
+                saved = _save_meeting_and_issues(request.user, meeting_form, formset)
+            except ValidationError as error:
+                meeting_form.add_error(None, error)
+            else:
+                messages.success(request, _("The meeting and its issues were saved."))
+                return redirect("ledger:meeting_detail", pk=saved.pk)
+        status = 400
+    else:
+        meeting_form = forms.MeetingForm(instance=instance, user=request.user)
+        formset = forms.IssueFormSet(instance=instance, prefix="issues")
+        status = 200
+    return render(
+        request,
+        "ledger/meeting_form.html",
+        {"meeting": meeting, "form": meeting_form, "formset": formset},
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_create(request):
+    if not Scope.for_user(request.user).manages_anything:
+        raise PermissionDenied
+    return _meeting_form_page(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def meeting_edit(request, pk):
+    meeting = get_meeting_for_manager(request.user, pk)
+    return _meeting_form_page(request, meeting)
+
+
+def _meeting_context(request, meeting, attendance_form=None, item_form=None):
+    manages = Scope.for_user(request.user).manages(meeting.organization_id)
+    # In the order they were raised at the meeting.
+    issues = (
+        meeting.issues.order_by("pk")
+        .select_related("category")
+        .prefetch_related(
+            Prefetch("items", queryset=Item.objects.select_related("owner").order_by("sequence"))
+        )
+    )
+    attendances = list(meeting.attendances.select_related("person"))
+    present = sum(1 for attendance in attendances if attendance.present)
+    context = {
+        "meeting": meeting,
+        "issues": issues,
+        "attendances": attendances,
+        "present": present,
+        "participation": round(100 * present / len(attendances)) if attendances else None,
+        "manages": manages,
+    }
+    if manages:
+        context["attendance_form"] = attendance_form or forms.AttendanceForm(
+            organization=meeting.organization
+        )
+        context["blank_item_form"] = forms.NewItemForm(meeting=meeting)
+        context["item_form"] = item_form or context["blank_item_form"]
+        context["bound_issue"] = item_form["issue"].value() if item_form is not None else None
+    return context
+
+
+@login_required
+@require_GET
+def meeting_detail(request, pk):
+    meeting = get_meeting_for_user(request.user, pk)
+    return render(request, "ledger/meeting_detail.html", _meeting_context(request, meeting))
+
+
+@login_required
+@require_POST
+def add_attendance(request, pk):
+    """Record a person's attendance, or correct it (the make-up study date comes later)."""
+    meeting = get_meeting_for_manager(request.user, pk)
+    form = forms.AttendanceForm(request.POST, organization=meeting.organization)
+    if form.is_valid():
+        data = form.cleaned_data
+        attendance = Attendance.objects.filter(meeting=meeting, person=data["person"]).first() or Attendance(
+            meeting=meeting, person=data["person"]
+        )
+        for name in ("present", "absence_reason", "absence_note", "makeup_on"):
+            setattr(attendance, name, data[name])
+        try:
+            workflow.save_attendance(request.user, attendance)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Attendance saved."))
+            return redirect("ledger:meeting_detail", pk=meeting.pk)
+    context = _meeting_context(request, meeting, attendance_form=form)
+    return render(request, "ledger/meeting_detail.html", context, status=400)
+
+
+@login_required
+@require_POST
+def create_item(request, pk):
+    """Turn one of the meeting's issues into a rectification item."""
+    meeting = get_meeting_for_manager(request.user, pk)
+    form = forms.NewItemForm(request.POST, meeting=meeting)
+    if form.is_valid():
+        data = form.cleaned_data
+        fields = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
+        try:
+            item = workflow.create_item(request.user, data["issue"], **fields)
+        except workflow.NotAllowed as refused:
+            raise PermissionDenied(refused.message) from None
+        except ValidationError as error:
+            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Item {reference} created.").format(reference=item.reference))
+            return redirect("ledger:meeting_detail", pk=meeting.pk)
+    context = _meeting_context(request, meeting, item_form=form)
+    return render(request, "ledger/meeting_detail.html", context, status=400)
+
+
+@login_required
+@require_GET
+def people_search(request):
+    """`<option>`s of the people of an organization the user manages whose name matches `q`
+    (an htmx partial that refills a person select)."""
+    org_id = request.GET.get("org", "")
+    if not org_id.isdigit():
+        raise Http404
+    organization = get_object_or_404(Organization.objects.managed_by(request.user), pk=int(org_id))
+    people = forms.people_for(organization)
+    words = request.GET.get("q", "").split()
+    for word in words:
+        people = people.filter(Q(full_name__icontains=word) | Q(username__icontains=word))
+    return render(request, "ledger/includes/people_options.html", {"people": people[:50]})

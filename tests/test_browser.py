@@ -1,0 +1,197 @@
+"""Browser tests: Playwright driving Debian's Chromium against the live server.
+
+The committee member logs a meeting with three issues and turns them into items; the owner, on a
+375×667 phone screen, posts progress with a photo and submits; the committee member closes the
+item; the history shows all of it. Every step leaves a screenshot in `artifacts/` (not committed).
+"""
+
+import datetime
+import importlib
+import os
+import shutil
+import struct
+import zlib
+from pathlib import Path
+
+import pytest
+from django.apps import apps as django_apps
+from django.conf import settings
+from django.utils import timezone
+
+from ledger.models import Issue, Item, Meeting
+
+pytestmark = pytest.mark.filterwarnings("ignore:No directory at:UserWarning")  # no collectstatic in tests
+
+# The live server runs in a thread beside Playwright's event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+ARTIFACTS = Path(settings.BASE_DIR) / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+# The browsers of the mine's offices: Chinese, on Beijing time.
+CHINESE = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+PASSWORD = "pass-for-tests"  # tests.factories.UserFactory
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium: Playwright cannot download its own browsers here."""
+    return {**browser_type_launch_args, "executable_path": shutil.which("chromium"), "args": CHROMIUM_ARGS}
+
+
+def load_default_categories():
+    """What the data migration loads; a transactional test empties every table when it ends."""
+    migration = importlib.import_module("ledger.migrations.0002_default_categories")
+    migration.add_categories(django_apps, None)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def restore_migrated_data(django_db_setup, django_db_blocker):
+    """Put the default categories back for the transactional tests that run after this module
+    (the function-scoped flush has happened by the time a module-scoped fixture ends)."""
+    yield
+    with django_db_blocker.unblock():
+        load_default_categories()
+
+
+@pytest.fixture
+def site(live_server, settings, tmp_path):
+    load_default_categories()  # in case a transactional test ran before this one
+    settings.MEDIA_ROOT = tmp_path
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    return live_server.url
+
+
+def photo_png(width=96, height=64):
+    """A small real PNG (a red-brown block), like a photo taken on site."""
+    rows = b"".join(b"\x00" + bytes((160, 60, 40)) * width for _ in range(height))
+
+    def chunk(tag, data):
+        return (
+            struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
+        )
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page, site, username):
+    page.goto(site + "/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(site + "/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_meeting_becomes_items_that_the_owner_works_on_and_the_committee_closes(browser, site, world):
+    today = timezone.localdate()
+
+    # 1. The committee member logs a meeting with three issues on one page.
+    committee = browser.new_context(viewport={"width": 1280, "height": 900}, **CHINESE)
+    page = committee.new_page()
+    log_in(page, site, "branch_secretary")
+    shot(page, "01-dashboard")
+    page.goto(site + "/ledger/meetings/new/")
+    page.select_option("#id_organization", str(world.branch.pk))
+    page.select_option("#id_meeting_type", Meeting.Type.ORGANIZATION_LIFE)
+    page.fill("#id_topic", "2026年度专题组织生活会")
+    page.fill("#id_held_on", (today - datetime.timedelta(days=1)).isoformat())
+    descriptions = ["班前会安全讲评流于形式", "井下作业规程学习不深入", "党员先锋岗作用发挥不明显"]
+    for index, description in enumerate(descriptions):
+        page.select_option(f"#id_issues-{index}-source", Issue.Source.CRITICISM)
+        page.select_option(f"#id_issues-{index}-category", index=1)
+        page.fill(f"#id_issues-{index}-description", description)
+    page.click("#add-issue")  # a fourth row, left empty: ignored
+    assert page.locator(".issue-row").count() == 4
+    shot(page, "02-meeting-form")
+    page.click("form button[type=submit].btn-primary")
+    page.wait_for_url(site + "/ledger/meetings/*/")
+    meeting = Meeting.objects.get()
+    issues = list(meeting.issues.order_by("pk"))
+    assert [issue.description for issue in issues] == descriptions
+
+    # 2. Each issue becomes an item; the owner is found by name through the htmx search.
+    deadline = (today + datetime.timedelta(days=30)).isoformat()
+    for issue in issues:
+        page.click(f"#issue-{issue.pk} summary")
+        page.fill(f"#i-{issue.pk}-measures", f"针对“{issue.description}”制定整改措施")
+        page.fill(f"#i-{issue.pk}-department", "机运工区")
+        search = page.locator(f"#issue-{issue.pk} input[type=search]").nth(1)  # leader, then owner
+        search.fill("王")
+        page.wait_for_function(f"document.querySelectorAll('#i-{issue.pk}-owner option').length === 2")
+        page.select_option(f"#i-{issue.pk}-owner", str(world.owner.pk))
+        page.fill(f"#i-{issue.pk}-deadline", deadline)
+        if issue == issues[0]:
+            shot(page, "03-create-item")
+        page.click(f"#issue-{issue.pk} form button[type=submit]")
+        page.wait_for_selector(f"#issue-{issue.pk} li a")
+    shot(page, "04-meeting-with-items")
+    assert Item.objects.filter(owner=world.owner).count() == 3
+    item = Item.objects.get(issue=issues[0])
+
+    # 3. The owner, on a phone, posts progress with a photo and submits.
+    phone = browser.new_context(
+        viewport={"width": 375, "height": 667}, is_mobile=True, has_touch=True, **CHINESE
+    )
+    mobile = phone.new_page()
+    log_in(mobile, site, "owner")
+    mobile.goto(site + "/ledger/mine/")
+    card = mobile.locator(f"#item-{item.pk}")
+    if not card.locator("details").first.evaluate("element => element.open"):
+        card.locator("summary").first.click()
+    card.locator(f"#text-{item.pk}").fill("已组织全员重新学习作业规程，闭卷考试全部合格")
+    card.locator(f"#percent-{item.pk}").fill("100")
+    card.locator(f"#files-{item.pk}").set_input_files(
+        files=[{"name": "现场照片.png", "mimeType": "image/png", "buffer": photo_png()}]
+    )
+    shot(mobile, "05-owner-posts-progress")
+    card.locator("form[action$='/progress/'] button[type=submit]").click()
+    mobile.wait_for_selector(".alert-success")
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
+    card = mobile.locator(f"#item-{item.pk}")
+    card.locator("form[action$='/submit/'] button[type=submit]").click()
+    mobile.wait_for_selector(".alert-success")
+    shot(mobile, "06-owner-submitted")
+    item.refresh_from_db()
+    assert item.status == Item.Status.SUBMITTED
+    assert item.evidence.get().original_name == "现场照片.png"
+
+    # 4. The committee member verifies and closes it.
+    page.goto(site + f"/ledger/items/{item.pk}/")
+    page.click("#action-close summary")
+    page.fill("#close-note", "现场核实，学习记录和考试试卷齐全，同意销号")
+    shot(page, "07-close-form")
+    page.click("#action-close button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    shot(page, "08-closed")
+    item.refresh_from_db()
+    assert item.status == Item.Status.CLOSED
+
+    # 5. The history shows all of it.
+    page.goto(site + f"/ledger/items/{item.pk}/history/")
+    entries = page.locator(".history-entry")
+    assert entries.count() >= 5  # created, progress update, evidence, progress on the item, submitted, closed
+    text = page.locator(".timeline").inner_text()
+    for expected in ("李明", "王强", "现场照片.png", "已组织全员重新学习作业规程", "同意销号"):
+        assert expected in text, expected
+    shot(page, "09-history")
+    committee.close()
+    phone.close()

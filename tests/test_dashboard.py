@@ -1,0 +1,76 @@
+"""The dashboard (`/`): figures for the user's scope, SVG charts with their numbers in tables,
+participation per branch, constant queries."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from ledger import workflow
+from ledger.models import Attendance
+from tests.factories import IssueFactory, MeetingFactory, make_item
+
+TODAY = timezone.localdate()
+
+
+@pytest.fixture
+def ledger(world):
+    for _ in range(3):
+        make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    make_item(world.outsider, IssueFactory(organization=world.sibling))
+    meeting = MeetingFactory(organization=world.branch, held_on=TODAY)
+    Attendance.objects.create(meeting=meeting, person=world.member, present=True)
+    Attendance.objects.create(meeting=meeting, person=world.owner, present=False, absence_reason="on_shift")
+    return meeting
+
+
+def test_it_shows_the_figures_of_the_users_scope(client, world, ledger):
+    client.force_login(world.committee)
+    response = client.get("/")
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert summary.totals.total == 3
+    html = response.content.decode()
+    assert html.count("<svg") >= 4  # status, trend, organizations, categories, participation
+    assert "<script" not in html.split("<svg", 1)[1].split("</main>")[0]  # charts carry no script
+    assert "机运党支部" in html
+    assert "50.0%" in html  # participation 1 of 2
+    assert "1 / 2" in html
+
+
+def test_the_outsider_sees_only_the_sibling(client, world, ledger):
+    client.force_login(world.outsider)
+    response = client.get("/")
+    assert response.context["summary"].totals.total == 1
+    assert response.context["participation"] == []
+
+
+def test_the_participation_period_is_a_get_filter(client, world, ledger):
+    client.force_login(world.committee)
+    earlier = TODAY - datetime.timedelta(days=400)
+    response = client.get(
+        "/", {"date_from": earlier.isoformat(), "date_to": (earlier + datetime.timedelta(days=1)).isoformat()}
+    )
+    assert response.context["participation"] == []
+
+
+def test_it_refuses_post(client, world):
+    client.force_login(world.committee)
+    assert client.post("/").status_code == 405
+
+
+def test_it_reads_in_constant_queries(client, world, ledger, django_assert_num_queries):
+    client.force_login(world.committee)
+
+    def count():
+        # session, user, memberships, organization tree; totals, overdue, due this week, by
+        # organization, by category (summary); opened and closed per month; participation;
+        # saved views (menu)
+        with django_assert_num_queries(13):
+            client.get("/")
+
+    count()
+    for _ in range(4):
+        item = make_item(world.committee, IssueFactory(organization=world.group), owner=world.owner)
+        workflow.post_progress(world.owner, item, text="完成", percent=100)
+    count()
