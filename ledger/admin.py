@@ -3,7 +3,18 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Attendance, Category, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
+from .models import (
+    Attendance,
+    Category,
+    Evidence,
+    ExtensionRequest,
+    ImportedRow,
+    Issue,
+    Item,
+    Meeting,
+    ProgressUpdate,
+    SavedView,
+)
 
 
 class NoDeleteMixin:
@@ -92,3 +103,19 @@ class ExtensionRequestAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
     list_filter = ["status"]
     search_fields = ["item__reference", "reason"]
     autocomplete_fields = ["item", "requested_by", "decided_by"]
+
+
+@admin.register(ImportedRow)
+class ImportedRowAdmin(WorkflowOwnedMixin, admin.ModelAdmin):
+    """Which item each imported spreadsheet row became; written by the import only."""
+
+    list_display = ["item", "organization", "source_name", "imported_at"]
+    search_fields = ["source_name", "item__reference", "key"]
+    list_select_related = ["item", "organization"]
+
+
+@admin.register(SavedView)
+class SavedViewAdmin(admin.ModelAdmin):
+    list_display = ["name", "user", "query", "created_at"]
+    search_fields = ["name", "user__username", "user__full_name"]
+    list_select_related = ["user"]

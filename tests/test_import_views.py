@@ -168,8 +168,9 @@ def test_preview_query_count(client, world, django_assert_num_queries):
     token = token_of(uploaded(client, world))
     url = reverse("ledger:import_preview", args=[token])
     # session, user, memberships, organization tree (scope), the organization (managed),
-    # all organizations (import subtree, ancestors, names), people in reach, categories
-    with django_assert_num_queries(8):
+    # all organizations (import subtree, ancestors, names), people in reach, categories,
+    # the user's saved views (the layout's menu)
+    with django_assert_num_queries(9):
         assert client.get(url).status_code == 200
 
 
