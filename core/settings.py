@@ -170,6 +170,11 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 # Evidence (佐证材料): the largest file accepted, in megabytes.
 LEDGER_EVIDENCE_MAX_MB = env_int("LEDGER_EVIDENCE_MAX_MB", 20)
 
+# PDF reports (ledger/pdf.py): the CJK font file installed by the set-up (fonts-wqy-microhei), and
+# the number of items above which a report is generated in the background instead of streamed.
+LEDGER_PDF_FONT = os.environ.get("LEDGER_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+LEDGER_PDF_BACKGROUND_ITEMS = env_int("LEDGER_PDF_BACKGROUND_ITEMS", 500)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
