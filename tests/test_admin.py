@@ -80,3 +80,15 @@ def test_items_cannot_be_changed_or_deleted_in_the_admin(superuser_client, world
 def test_staff_without_superuser_rights_cannot_open_the_item_admin(client, world):
     client.force_login(UserFactory(is_staff=True))
     assert client.get(reverse("admin:ledger_item_changelist")).status_code == 403
+
+
+def test_admin_edits_are_recorded_with_the_requesting_user(superuser_client, world):
+    category = Category.objects.get(name="安全")
+    url = reverse("admin:ledger_category_change", args=[category.pk])
+    response = superuser_client.post(
+        url, {"name": "安全生产", "name_en": "Work safety", "sort_order": 20, "is_active": "on"}
+    )
+    assert response.status_code == 302
+    record = category.history.latest("history_date", "history_id")
+    assert record.name == "安全生产"
+    assert record.history_user.username == "root"
