@@ -174,6 +174,8 @@ LEDGER_EVIDENCE_MAX_MB = env_int("LEDGER_EVIDENCE_MAX_MB", 20)
 # the number of items above which a report is generated in the background instead of streamed.
 LEDGER_PDF_FONT = os.environ.get("LEDGER_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 LEDGER_PDF_BACKGROUND_ITEMS = env_int("LEDGER_PDF_BACKGROUND_ITEMS", 500)
+# A glyph missing from every font prints as an empty box: log it (False) or refuse the PDF (True).
+LEDGER_PDF_STRICT_GLYPHS = env_bool("LEDGER_PDF_STRICT_GLYPHS", False)
 
 LOGGING = {
     "version": 1,

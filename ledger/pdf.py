@@ -130,12 +130,15 @@ class RenderResult:
     refused_urls: list = field(default_factory=list)
 
 
-def render_pdf(html, *, variant=None, strict=False):
+def render_pdf(html, *, variant=None, strict=None):
     """Render an HTML string to PDF bytes with the safe fetcher and our font.
 
     `variant` is None (plain PDF) or "pdfa" (PDF/A-3b, for archived signed copies). With
-    `strict`, a missing glyph raises :class:`MissingGlyphs` instead of being logged.
+    `strict` (default: the LEDGER_PDF_STRICT_GLYPHS setting, on in the tests), a missing glyph
+    raises :class:`MissingGlyphs` instead of being logged.
     """
+    if strict is None:
+        strict = getattr(settings, "LEDGER_PDF_STRICT_GLYPHS", False)
     fetcher = SafeURLFetcher()
     fonts = FontConfiguration()
     catcher = _NotdefCatcher()

@@ -1,7 +1,16 @@
 """URLs of the ledger. Paths are stable: bookmarks and other parts rely on them."""
 
-from django.urls import path  # noqa: F401  (patterns are added by the ledger's features)
+from django.urls import path
+
+from .views import reports
 
 app_name = "ledger"
 
-urlpatterns = []
+urlpatterns = [
+    # Printed reports (ledger.views.reports).
+    path("report.pdf", reports.report_pdf, name="report_pdf"),
+    path("summary.pdf", reports.summary_pdf, name="summary_pdf"),
+    path("progress.pdf", reports.progress_pdf, name="progress_pdf"),
+    path("items/<int:pk>/dossier.pdf", reports.item_dossier, name="item_dossier"),
+    path("meetings/<int:pk>/minutes.pdf", reports.meeting_minutes, name="meeting_minutes"),
+]
