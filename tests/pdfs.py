@@ -25,3 +25,10 @@ def squeezed(value):
 
 def reader(pdf):
     return PdfReader(io.BytesIO(pdf))
+
+
+def page_footer(page, pages):
+    """The footer the reports print, in the active language ("第 1 页 共 3 页" in Chinese)."""
+    from ledger.reports import PAGE_COUNTER
+
+    return squeezed(str(PAGE_COUNTER).format(page=page, pages=pages))
