@@ -1,0 +1,58 @@
+"""The leadership summary /ledger/summary.pdf: the sentence leaders quote, totals, charts,
+breakdowns, the overdue list and the items closed in the period."""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from ledger import stats
+from tests import pdfs
+from tests.reportdata import SIBLING_TEXT, populate
+
+URL = reverse("ledger:summary_pdf")
+
+
+@pytest.fixture(autouse=True)
+def strict_glyphs(settings):
+    settings.LEDGER_PDF_STRICT_GLYPHS = True
+
+
+def test_it_prints_the_summary_with_charts(client, world, django_assert_num_queries):
+    populate(world)
+    client.force_login(world.committee)
+    # session, user, memberships, organization tree; the summary's five; overdue items, closed
+    # items, the trend (two); the top organizations for the title
+    with django_assert_num_queries(14):
+        response = client.get(URL)
+    assert response.status_code == 200
+    pages = pdfs.pages_text(response.content)
+    text = pdfs.squeezed("".join(pages))
+    with translation.override("zh-hans"):
+        sentence = str(stats.HEADLINE).format(total=4, closed=1, active=3, long_term=0, rate="25")
+    assert pdfs.squeezed(sentence) in text
+    assert "逾期未完成的整改措施" in text  # the overdue list
+    assert "已销号的整改措施" in text  # closed in the period
+    assert "机运党支部" in text  # breakdown and chart label
+    assert SIBLING_TEXT not in text
+    assert "通修党支部" not in text
+    assert pdfs.page_footer(1, len(pages)) in pdfs.squeezed(pages[0])
+
+
+def test_english_summary(client, world):
+    populate(world)
+    client.force_login(world.committee)
+    text = pdfs.text(client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content)
+    assert (
+        "4 items in all: 1 completed, 3 being pushed forward, 0 long-term; completion rate 25%"
+        in " ".join(text.split())
+    )
+
+
+def test_members_may_not(client, world):
+    client.force_login(world.member)
+    assert client.get(URL).status_code == 403
+
+
+def test_wrong_method(client, world):
+    client.force_login(world.committee)
+    assert client.post(URL).status_code == 405
