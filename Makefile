@@ -40,6 +40,8 @@ messages: $(VENV)/.installed ## Compile the translation catalogues
 run: $(VENV)/.installed messages pdf-deps ## Install, migrate, load the demo data and serve at http://127.0.0.1:8000
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0
 	DEBUG=1 $(PY) manage.py seed_demo
+	@# The background worker (big PDF reports) runs beside the server and stops with it.
+	DEBUG=1 $(PY) manage.py db_worker -v0 & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST)
 
 test: $(VENV)/.installed-dev messages pdf-test-deps ## Install the test requirements and run the whole suite

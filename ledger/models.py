@@ -554,3 +554,38 @@ class ExtensionRequest(models.Model):
 
     def __str__(self):
         return f"{self.item.reference} → {self.proposed_deadline:%Y-%m-%d}"
+
+
+class ReportJob(models.Model):
+    """A big PDF report generated in the background (see ``ledger.tasks``), and its file.
+
+    Only the person who asked for it may see it: the file was built within their scope.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Being generated")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(USER, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("report"), max_length=20)
+    query = models.TextField(_("filters"), blank=True)
+    language = models.CharField(_("language"), max_length=10)
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    file = models.FileField(_("file"), upload_to="reports/%Y/%m/", max_length=200, blank=True)
+    filename = models.CharField(_("file name"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"

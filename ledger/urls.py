@@ -13,4 +13,8 @@ urlpatterns = [
     path("progress.pdf", reports.progress_pdf, name="progress_pdf"),
     path("items/<int:pk>/dossier.pdf", reports.item_dossier, name="item_dossier"),
     path("meetings/<int:pk>/minutes.pdf", reports.meeting_minutes, name="meeting_minutes"),
+    # Big reports, generated in the background.
+    path("reports/", reports.start_report_job, name="start_report_job"),
+    path("reports/<uuid:pk>/", reports.report_job, name="report_job"),
+    path("reports/<uuid:pk>/file", reports.report_job_file, name="report_job_file"),
 ]

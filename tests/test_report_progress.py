@@ -24,9 +24,9 @@ def test_it_prints_the_three_lists_for_the_week(client, world, django_assert_num
         old = populate(world)
     workflow.post_progress(world.owner, old.late, text="本周完成了现场复查", percent=70)
     client.force_login(world.committee)
-    # session, user, memberships, organization tree; new items, items that moved, their updates,
-    # closed items; the summary's five; the top organizations for the title
-    with django_assert_num_queries(14):
+    # session, user, memberships, organization tree; the count (background or not); new items,
+    # items that moved, their updates, closed items; the summary's five; the top organizations
+    with django_assert_num_queries(15):
         response = client.get(URL)
     assert response.status_code == 200
     pages = pdfs.pages_text(response.content)

@@ -20,9 +20,9 @@ def strict_glyphs(settings):
 def test_it_prints_the_summary_with_charts(client, world, django_assert_num_queries):
     populate(world)
     client.force_login(world.committee)
-    # session, user, memberships, organization tree; the summary's five; overdue items, closed
-    # items, the trend (two); the top organizations for the title
-    with django_assert_num_queries(14):
+    # session, user, memberships, organization tree; the count (background or not); the
+    # summary's five; overdue items, closed items, the trend (two); the top organizations
+    with django_assert_num_queries(15):
         response = client.get(URL)
     assert response.status_code == 200
     pages = pdfs.pages_text(response.content)

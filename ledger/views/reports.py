@@ -8,14 +8,17 @@ the dossier of their own items. GET only: printing changes nothing.
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.text import format_lazy
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from core.models import Organization
 from core.permissions import Scope
@@ -23,7 +26,8 @@ from core.permissions import Scope
 from .. import reports
 from ..access import get_item_for_user, get_meeting_for_user
 from ..filtersets import ItemFilterSet, filter_items
-from ..models import Item
+from ..models import Item, ReportJob
+from ..tasks import generate_report
 
 
 def can_print_reports(user):
@@ -47,21 +51,6 @@ def pdf_response(content, filename):
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-def _filtered_items(request):
-    """The ledger FilterSet on the user's items, or None when the query string is invalid."""
-    if not can_print_reports(request.user):
-        raise PermissionDenied
-    filterset = filter_items(request)
-    if filterset.is_bound and not filterset.is_valid():
-        return filterset, None
-    return filterset, filterset.qs
-
-
-def _bad_filters(filterset):
-    errors = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in filterset.errors.items())
-    return HttpResponseBadRequest(errors, content_type="text/plain; charset=utf-8")
 
 
 def scope_label(request, filterset):
@@ -109,38 +98,185 @@ def _variant(request):
     return "pdfa" if request.GET.get("format") == "pdfa" else None
 
 
-@login_required
-@require_GET
-def report_pdf(request):
-    """整改台账 as PDF: exactly the ledger list's filtered items (?as_of= for a past state)."""
-    filterset, items = _filtered_items(request)
-    if items is None:
-        return _bad_filters(filterset)
+class BadReport(Exception):
+    """The query string of a report is not valid; `message` says why."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def valid_filterset(request):
+    """The ledger FilterSet of the request, after checking the report's own parameters."""
+    filterset = filter_items(request)
+    if filterset.is_bound and not filterset.is_valid():
+        raise BadReport(
+            "; ".join(f"{field}: {' '.join(messages)}" for field, messages in filterset.errors.items())
+        )
+    if _period(request, 7) is None:
+        raise BadReport(_("Invalid period."))
     try:
-        as_of = _as_of(request)
+        _as_of(request)
     except ValueError:
-        return HttpResponseBadRequest(_("Invalid date."))
+        raise BadReport(_("Invalid date.")) from None
+    return filterset
+
+
+def build_ledger(request, filterset=None):
+    """整改台账 for this request: (PDF bytes, file name). ?as_of= prints a past state."""
+    filterset = filterset or valid_filterset(request)
     label = scope_label(request, filterset)
-    stamp = timezone.localdate().strftime("%Y%m%d")
+    as_of = _as_of(request)
     if as_of is not None:
         # The past ledger: the same filters, applied to the items as they stood then.
         params = request.GET.copy()
         for key in ("overdue", "due_within"):  # these compare with today, not with then
             params.pop(key, None)
         past = ItemFilterSet(params, queryset=reports.visible_as_of(request.user, as_of), request=request)
-        rows = reports.items_as_of(past.qs)
         content = reports.ledger_report_as_of(
-            rows, user=request.user, when=as_of, scope_label=label, variant=_variant(request)
+            reports.items_as_of(past.qs),
+            user=request.user,
+            when=as_of,
+            scope_label=label,
+            variant=_variant(request),
         )
-        return pdf_response(content, f"ledger-as-of-{as_of:%Y%m%d}.pdf")
+        return content, f"ledger-as-of-{as_of:%Y%m%d}.pdf"
     content = reports.ledger_report(
-        items,
+        filterset.qs,
         user=request.user,
         scope_label=label,
         period_label=format_lazy(_("As of {date}"), date=timezone.localdate().isoformat()),
         variant=_variant(request),
     )
-    return pdf_response(content, f"ledger-{stamp}.pdf")
+    return content, f"ledger-{timezone.localdate():%Y%m%d}.pdf"
+
+
+def build_progress(request, filterset=None):
+    """The periodic lists for ?from=&to= (the last 7 days by default): (PDF bytes, file name)."""
+    filterset = filterset or valid_filterset(request)
+    date_from, date_to = _period(request, default_days=7)
+    content = reports.progress_lists(
+        filterset.qs,
+        user=request.user,
+        date_from=date_from,
+        date_to=date_to,
+        scope_label=scope_label(request, filterset),
+    )
+    return content, f"progress-{date_from:%Y%m%d}-{date_to:%Y%m%d}.pdf"
+
+
+def build_summary(request, filterset=None):
+    """The leadership summary; ?from=&to= (the last 30 days by default) is the period."""
+    filterset = filterset or valid_filterset(request)
+    date_from, date_to = _period(request, default_days=30)
+    content = reports.leadership_summary(
+        filterset.qs,
+        user=request.user,
+        date_from=date_from,
+        date_to=date_to,
+        scope_label=scope_label(request, filterset),
+    )
+    return content, f"summary-{date_to:%Y%m%d}.pdf"
+
+
+BUILDERS = {"ledger": build_ledger, "progress": build_progress, "summary": build_summary}
+
+
+def _list_report(request, kind):
+    if not can_print_reports(request.user):
+        raise PermissionDenied
+    try:
+        filterset = valid_filterset(request)
+    except BadReport as refused:
+        return HttpResponseBadRequest(refused.message, content_type="text/plain; charset=utf-8")
+    count = filterset.qs.count()
+    if count > settings.LEDGER_PDF_BACKGROUND_ITEMS:
+        # Too big for a web worker: offer to generate it in the background (a POST, since it
+        # creates a job).
+        context = {"kind": kind, "query": request.GET.urlencode(), "count": count}
+        return render(request, "ledger/report_background.html", context)
+    content, filename = BUILDERS[kind](request, filterset)
+    return pdf_response(content, filename)
+
+
+@login_required
+@require_GET
+def report_pdf(request):
+    """整改台账 as PDF: exactly the ledger list's filtered items (?as_of= for a past state)."""
+    return _list_report(request, "ledger")
+
+
+@login_required
+@require_GET
+def progress_pdf(request):
+    """The periodic lists (新增 / 推进落实 / 已办结销号) for ?from=&to=."""
+    return _list_report(request, "progress")
+
+
+@login_required
+@require_GET
+def summary_pdf(request):
+    """The leadership summary with charts."""
+    return _list_report(request, "summary")
+
+
+@login_required
+@require_POST
+def start_report_job(request):
+    """Queue a big report for background generation, then show its progress page."""
+    kind = request.POST.get("kind")
+    if kind not in BUILDERS:
+        return HttpResponseBadRequest(_("Unknown report."))
+    if not can_print_reports(request.user):
+        raise PermissionDenied
+    query = request.POST.get("query", "")
+    try:
+        filterset = valid_filterset(rebuild_request_from(request, query))
+    except BadReport as refused:
+        return HttpResponseBadRequest(refused.message, content_type="text/plain; charset=utf-8")
+    job = ReportJob.objects.create(
+        user=request.user,
+        kind=kind,
+        query=query,
+        language=get_language() or settings.LANGUAGE_CODE,
+        item_count=filterset.qs.count(),
+    )
+    generate_report.enqueue(str(job.pk))
+    return redirect("ledger:report_job", pk=job.pk)
+
+
+def rebuild_request_from(request, query):
+    """A copy of `request` whose GET is `query`, to validate a posted report's filters."""
+    copy = HttpRequest()
+    copy.method = "GET"
+    copy.GET = QueryDict(query)
+    copy.user = request.user
+    return copy
+
+
+def _job_for_user(user, pk):
+    # A job is its requester's alone: anyone else gets a 404, like an invisible item.
+    return get_object_or_404(ReportJob, pk=pk, user=user)
+
+
+@login_required
+@require_GET
+def report_job(request, pk):
+    """Progress of a background report; offers the file when it is ready."""
+    job = _job_for_user(request.user, pk)
+    return render(request, "ledger/report_job.html", {"job": job})
+
+
+@login_required
+@require_GET
+def report_job_file(request, pk):
+    """The finished PDF of a background report."""
+    job = _job_for_user(request.user, pk)
+    if job.status != ReportJob.Status.DONE or not job.file:
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"), content_type="application/pdf", filename=job.filename, as_attachment=False
+    )
 
 
 @login_required
@@ -178,43 +314,3 @@ def meeting_minutes(request, pk):
     items = Item.objects.visible_to(request.user)
     content = reports.meeting_minutes(meeting, items, user=request.user)
     return pdf_response(content, f"minutes-{meeting.pk}.pdf")
-
-
-@login_required
-@require_GET
-def progress_pdf(request):
-    """The periodic lists (新增 / 推进落实 / 已办结销号) for ?from=&to= (the last 7 days by default)."""
-    filterset, items = _filtered_items(request)
-    if items is None:
-        return _bad_filters(filterset)
-    period = _period(request, default_days=7)
-    if period is None:
-        return HttpResponseBadRequest(_("Invalid period."))
-    content = reports.progress_lists(
-        items,
-        user=request.user,
-        date_from=period[0],
-        date_to=period[1],
-        scope_label=scope_label(request, filterset),
-    )
-    return pdf_response(content, f"progress-{period[0]:%Y%m%d}-{period[1]:%Y%m%d}.pdf")
-
-
-@login_required
-@require_GET
-def summary_pdf(request):
-    """The leadership summary with charts; ?from=&to= is the period for "closed in the period"."""
-    filterset, items = _filtered_items(request)
-    if items is None:
-        return _bad_filters(filterset)
-    period = _period(request, default_days=30)
-    if period is None:
-        return HttpResponseBadRequest(_("Invalid period."))
-    content = reports.leadership_summary(
-        items,
-        user=request.user,
-        date_from=period[0],
-        date_to=period[1],
-        scope_label=scope_label(request, filterset),
-    )
-    return pdf_response(content, f"summary-{period[1]:%Y%m%d}.pdf")
