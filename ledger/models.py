@@ -245,12 +245,7 @@ class ItemQuerySet(ScopedQuerySet):
 
     def due_within(self, days, today=None):
         """Open items due between today and `days` days from now, overdue ones excluded."""
-        today = today or timezone.localdate()
-        until = today + datetime.timedelta(days=days)
-        return self.filter(
-            Q(status=Item.Status.LONG_TERM, next_review_on__range=(today, until))
-            | (Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__range=(today, until)))
-        )
+        return self.filter(Item.due_within_q(days, today or timezone.localdate()))
 
 
 class Item(models.Model):
@@ -387,6 +382,14 @@ class Item(models.Model):
     def overdue_q(today):
         return Q(status=Item.Status.LONG_TERM, next_review_on__lt=today) | (
             Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__lt=today)
+        )
+
+    @staticmethod
+    def due_within_q(days, today):
+        # A Q rather than only a QuerySet method: the as-of reports filter historical rows with it.
+        until = today + datetime.timedelta(days=days)
+        return Q(status=Item.Status.LONG_TERM, next_review_on__range=(today, until)) | (
+            Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__range=(today, until))
         )
 
     @property

@@ -265,17 +265,20 @@ def progress_lists(items, *, user, date_from, date_to, scope_label=""):
     return _render("pdf/progress.html", context, user=user)
 
 
-def leadership_summary(items, *, user, date_from, date_to, scope_label=""):
+def leadership_summary(items, *, user, date_from, date_to, scope_label="", as_of=None):
     """The leadership summary: the sentence leaders quote, totals, completion rate, breakdowns by
-    organization and category with charts, the overdue list and the items closed in the period."""
-    today = timezone.localdate()
+    organization and category with charts, the overdue list and the items closed in the period.
+
+    With `as_of` (a datetime), `items` are the items as they stood then (:func:`visible_as_of`)
+    and "overdue" is judged on that day."""
+    today = timezone.localtime(as_of).date() if as_of else timezone.localdate()
     summary = stats.summary(items, today)
     start = timezone.make_aware(datetime.datetime.combine(date_from, datetime.time.min))
     end = timezone.make_aware(
         datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min)
     )
     base = items.select_related("issue", "issue__category", "organization", "leader", "owner")
-    overdue = list(base.overdue(today).order_by("deadline", "reference"))
+    overdue = list(base.filter(Item.overdue_q(today)).order_by("deadline", "reference"))
     for row in overdue:
         row.overdue = True
     closed = list(base.filter(status=Item.Status.CLOSED, verified_at__gte=start, verified_at__lt=end))
@@ -291,5 +294,6 @@ def leadership_summary(items, *, user, date_from, date_to, scope_label=""):
         "organization_chart": charts.organization_chart(summary.organizations),
         "category_chart": charts.category_chart(summary.categories),
         "trend_chart": charts.trend_chart(trend),
+        "as_of": as_of,
     }
     return _render("pdf/summary.html", context, user=user)

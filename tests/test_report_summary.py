@@ -1,11 +1,14 @@
 """The leadership summary /ledger/summary.pdf: the sentence leaders quote, totals, charts,
 breakdowns, the overdue list and the items closed in the period."""
 
-import pytest
-from django.urls import reverse
-from django.utils import translation
+import datetime
 
-from ledger import stats
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone, translation
+
+from ledger import stats, workflow
 from tests import pdfs
 from tests.reportdata import SIBLING_TEXT, populate
 
@@ -56,3 +59,23 @@ def test_members_may_not(client, world):
 def test_wrong_method(client, world):
     client.force_login(world.committee)
     assert client.post(URL).status_code == 405
+
+
+def test_as_of_rebuilds_the_figures_as_they_stood(client, world):
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=10)):
+        ledger = populate(world)
+    # Since then, one more item was closed and one withdrawn.
+    workflow.post_progress(world.owner, ledger.open, text="完成", percent=100)
+    workflow.close(world.committee, workflow.submit(world.owner, ledger.open), note="后来销号")
+    workflow.withdraw(world.committee, ledger.hostile, reason="重复")
+    client.force_login(world.committee)
+    as_of = (timezone.localdate() - datetime.timedelta(days=5)).isoformat()
+    with translation.override("en"):
+        past = " ".join(
+            pdfs.text(client.get(URL, {"as_of": as_of}, HTTP_ACCEPT_LANGUAGE="en").content).split()
+        )
+        now = " ".join(pdfs.text(client.get(URL, HTTP_ACCEPT_LANGUAGE="en").content).split())
+    assert "4 items in all: 1 completed, 3 being pushed forward" in past
+    assert "3 items in all: 2 completed, 1 being pushed forward" in now
+    assert "后来销号" not in past
+    assert "后来销号" in now

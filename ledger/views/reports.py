@@ -129,12 +129,8 @@ def build_ledger(request, filterset=None):
     as_of = _as_of(request)
     if as_of is not None:
         # The past ledger: the same filters, applied to the items as they stood then.
-        params = request.GET.copy()
-        for key in ("overdue", "due_within"):  # these compare with today, not with then
-            params.pop(key, None)
-        past = ItemFilterSet(params, queryset=reports.visible_as_of(request.user, as_of), request=request)
         content = reports.ledger_report_as_of(
-            reports.items_as_of(past.qs),
+            reports.items_as_of(items_as_of(request, as_of)),
             user=request.user,
             when=as_of,
             scope_label=label,
@@ -149,6 +145,14 @@ def build_ledger(request, filterset=None):
         variant=_variant(request),
     )
     return content, f"ledger-{timezone.localdate():%Y%m%d}.pdf"
+
+
+def items_as_of(request, as_of):
+    """The request's filters applied to the items as they stood at `as_of` (historical rows)."""
+    params = request.GET.copy()
+    for key in ("overdue", "due_within"):  # these compare with today, not with then
+        params.pop(key, None)
+    return ItemFilterSet(params, queryset=reports.visible_as_of(request.user, as_of), request=request).qs
 
 
 def build_progress(request, filterset=None):
@@ -166,17 +170,23 @@ def build_progress(request, filterset=None):
 
 
 def build_summary(request, filterset=None):
-    """The leadership summary; ?from=&to= (the last 30 days by default) is the period."""
+    """The leadership summary; ?from=&to= (the last 30 days by default) is the period for the
+    items closed in it; ?as_of= rebuilds the figures as they stood on that day."""
     filterset = filterset or valid_filterset(request)
+    as_of = _as_of(request)
     date_from, date_to = _period(request, default_days=30)
+    if as_of is not None:
+        date_to = min(date_to, as_of.date())
     content = reports.leadership_summary(
-        filterset.qs,
+        filterset.qs if as_of is None else items_as_of(request, as_of),
         user=request.user,
         date_from=date_from,
         date_to=date_to,
         scope_label=scope_label(request, filterset),
+        as_of=as_of,
     )
-    return content, f"summary-{date_to:%Y%m%d}.pdf"
+    stamp = f"as-of-{as_of:%Y%m%d}" if as_of else f"{date_to:%Y%m%d}"
+    return content, f"summary-{stamp}.pdf"
 
 
 BUILDERS = {"ledger": build_ledger, "progress": build_progress, "summary": build_summary}
