@@ -139,3 +139,11 @@ def test_english_version(client, world):
     text = pdfs.squeezed(pdfs.text(client.get(_url(ledger.closed), HTTP_ACCEPT_LANGUAGE="en").content))
     assert "Rectificationitemdossier" in text
     assert "经验收同意销号" in text
+
+
+def test_pdfa_dossier(client, world, item):
+    client.force_login(world.owner)
+    response = client.get(_url(item), {"format": "pdfa"})
+    metadata = pdfs.reader(response.content).trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert b'pdfaid:part="3"' in metadata
+    assert b'pdfaid:conformance="B"' in metadata

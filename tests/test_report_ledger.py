@@ -8,7 +8,7 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from ledger import workflow
+from ledger import pdf, workflow
 from tests import pdfs
 from tests.reportdata import HOSTILE, SIBLING_TEXT, populate
 
@@ -154,3 +154,19 @@ def test_leadership_may_print(client, world, ledger):
 def test_anonymous_is_sent_to_log_in(client):
     response = client.get(URL)
     assert response.status_code == 302
+
+
+def test_hostile_text_fetches_nothing(client, world, ledger, monkeypatch):
+    fetched = []
+    original = pdf.SafeURLFetcher.fetch
+
+    def recording(self, url, headers=None):
+        fetched.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(pdf.SafeURLFetcher, "fetch", recording)
+    client.force_login(world.committee)
+    response = client.get(URL, {"q": "alert"})
+    assert response.status_code == 200
+    # Only our font: the <img src="file:///etc/passwd"> in the text was never an element.
+    assert fetched == [pdf.font_file().as_uri()]
