@@ -13,6 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from pygal.etree import etree
 from pygal.style import Style
 
+from .models import Item
+
 # The same family as the PDF's @font-face (ledger/pdf.py), then whatever the browser has.
 FONT_FAMILY = '"Ledger CJK", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
 
@@ -46,7 +48,7 @@ def _config(**options):
         "print_values": False,
         "show_y_guides": True,
         "truncate_label": 20,
-        "truncate_legend": 20,
+        "truncate_legend": 30,
     }
     base.update(options)
     return base
@@ -65,13 +67,28 @@ def _render(chart):
     return mark_safe(etree.tostring(root, encoding="unicode"))
 
 
+# The badge colours of Item.STATUS_COLOURS (Bootstrap's names), so that a status looks the same
+# in the list, on the dashboard and on paper.
+BOOTSTRAP = {
+    "secondary": "#6c757d",
+    "primary": "#0d6efd",
+    "warning": "#ffc107",
+    "info": "#0dcaf0",
+    "dark": "#343a40",
+    "success": "#198754",
+    "light": "#ced4da",
+}
+
+
 def status_chart(item_totals, title=None):
-    """A donut of the items by status, zero statuses left out."""
-    chart = pygal.Pie(**_config(inner_radius=0.45, height=300, legend_at_bottom=False))
+    """A donut of the items by status, zero statuses left out, each in its badge colour."""
+    shown = [(status, label, count) for status, label, count in item_totals.rows() if count]
+    colours = tuple(BOOTSTRAP[Item.STATUS_COLOURS.get(status, "secondary")] for status, _l, _c in shown)
+    style = Style(**{**STYLE.to_dict(), "colors": colours or COLOURS})
+    chart = pygal.Pie(**_config(style=style, inner_radius=0.45, height=300, legend_at_bottom=False))
     chart.title = str(title or _("Items by status"))
-    for _status, label, count in item_totals.rows():
-        if count:
-            chart.add(str(label), count)
+    for _status, label, count in shown:
+        chart.add(str(label), count)
     return _render(chart)
 
 
