@@ -265,12 +265,13 @@ def progress_lists(items, *, user, date_from, date_to, scope_label=""):
     return _render("pdf/progress.html", context, user=user)
 
 
-def leadership_summary(items, *, user, date_from, date_to, scope_label="", as_of=None):
+def leadership_summary(items, *, user, date_from, date_to, scope_label="", as_of=None, meetings=None):
     """The leadership summary: the sentence leaders quote, totals, completion rate, breakdowns by
     organization and category with charts, the overdue list and the items closed in the period.
 
     With `as_of` (a datetime), `items` are the items as they stood then (:func:`visible_as_of`)
-    and "overdue" is judged on that day."""
+    and "overdue" is judged on that day. `meetings` (already scoped) adds the participation in
+    the period's meetings per organization."""
     today = timezone.localtime(as_of).date() if as_of else timezone.localdate()
     summary = stats.summary(items, today)
     start = timezone.make_aware(datetime.datetime.combine(date_from, datetime.time.min))
@@ -296,4 +297,8 @@ def leadership_summary(items, *, user, date_from, date_to, scope_label="", as_of
         "trend_chart": charts.trend_chart(trend),
         "as_of": as_of,
     }
+    if meetings is not None:
+        participation = stats.participation(meetings, date_from, date_to)
+        context["participation"] = participation
+        context["participation_chart"] = charts.participation_chart(participation) if participation else ""
     return _render("pdf/summary.html", context, user=user)

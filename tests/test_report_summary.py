@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from ledger import stats, workflow
+from ledger.models import Attendance
 from tests import pdfs
 from tests.reportdata import SIBLING_TEXT, populate
 
@@ -21,11 +22,16 @@ def strict_glyphs(settings):
 
 
 def test_it_prints_the_summary_with_charts(client, world, django_assert_num_queries):
-    populate(world)
+    ledger = populate(world)
+    Attendance.objects.create(meeting=ledger.meeting, person=world.owner)
+    Attendance.objects.create(
+        meeting=ledger.meeting, person=world.member, present=False, absence_reason="leave"
+    )
     client.force_login(world.committee)
     # session, user, memberships, organization tree; the count (background or not); the
-    # summary's five; overdue items, closed items, the trend (two); the top organizations
-    with django_assert_num_queries(15):
+    # summary's five; overdue items, closed items, the trend (two); meeting participation;
+    # the top organizations
+    with django_assert_num_queries(16):
         response = client.get(URL)
     assert response.status_code == 200
     pages = pdfs.pages_text(response.content)
@@ -38,6 +44,7 @@ def test_it_prints_the_summary_with_charts(client, world, django_assert_num_quer
     assert "机运党支部" in text  # breakdown and chart label
     assert SIBLING_TEXT not in text
     assert "通修党支部" not in text
+    assert "50.0%" in text  # participation: one of two present
     assert pdfs.page_footer(1, len(pages)) in pdfs.squeezed(pages[0])
 
 

@@ -26,7 +26,7 @@ from core.permissions import Scope
 from .. import reports
 from ..access import get_item_for_user, get_meeting_for_user
 from ..filtersets import ItemFilterSet, filter_items
-from ..models import Item, ReportJob
+from ..models import Item, Meeting, ReportJob
 from ..tasks import generate_report
 
 
@@ -184,6 +184,7 @@ def build_summary(request, filterset=None):
         date_to=date_to,
         scope_label=scope_label(request, filterset),
         as_of=as_of,
+        meetings=Meeting.objects.visible_to(request.user),
     )
     stamp = f"as-of-{as_of:%Y%m%d}" if as_of else f"{date_to:%Y%m%d}"
     return content, f"summary-{stamp}.pdf"
