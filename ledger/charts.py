@@ -7,7 +7,6 @@ functions take the figures computed by :mod:`ledger.stats` and return a ``SafeSt
 """
 
 import pygal
-from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from pygal.etree import etree
@@ -97,6 +96,9 @@ def _stacked(rows, title, horizontal):
     height = max(220, 60 + 34 * len(rows)) if horizontal else 320
     chart = kind(**_config(height=height, x_label_rotation=0 if horizontal else 20))
     chart.title = str(title)
+    if horizontal:
+        # pygal draws the first label at the bottom; the tables read from the top.
+        rows = list(reversed(rows))
     chart.x_labels = [row.label for row in rows]
     chart.add(str(_("Completed")), [row.closed for row in rows])
     chart.add(str(_("Being pushed forward")), [row.active for row in rows])
@@ -116,9 +118,12 @@ def category_chart(rows, title=None):
 
 def trend_chart(points, title=None):
     """Items opened and closed per month, from :func:`ledger.stats.monthly_trend`."""
-    chart = pygal.Bar(**_config(x_label_rotation=0))
+    # Opened in blue, closed in green, like the other charts.
+    style = Style(**{**STYLE.to_dict(), "colors": (BOOTSTRAP["primary"], BOOTSTRAP["success"])})
+    chart = pygal.Bar(**_config(style=style, x_label_rotation=30))
     chart.title = str(title or _("Opened and closed per month"))
-    chart.x_labels = [date_format(point.month, "YEAR_MONTH_FORMAT") for point in points]
+    # "2026-11": twelve long month names would overlap.
+    chart.x_labels = [f"{point.month:%Y-%m}" for point in points]
     chart.add(str(_("Opened")), [point.opened for point in points])
     chart.add(str(_("Closed")), [point.closed for point in points])
     return _render(chart)
@@ -130,6 +135,7 @@ def participation_chart(rows, title=None):
         **_config(height=max(220, 60 + 34 * len(rows)), range=(0, 100), show_legend=False)
     )
     chart.title = str(title or _("Meeting participation (%)"))
+    rows = list(reversed(rows))  # first at the top, as in the table
     chart.x_labels = [row.organization for row in rows]
     chart.add(str(_("Participation rate")), [row.rate for row in rows])
     return _render(chart)

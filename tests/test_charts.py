@@ -59,7 +59,7 @@ def test_trend_chart_labels_months():
     with translation.override("en"):
         svg = charts.trend_chart(points)
     _root, texts = _texts(svg)
-    assert "October 2026" in texts
+    assert "2026-10" in texts
     assert "Opened" in texts and "Closed" in texts
 
 
