@@ -47,7 +47,7 @@ run: $(VENV)/.installed messages pdf-deps ## Install, migrate, load the demo dat
 test: $(VENV)/.installed-dev messages pdf-test-deps ## Install the test requirements and run the whole suite
 	$(VENV)/bin/pytest
 
-lint: $(VENV)/.installed-dev ## Ruff, Django's checks and missing migrations
+lint: $(VENV)/.installed-dev pdf-deps ## Ruff, Django's checks and missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py check
