@@ -176,6 +176,8 @@ LEDGER_EVIDENCE_MAX_MB = env_int("LEDGER_EVIDENCE_MAX_MB", 20)
 # the number of items above which a report is generated in the background instead of streamed.
 LEDGER_PDF_FONT = os.environ.get("LEDGER_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 LEDGER_PDF_BACKGROUND_ITEMS = env_int("LEDGER_PDF_BACKGROUND_ITEMS", 500)
+# Longer ledgers are laid out in parts of this many rows, so that memory stays bounded.
+LEDGER_PDF_PART_ROWS = env_int("LEDGER_PDF_PART_ROWS", 1000)
 # Background tasks (big PDF reports): the django-tasks backport with its database backend; the
 # worker is `manage.py db_worker` (started by `make run`).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -15,6 +15,7 @@
 """
 
 import base64
+import io
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -160,3 +161,25 @@ def render_pdf(html, *, variant=None, strict=None):
     return RenderResult(
         pdf=pdf, pages=len(document.pages), missing_glyphs=catcher.characters, refused_urls=fetcher.refused
     )
+
+
+def merge_with_overlay(parts, overlay):
+    """Concatenate the pages of the PDFs in `parts` and lay page i of `overlay` over page i.
+
+    Used to number the pages of a report printed in parts (see ``ledger.reports``). pypdf copies
+    each part's fonts and images as they are; nothing is fetched or re-rendered.
+    """
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    overlay_pages = PdfReader(io.BytesIO(overlay)).pages
+    number = 0
+    for part in parts:
+        for page in PdfReader(io.BytesIO(part)).pages:
+            added = writer.add_page(page)
+            added.merge_page(overlay_pages[number])
+            number += 1
+    writer.add_metadata({"/Producer": f"WeasyPrint {weasyprint.__version__} + pypdf"})
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()

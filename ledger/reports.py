@@ -10,23 +10,29 @@ import datetime
 import io
 import re
 
+from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from . import charts, stats
 from .history import item_timeline
 from .models import Attendance, Evidence, ExtensionRequest, Issue, Item, ProgressUpdate
-from .pdf import data_url, render_pdf
+from .pdf import data_url, merge_with_overlay, render_pdf
 
 PAGE_COUNTER = _("Page {page} of {pages}")
+# The page margins of every report; the page-number overlay of a report printed in parts must
+# put its footer exactly where the report's own would be.
+PAGE_MARGIN = "16mm 12mm 18mm 12mm"
 THUMBNAIL_SIZE = (360, 360)
 
 
 def css_string(text):
-    """`text` as a CSS string literal (quotes and backslashes escaped, no line breaks)."""
-    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"')
+    """`text` as a CSS string literal: quotes and backslashes escaped, no line breaks, and no
+    "<" (a "</style>" in it would end the stylesheet)."""
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3c ")
     return '"' + re.sub(r"[\r\n\f]+", " ", escaped) + '"'
 
 
@@ -44,14 +50,60 @@ def page_counter_css():
     return " ".join(tokens)
 
 
-def _render(template, context, *, user, variant=None):
-    context = {
+def _common(user):
+    return {
         "generated_at": timezone.localtime(),
         "generated_by": user.get_full_name() if user is not None else "",
         "page_counter_css": page_counter_css(),
-        **context,
+        "page_margin": PAGE_MARGIN,
+        "first_number": 0,
+        "last_part": True,
     }
-    return render_pdf(render_to_string(template, context), variant=variant).pdf
+
+
+def _render(template, context, *, user, variant=None):
+    return render_pdf(render_to_string(template, {**_common(user), **context}), variant=variant).pdf
+
+
+def _render_in_parts(template, rows, context, *, user, orientation, title):
+    """A long table printed in parts of LEDGER_PDF_PART_ROWS rows, so that memory stays bounded.
+
+    WeasyPrint keeps the layout of every page until the PDF is written: 5,000 rows would take
+    well over 1 GB. Each part is laid out and written on its own (its layout freed before the
+    next), without page numbers; then one light document of empty pages carries "第 X 页 共 Y 页"
+    and is laid over the parts' pages (:func:`ledger.pdf.merge_with_overlay`).
+    """
+    size = settings.LEDGER_PDF_PART_ROWS
+    common = _common(user)
+    # The later parts show no title; their page headers get the strings the title would set.
+    printed = _("Printed %(when)s by %(who)s") % {
+        "when": date_format(common["generated_at"], "DATETIME_FORMAT"),
+        "who": common["generated_by"],
+    }
+    running = "doctitle {title}, scope {scope}, generated {printed}".format(
+        title=css_string(title), scope=css_string(context.get("scope_label", "")), printed=css_string(printed)
+    )
+    parts = []
+    for start in range(0, len(rows), size):
+        part = {
+            **common,
+            **context,
+            "rows": rows[start : start + size],
+            "first_number": start,
+            "continuation": start > 0,
+            "last_part": start + size >= len(rows),
+            "page_counter_css": "none",
+            "running_strings_css": running,
+        }
+        parts.append(render_pdf(render_to_string(template, part)))
+    total = sum(part.pages for part in parts)
+    numbers = render_pdf(
+        render_to_string(
+            "pdf/page_numbers.html",
+            {**common, "pages": range(total), "orientation": orientation},
+        )
+    )
+    return merge_with_overlay([part.pdf for part in parts], numbers.pdf)
 
 
 def ledger_rows(items, today=None):
@@ -73,14 +125,32 @@ def ledger_rows(items, today=None):
 
 def ledger_report(items, *, user, scope_label="", period_label="", variant=None):
     """整改台账: landscape table of the given items with repeated header, overdue rows marked,
-    page numbers, printing time and user, and the signature block. Returns PDF bytes."""
+    page numbers, printing time and user, and the signature block. Returns PDF bytes.
+
+    Long ledgers are printed in parts (:func:`_render_in_parts`), except as PDF/A, which must be
+    written by WeasyPrint in one piece."""
     rows = ledger_rows(items)
+    return _ledger_pdf(rows, user=user, scope_label=scope_label, period_label=period_label, variant=variant)
+
+
+def _ledger_pdf(rows, *, user, scope_label, period_label, variant, as_of=None):
     context = {
         "rows": rows,
+        "row_count": len(rows),
         "scope_label": scope_label,
         "period_label": period_label,
         "overdue_count": sum(1 for row in rows if row.overdue),
+        "as_of": as_of,
     }
+    if variant is None and len(rows) > settings.LEDGER_PDF_PART_ROWS:
+        return _render_in_parts(
+            "pdf/ledger.html",
+            rows,
+            context,
+            user=user,
+            orientation="landscape",
+            title=_("Rectification ledger"),
+        )
     return _render("pdf/ledger.html", context, user=user, variant=variant)
 
 
@@ -90,19 +160,13 @@ def ledger_report_as_of(items_as_of, *, user, when, scope_label="", variant=None
     for row in rows:
         row.latest_progress = ""
         row.overdue = row.is_overdue(timezone.localtime(when).date())
-    context = {
-        "rows": rows,
-        "scope_label": scope_label,
-        "period_label": _("As it stood on {date}").format(date=_date(when)),
-        "overdue_count": sum(1 for row in rows if row.overdue),
-        "as_of": when,
-    }
-    return _render("pdf/ledger.html", context, user=user, variant=variant)
+    period = _("As it stood on {date}").format(date=_date(when))
+    return _ledger_pdf(
+        rows, user=user, scope_label=scope_label, period_label=period, variant=variant, as_of=when
+    )
 
 
 def _date(value):
-    from django.utils.formats import date_format
-
     if isinstance(value, datetime.datetime):
         value = timezone.localtime(value).date()
     return date_format(value, "DATE_FORMAT")

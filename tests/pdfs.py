@@ -32,3 +32,11 @@ def page_footer(page, pages):
     from ledger.reports import PAGE_COUNTER
 
     return squeezed(str(PAGE_COUNTER).format(page=page, pages=pages))
+
+
+def layout_text(pdf):
+    """The text with pdftotext's -layout: table rows stay on their lines."""
+    result = subprocess.run(
+        ["pdftotext", "-layout", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True
+    )
+    return result.stdout.decode()

@@ -2,6 +2,7 @@
 numbers, overdue marks, signatures, as-of copies, PDF/A and permissions."""
 
 import datetime
+import re
 
 import pytest
 import time_machine
@@ -170,3 +171,31 @@ def test_hostile_text_fetches_nothing(client, world, ledger, monkeypatch):
     assert response.status_code == 200
     # Only our font: the <img src="file:///etc/passwd"> in the text was never an element.
     assert fetched == [pdf.font_file().as_uri()]
+
+
+def test_a_long_ledger_printed_in_parts_reads_as_one(client, world, ledger, settings):
+    settings.LEDGER_PDF_PART_ROWS = 5
+    client.force_login(world.committee)
+    whole = client.get(URL)
+    pages = pdfs.pages_text(whole.content)
+    settings.LEDGER_PDF_PART_ROWS = 1000
+    single = pdfs.pages_text(client.get(URL).content)
+    assert len(pages) >= 3
+    for number, page in enumerate(pages, start=1):
+        text = pdfs.squeezed(page)
+        assert "编号" in text and "整改时限" in text  # the table header on every page
+        assert pdfs.page_footer(number, len(pages)) in text  # numbered across the parts
+    text = pdfs.squeezed("".join(pages))
+    assert text.count(pdfs.squeezed(pdfs.page_footer(1, len(pages)))) == 1
+    # Every item once, numbered 1 to 22 without restarting in each part.
+    assert text.count("组织全员重新学习作业规程") == 1
+    references = re.findall(r"机运-\d{4}-\d{3}", text)
+    assert len(references) == len(set(references)) == 22
+    assert references == re.findall(r"机运-\d{4}-\d{3}", pdfs.squeezed("".join(single)))
+    numbered = re.findall(r"^\s*(\d+)\s+机运-\d{4}-\d{3}", pdfs.layout_text(whole.content), re.MULTILINE)
+    assert [int(n) for n in numbered] == list(range(1, 23))  # the 序号 column runs on across parts
+    # The title once, at the top; the signatures once, at the end.
+    title_once = pdfs.squeezed(pages[0]).count("整改台账")
+    assert text.count("整改台账") == title_once + len(pages) - 1  # then in the page headers
+    assert text.count("Preparedby") + text.count("填报人") == 1
+    assert "Preparedby" in pdfs.squeezed(pages[-1]) or "填报人" in pdfs.squeezed(pages[-1])
