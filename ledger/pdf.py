@@ -24,7 +24,6 @@ from urllib.parse import unquote, urlsplit
 
 import weasyprint
 from django.conf import settings
-from django.contrib.staticfiles import finders
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -89,12 +88,6 @@ class SafeURLFetcher(URLFetcher):
         if path == font_file().resolve():
             return True
         return any(path.is_relative_to(root) for root in self._allowed_roots)
-
-
-def static_url(path):
-    """A file:// URL for one of the project's static files, for use in a PDF template."""
-    found = finders.find(path)
-    return Path(found).resolve().as_uri() if found else ""
 
 
 def data_url(content, content_type):
