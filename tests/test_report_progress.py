@@ -54,6 +54,7 @@ def test_filters_apply(client, world):
 def test_bad_period_is_refused(client, world):
     client.force_login(world.committee)
     assert client.get(URL, {"from": "2026-02-30"}).status_code == 400
+    assert client.get(URL, {"to": "next week"}).status_code == 400
     assert client.get(URL, {"from": "2026-03-02", "to": "2026-03-01"}).status_code == 400
 
 

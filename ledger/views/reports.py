@@ -70,12 +70,9 @@ def scope_label(request, filterset):
 
 def _period(request, default_days):
     """(from, to) dates from ?from=&to=, the last `default_days` days by default; None if invalid."""
-    today = timezone.localdate()
     try:
-        date_to = parse_date(request.GET.get("to") or "") or today
-        date_from = parse_date(request.GET.get("from") or "") or date_to - datetime.timedelta(
-            days=default_days - 1
-        )
+        date_to = _date_param(request, "to") or timezone.localdate()
+        date_from = _date_param(request, "from") or date_to - datetime.timedelta(days=default_days - 1)
     except ValueError:
         return None
     if date_from > date_to:
@@ -83,14 +80,22 @@ def _period(request, default_days):
     return date_from, date_to
 
 
-def _as_of(request):
-    """The end of the ?as_of= day as an aware datetime, None when absent; raises ValueError if bad."""
-    value = request.GET.get("as_of")
+def _date_param(request, name):
+    """The date in ?name=, None when absent; ValueError when present but not a date."""
+    value = request.GET.get(name)
     if not value:
         return None
-    day = parse_date(value)
+    day = parse_date(value)  # raises ValueError for 2026-02-30, returns None for "soon"
     if day is None:
         raise ValueError(value)
+    return day
+
+
+def _as_of(request):
+    """The end of the ?as_of= day as an aware datetime, None when absent; raises ValueError if bad."""
+    day = _date_param(request, "as_of")
+    if day is None:
+        return None
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.max))
 
 
