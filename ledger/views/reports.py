@@ -135,7 +135,7 @@ def build_ledger(request, filterset=None):
     if as_of is not None:
         # The past ledger: the same filters, applied to the items as they stood then.
         content = reports.ledger_report_as_of(
-            reports.items_as_of(items_as_of(request, as_of)),
+            reports.items_as_of(_past_items(request, as_of)),
             user=request.user,
             when=as_of,
             scope_label=label,
@@ -152,7 +152,7 @@ def build_ledger(request, filterset=None):
     return content, f"ledger-{timezone.localdate():%Y%m%d}.pdf"
 
 
-def items_as_of(request, as_of):
+def _past_items(request, as_of):
     """The request's filters applied to the items as they stood at `as_of` (historical rows)."""
     params = request.GET.copy()
     for key in ("overdue", "due_within"):  # these compare with today, not with then
@@ -183,7 +183,7 @@ def build_summary(request, filterset=None):
     if as_of is not None:
         date_to = min(date_to, as_of.date())
     content = reports.leadership_summary(
-        filterset.qs if as_of is None else items_as_of(request, as_of),
+        filterset.qs if as_of is None else _past_items(request, as_of),
         user=request.user,
         date_from=date_from,
         date_to=date_to,
