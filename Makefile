@@ -7,7 +7,11 @@ HOST ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := core.settings
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench messages clean
+.PHONY: help run test lint bench messages clean pdf-deps pdf-test-deps
+
+# What WeasyPrint needs from Debian: Pango, the CJK font the PDFs name in @font-face, and HarfBuzz's
+# subsetter (without it every PDF spends seconds subsetting fonts in Python).
+PDF_DEBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-wqy-microhei
 
 help: ## List the verbs
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,21 +26,30 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@
 
+pdf-deps:
+	@sh scripts/apt-install.sh $(PDF_DEBS)
+
+# The tests read PDFs back with pdftotext and render pages with pdftoppm.
+pdf-test-deps: pdf-deps
+	@sh scripts/apt-install.sh poppler-utils
+
 messages: $(VENV)/.installed ## Compile the translation catalogues
 	@command -v msgfmt >/dev/null || sh scripts/apt-install.sh gettext
 	DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv -v0
 
-run: $(VENV)/.installed messages ## Install, migrate, load the demo data and serve at http://127.0.0.1:8000
+run: $(VENV)/.installed messages pdf-deps ## Install, migrate, load the demo data and serve at http://127.0.0.1:8000
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0
 	DEBUG=1 $(PY) manage.py seed_demo
+	@# The background worker (big PDF reports) runs beside the server and stops with it.
+	DEBUG=1 $(PY) manage.py db_worker -v0 & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST)
 
-test: $(VENV)/.installed-dev messages ## Install the test requirements and run the whole suite
+test: $(VENV)/.installed-dev messages pdf-test-deps ## Install the test requirements and run the whole suite
 	@command -v soffice >/dev/null || sh scripts/apt-install.sh libreoffice-calc-nogui
 	@command -v chromium >/dev/null || sh scripts/apt-install.sh chromium
 	$(VENV)/bin/pytest
 
-lint: $(VENV)/.installed-dev ## Ruff, Django's checks and missing migrations
+lint: $(VENV)/.installed-dev pdf-deps ## Ruff, Django's checks and missing migrations
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	DEBUG=1 $(PY) manage.py check
@@ -44,11 +57,12 @@ lint: $(VENV)/.installed-dev ## Ruff, Django's checks and missing migrations
 
 BENCH_DB := $(CURDIR)/bench.sqlite3
 
-bench: $(VENV)/.installed-dev ## Benchmarks that print figures (on a scratch database)
+bench: $(VENV)/.installed-dev pdf-deps ## Benchmarks that print figures (on a scratch database)
 	rm -f $(BENCH_DB)
 	DEBUG=1 DATABASE_URL=sqlite:///$(BENCH_DB) $(PY) manage.py migrate --noinput -v0
 	DEBUG=1 DATABASE_URL=sqlite:///$(BENCH_DB) $(PY) manage.py bench_import
 	DEBUG=1 DATABASE_URL=sqlite:///$(BENCH_DB) $(PY) manage.py seed_demo --items 100000
+	DEBUG=1 DATABASE_URL=sqlite:///$(BENCH_DB) $(PY) manage.py bench_reports
 	rm -f $(BENCH_DB)
 
 clean: ## Remove the virtualenv and the SQLite database

@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "simple_history",
+    "django_tasks",
+    "django_tasks_db",
     "core",
     "ledger",
 ]
@@ -173,6 +175,18 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Evidence (佐证材料): the largest file accepted, in megabytes.
 LEDGER_EVIDENCE_MAX_MB = env_int("LEDGER_EVIDENCE_MAX_MB", 20)
+
+# PDF reports (ledger/pdf.py): the CJK font file installed by the set-up (fonts-wqy-microhei), and
+# the number of items above which a report is generated in the background instead of streamed.
+LEDGER_PDF_FONT = os.environ.get("LEDGER_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
+LEDGER_PDF_BACKGROUND_ITEMS = env_int("LEDGER_PDF_BACKGROUND_ITEMS", 500)
+# Longer ledgers are laid out in parts of this many rows, so that memory stays bounded.
+LEDGER_PDF_PART_ROWS = env_int("LEDGER_PDF_PART_ROWS", 1000)
+# Background tasks (big PDF reports): the django-tasks backport with its database backend; the
+# worker is `manage.py db_worker` (started by `make run`).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A glyph missing from every font prints as an empty box: log it (False) or refuse the PDF (True).
+LEDGER_PDF_STRICT_GLYPHS = env_bool("LEDGER_PDF_STRICT_GLYPHS", False)
 
 LOGGING = {
     "version": 1,

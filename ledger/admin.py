@@ -13,6 +13,7 @@ from .models import (
     Item,
     Meeting,
     ProgressUpdate,
+    ReportJob,
     SavedView,
 )
 
@@ -118,4 +119,14 @@ class ImportedRowAdmin(WorkflowOwnedMixin, admin.ModelAdmin):
 class SavedViewAdmin(admin.ModelAdmin):
     list_display = ["name", "user", "query", "created_at"]
     search_fields = ["name", "user__username", "user__full_name"]
+    list_select_related = ["user"]
+
+
+@admin.register(ReportJob)
+class ReportJobAdmin(WorkflowOwnedMixin, admin.ModelAdmin):
+    """Big reports generated in the background; written by the task only."""
+
+    list_display = ["created_at", "kind", "user", "status", "progress", "item_count", "finished_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["user__username", "user__full_name", "query"]
     list_select_related = ["user"]

@@ -7,11 +7,12 @@ functions take the figures computed by :mod:`ledger.stats` and return a ``SafeSt
 """
 
 import pygal
-from django.utils.formats import date_format
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from pygal.etree import etree
 from pygal.style import Style
+
+from .models import Item
 
 # The same family as the PDF's @font-face (ledger/pdf.py), then whatever the browser has.
 FONT_FAMILY = '"Ledger CJK", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Microsoft YaHei", sans-serif'
@@ -46,7 +47,7 @@ def _config(**options):
         "print_values": False,
         "show_y_guides": True,
         "truncate_label": 20,
-        "truncate_legend": 20,
+        "truncate_legend": 30,
     }
     base.update(options)
     return base
@@ -65,13 +66,28 @@ def _render(chart):
     return mark_safe(etree.tostring(root, encoding="unicode"))
 
 
+# The badge colours of Item.STATUS_COLOURS (Bootstrap's names), so that a status looks the same
+# in the list, on the dashboard and on paper.
+BOOTSTRAP = {
+    "secondary": "#6c757d",
+    "primary": "#0d6efd",
+    "warning": "#ffc107",
+    "info": "#0dcaf0",
+    "dark": "#343a40",
+    "success": "#198754",
+    "light": "#ced4da",
+}
+
+
 def status_chart(item_totals, title=None):
-    """A donut of the items by status, zero statuses left out."""
-    chart = pygal.Pie(**_config(inner_radius=0.45, height=300, legend_at_bottom=False))
+    """A donut of the items by status, zero statuses left out, each in its badge colour."""
+    shown = [(status, label, count) for status, label, count in item_totals.rows() if count]
+    colours = tuple(BOOTSTRAP[Item.STATUS_COLOURS.get(status, "secondary")] for status, _l, _c in shown)
+    style = Style(**{**STYLE.to_dict(), "colors": colours or COLOURS})
+    chart = pygal.Pie(**_config(style=style, inner_radius=0.45, height=300, legend_at_bottom=False))
     chart.title = str(title or _("Items by status"))
-    for _status, label, count in item_totals.rows():
-        if count:
-            chart.add(str(label), count)
+    for _status, label, count in shown:
+        chart.add(str(label), count)
     return _render(chart)
 
 
@@ -80,6 +96,9 @@ def _stacked(rows, title, horizontal):
     height = max(220, 60 + 34 * len(rows)) if horizontal else 320
     chart = kind(**_config(height=height, x_label_rotation=0 if horizontal else 20))
     chart.title = str(title)
+    if horizontal:
+        # pygal draws the first label at the bottom; the tables read from the top.
+        rows = list(reversed(rows))
     chart.x_labels = [row.label for row in rows]
     chart.add(str(_("Completed")), [row.closed for row in rows])
     chart.add(str(_("Being pushed forward")), [row.active for row in rows])
@@ -99,9 +118,12 @@ def category_chart(rows, title=None):
 
 def trend_chart(points, title=None):
     """Items opened and closed per month, from :func:`ledger.stats.monthly_trend`."""
-    chart = pygal.Bar(**_config(x_label_rotation=0))
+    # Opened in blue, closed in green, like the other charts.
+    style = Style(**{**STYLE.to_dict(), "colors": (BOOTSTRAP["primary"], BOOTSTRAP["success"])})
+    chart = pygal.Bar(**_config(style=style, x_label_rotation=30))
     chart.title = str(title or _("Opened and closed per month"))
-    chart.x_labels = [date_format(point.month, "YEAR_MONTH_FORMAT") for point in points]
+    # "2026-11": twelve long month names would overlap.
+    chart.x_labels = [f"{point.month:%Y-%m}" for point in points]
     chart.add(str(_("Opened")), [point.opened for point in points])
     chart.add(str(_("Closed")), [point.closed for point in points])
     return _render(chart)
@@ -113,6 +135,7 @@ def participation_chart(rows, title=None):
         **_config(height=max(220, 60 + 34 * len(rows)), range=(0, 100), show_legend=False)
     )
     chart.title = str(title or _("Meeting participation (%)"))
+    rows = list(reversed(rows))  # first at the top, as in the table
     chart.x_labels = [row.organization for row in rows]
     chart.add(str(_("Participation rate")), [row.rate for row in rows])
     return _render(chart)

@@ -245,12 +245,7 @@ class ItemQuerySet(ScopedQuerySet):
 
     def due_within(self, days, today=None):
         """Open items due between today and `days` days from now, overdue ones excluded."""
-        today = today or timezone.localdate()
-        until = today + datetime.timedelta(days=days)
-        return self.filter(
-            Q(status=Item.Status.LONG_TERM, next_review_on__range=(today, until))
-            | (Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__range=(today, until)))
-        )
+        return self.filter(Item.due_within_q(days, today or timezone.localdate()))
 
 
 class Item(models.Model):
@@ -387,6 +382,14 @@ class Item(models.Model):
     def overdue_q(today):
         return Q(status=Item.Status.LONG_TERM, next_review_on__lt=today) | (
             Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__lt=today)
+        )
+
+    @staticmethod
+    def due_within_q(days, today):
+        # A Q rather than only a QuerySet method: the as-of reports filter historical rows with it.
+        until = today + datetime.timedelta(days=days)
+        return Q(status=Item.Status.LONG_TERM, next_review_on__range=(today, until)) | (
+            Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__range=(today, until))
         )
 
     @property
@@ -610,3 +613,38 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ReportJob(models.Model):
+    """A big PDF report generated in the background (see ``ledger.tasks``), and its file.
+
+    Only the person who asked for it may see it: the file was built within their scope.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        RUNNING = "running", _("Being generated")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(USER, verbose_name=_("requested by"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("report"), max_length=20)
+    query = models.TextField(_("filters"), blank=True)
+    language = models.CharField(_("language"), max_length=10)
+    item_count = models.PositiveIntegerField(_("items"), default=0)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.PENDING)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    file = models.FileField(_("file"), upload_to="reports/%Y/%m/", max_length=200, blank=True)
+    filename = models.CharField(_("file name"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report job")
+        verbose_name_plural = _("report jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"

@@ -1,7 +1,8 @@
 """Figures about the ledger for the dashboard and the printed summaries.
 
 Every function takes an already-scoped queryset (``Item.objects.visible_to(user)``, usually
-narrowed further by the ledger FilterSet) and runs a fixed number of queries whatever the size of
+narrowed further by the ledger FilterSet, or the items as they stood at a date, see
+``ledger.reports.visible_as_of``) and runs a fixed number of queries whatever the size of
 the ledger: counting happens in the database, grouping in one ``values().annotate()`` query.
 """
 
@@ -78,13 +79,14 @@ def end_of_week(today):
 
 def overdue_count(items, today=None):
     """How many items are overdue (derived, never stored). One query."""
-    return items.overdue(today or timezone.localdate()).count()
+    # Q objects, not the QuerySet methods: historical (as-of) querysets are counted too.
+    return items.filter(Item.overdue_q(today or timezone.localdate())).count()
 
 
 def due_this_week(items, today=None):
     """How many items fall due between today and Sunday, overdue ones excluded. One query."""
     today = today or timezone.localdate()
-    return items.due_within((end_of_week(today) - today).days, today).count()
+    return items.filter(Item.due_within_q((end_of_week(today) - today).days, today)).count()
 
 
 @dataclass

@@ -16,6 +16,7 @@ from ledger.models import (
     Item,
     Meeting,
     ProgressUpdate,
+    ReportJob,
     SavedView,
 )
 from tests.factories import IssueFactory, UserFactory, make_item
@@ -34,8 +35,9 @@ MODELS = [
     ExtensionRequest,
     ImportedRow,
     SavedView,
+    ReportJob,
 ]
-AUDITED = [model for model in MODELS if model not in (ImportedRow, SavedView)]
+AUDITED = [model for model in MODELS if model not in (ImportedRow, SavedView, ReportJob)]
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def test_trend_chart_labels_months():
     with translation.override("en"):
         svg = charts.trend_chart(points)
     _root, texts = _texts(svg)
-    assert "October 2026" in texts
+    assert "2026-10" in texts
     assert "Opened" in texts and "Closed" in texts
 
 
@@ -75,3 +75,9 @@ def test_charts_of_an_empty_ledger_render():
     assert charts.status_chart(stats.Totals()).startswith("<svg")
     assert charts.organization_chart([]).startswith("<svg")
     assert charts.trend_chart([]).startswith("<svg")
+
+
+def test_status_chart_uses_the_badge_colours():
+    svg = charts.status_chart(stats.Totals(by_status={S.CLOSED: 3, S.OPEN: 1}))
+    # Open is grey (secondary) and closed green (success), whatever else is missing.
+    assert "#6c757d" in svg and "#198754" in svg
