@@ -41,3 +41,30 @@ def get_meeting_for_manager(user, pk):
     if not Scope.for_user(user).manages(meeting.organization_id):
         raise PermissionDenied
     return meeting
+
+
+def can_print_reports(user):
+    """Committee members, leadership and superusers print ledger-wide reports."""
+    scope = Scope.for_user(user)
+    return scope.is_superuser or bool(scope.committee_org_ids or scope.leadership_org_ids)
+
+
+def can_print_dossier(user, item):
+    """Who may print an item's dossier: its managers and leadership, its owner and its leader."""
+    scope = Scope.for_user(user)
+    return (
+        scope.manages(item.organization_id)
+        or scope.leads(item.organization_id)
+        or user.pk in (item.owner_id, item.leader_id)
+    )
+
+
+def can_print_minutes(user, meeting):
+    """The minutes of a meeting are for its organization's managers and leadership."""
+    scope = Scope.for_user(user)
+    return scope.manages(meeting.organization_id) or scope.leads(meeting.organization_id)
+
+
+def can_import(user):
+    """Committee members import ledgers into the organizations they manage."""
+    return Scope.for_user(user).manages_anything

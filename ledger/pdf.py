@@ -65,9 +65,11 @@ class SafeURLFetcher(URLFetcher):
         super().__init__(allowed_protocols={"file", "data"}, allow_redirects=False, timeout=1)
         self.refused = []
         self.fetched = []
-        self._allowed_roots = [
-            Path(root).resolve() for root in [settings.STATIC_ROOT, *settings.STATICFILES_DIRS] if root
+        # STATICFILES_DIRS entries may be (prefix, path) pairs.
+        roots = [settings.STATIC_ROOT] + [
+            entry[1] if isinstance(entry, (tuple, list)) else entry for entry in settings.STATICFILES_DIRS
         ]
+        self._allowed_roots = [Path(root).resolve() for root in roots if root]
 
     def fetch(self, url, headers=None):
         if self._allowed(url):

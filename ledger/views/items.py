@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms, workflow
-from ..access import get_item_for_action, get_item_for_user
+from ..access import can_import, can_print_dossier, can_print_reports, get_item_for_action, get_item_for_user
 from ..filtersets import filter_items
 from ..history import item_timeline
 from ..models import Evidence, ExtensionRequest, Item
@@ -52,6 +52,9 @@ def item_list(request):
         for value, label in Item.Status.choices
     ]
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # Reports and exports take the list's own filters, so they hold exactly what is on screen.
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "ledger/item_list.html",
@@ -60,6 +63,9 @@ def item_list(request):
             "page": page,
             "total": sum(by_status.values()),
             "status_counts": status_counts,
+            "query": query.urlencode(),
+            "may_print": can_print_reports(request.user),
+            "may_import": can_import(request.user),
         },
     )
 
@@ -108,6 +114,7 @@ def _detail_context(request, item, bound=None):
         "extensions": extensions,
         "action_forms": action_forms,
         "may_decide": Action.DECIDE_EXTENSION in allowed,
+        "may_print_dossier": can_print_dossier(user, item),
         "conflict": bound.get("conflict"),
     }
 

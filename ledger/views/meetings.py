@@ -16,7 +16,7 @@ from core.models import Organization
 from core.permissions import Scope
 
 from .. import forms, workflow
-from ..access import get_meeting_for_manager, get_meeting_for_user
+from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user
 from ..models import Attendance, Item, Meeting
 
 PAGE_SIZE = 30
@@ -116,6 +116,7 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None):
         "present": present,
         "participation": round(100 * present / len(attendances)) if attendances else None,
         "manages": manages,
+        "may_print_minutes": can_print_minutes(request.user, meeting),
     }
     if manages:
         context["attendance_form"] = attendance_form or forms.AttendanceForm(

@@ -24,26 +24,16 @@ from core.models import Organization
 from core.permissions import Scope
 
 from .. import reports
-from ..access import get_item_for_user, get_meeting_for_user
+from ..access import (
+    can_print_dossier,
+    can_print_minutes,
+    can_print_reports,
+    get_item_for_user,
+    get_meeting_for_user,
+)
 from ..filtersets import ItemFilterSet, filter_items
 from ..models import Item, Meeting, ReportJob
 from ..tasks import generate_report
-
-
-def can_print_reports(user):
-    """Committee members, leadership and superusers print ledger-wide reports."""
-    scope = Scope.for_user(user)
-    return scope.is_superuser or bool(scope.committee_org_ids or scope.leadership_org_ids)
-
-
-def can_print_dossier(user, item):
-    """Who may print an item's dossier: its managers and leadership, its owner and its leader."""
-    scope = Scope.for_user(user)
-    return (
-        scope.manages(item.organization_id)
-        or scope.leads(item.organization_id)
-        or user.pk in (item.owner_id, item.leader_id)
-    )
 
 
 def pdf_response(content, filename):
@@ -324,8 +314,7 @@ def item_dossier(request, pk):
 def meeting_minutes(request, pk):
     """Minutes of a meeting, for its managers and leadership."""
     meeting = get_meeting_for_user(request.user, pk)
-    scope = Scope.for_user(request.user)
-    if not (scope.manages(meeting.organization_id) or scope.leads(meeting.organization_id)):
+    if not can_print_minutes(request.user, meeting):
         raise PermissionDenied
     items = Item.objects.visible_to(request.user)
     content = reports.meeting_minutes(meeting, items, user=request.user)

@@ -24,9 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.models import Organization
-from core.permissions import Scope
 
 from .. import exporter, importer
+from ..access import can_import
 from ..filtersets import filter_items
 
 SESSION_KEY = "ledger_imports"
@@ -94,7 +94,7 @@ def forget_stale_uploads():
 
 
 def _require_committee(user):
-    if not Scope.for_user(user).manages_anything:
+    if not can_import(user):
         raise PermissionDenied
 
 
