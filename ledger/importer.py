@@ -15,6 +15,7 @@ Three steps, so that nothing is stored before the user saw what will be:
    updates its item instead of creating a second one. Every history row names the file.
 """
 
+import contextlib
 import csv
 import datetime
 import functools
@@ -753,21 +754,49 @@ def commit(preview, actor, source_name, dry_run=False):
     try:
         with transaction.atomic():
             store = _Store(actor, preview.organization, reason, source_name, result)
+            later = []
             for row in preview.rows:
-                try:
-                    with transaction.atomic():
+                # New rows are stored together below; rows that update an item go one by one
+                # (they are few), each in a savepoint so that all their errors can be listed.
+                with _row_errors(errors, row.number):
+                    queued = store.queue(row)
+                    if queued is None:
+                        later.append(row)
+                    elif not queued:
+                        with transaction.atomic():
+                            store.row(row)
+            try:
+                store.create_queued()
+            except workflow.ImportRefused as refused:
+                for number, error in refused.errors.items():
+                    errors[number] = _error_messages(error)
+            if not errors:
+                # Rows repeating a row created above update the item it became.
+                for row in later:
+                    with _row_errors(errors, row.number), transaction.atomic():
                         store.row(row)
-                except workflow.ActionRefused as refused:
-                    errors[row.number] = [str(refused.message)]
-                except ValidationError as error:
-                    errors[row.number] = _validation_messages(error)
             if errors:
-                raise ImportFailed(errors)
+                raise ImportFailed(dict(sorted(errors.items())))
             if dry_run:
                 raise _DryRun
     except _DryRun:
         pass
     return result
+
+
+@contextlib.contextmanager
+def _row_errors(errors, number):
+    """Record a refused row's messages under its number instead of stopping the import."""
+    try:
+        yield
+    except (workflow.ActionRefused, ValidationError) as error:
+        errors[number] = _error_messages(error)
+
+
+def _error_messages(error):
+    if isinstance(error, workflow.ActionRefused):
+        return [str(error.message)]
+    return _validation_messages(error)
 
 
 class _DryRun(Exception):
@@ -812,9 +841,14 @@ class _Store:
             for imported in ImportedRow.objects.filter(organization__in=org_ids).select_related("item__issue")
         }
         self.issues = {}
+        self.new_issues = {}
+        self.queued = []
+        self.queued_keys = set()
+        self.queued_order = []  # the import key of each queued row
         self.placeholders = {}
 
-    def row(self, row):
+    def _match(self, row):
+        """(values, organization, key, item or None, imported row or None) of a file's row."""
         values = dict(row.values)
         values["given"] = row.given
         for name in ("leader", "owner"):
@@ -826,6 +860,61 @@ class _Store:
         imported = self.by_key.get((org.pk, key))
         if item is None and imported is not None:
             item = imported.item
+        return values, org, key, item, imported
+
+    def queue(self, row):
+        """Queue a row that makes a new item: True; False for a row that updates an item; None
+        for a row repeating a queued one, which updates the item that one becomes."""
+        values, org, key, item, _imported = self._match(row)
+        if item is not None:
+            return False
+        if (org.pk, key) in self.queued_keys:
+            return None
+        self.queued_keys.add((org.pk, key))
+        self.queued_order.append(key)
+        self.queued.append(
+            workflow.NewItem(
+                key=row.number,
+                issue=self.new_issue(values),
+                organization=org,
+                fields={
+                    name: values.get(name) or ("" if name == "department" else None) for name in ITEM_FIELDS
+                },
+                progress=values.get("progress") or "",
+                percent=values.get("percent", 0),
+                status=values.get("status") or "",
+            )
+        )
+        return True
+
+    def create_queued(self):
+        """Create the queued items in bulk, with the rows that remember where they came from."""
+        items = workflow.import_new_items(self.actor, self.queued, reason=self.reason)
+        imported_rows = [
+            ImportedRow(item=item, organization=item.organization, key=key, source_name=self.source_name)
+            for item, key in zip(items, self.queued_order, strict=True)
+        ]
+        ImportedRow.objects.bulk_create(imported_rows)
+        for imported in imported_rows:
+            self.by_key[(imported.organization_id, imported.key)] = imported
+        self.result.created += len(items)
+
+    def new_issue(self, values):
+        """One (unsaved) issue per distinct description among the new rows of an import."""
+        signature = (
+            values["organization"].pk,
+            values["description"],
+            values["category"].pk,
+            values["source"],
+        )
+        if signature not in self.new_issues:
+            self.new_issues[signature] = Issue(
+                organization=values["organization"], **{name: values[name] for name in ISSUE_FIELDS}
+            )
+        return self.new_issues[signature]
+
+    def row(self, row):
+        values, org, key, item, imported = self._match(row)
         if item is None:
             item, changed = self.create(values), True
             self.result.created += 1
