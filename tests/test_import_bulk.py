@@ -1,0 +1,234 @@
+"""The bulk path of imports: `workflow.import_new_items` and the importer's use of it."""
+
+import datetime
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from ledger import importer, workflow
+from ledger.models import ImportedRow, Issue, Item, ProgressUpdate
+from tests.factories import IssueFactory, category, make_item
+from tests.sheet_files import ledger_rows, xlsx_bytes
+
+REASON = "Imported from the file “台账.xlsx”"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+def preview_of(world, rows, actor=None):
+    table = importer.read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
+    return importer.prepare(table, actor or world.committee, world.branch)
+
+
+def rows_with_progress_and_state(count, tag=""):
+    """A ledger of `count` rows: every third with progress text, every other one closed."""
+    rows = ledger_rows(count=count)
+    rows[0] += ["整改进展", "整改状态"]
+    for number, row in enumerate(rows[1:], start=1):
+        row[1], row[4] = tag + row[1], tag + row[4]
+        row += ["已组织学习" if number % 3 == 0 else None, "已销号" if number % 2 == 0 else "整改中"]
+    return rows
+
+
+def new_item(world, key, organization=None, **fields):
+    organization = organization or world.branch
+    issue = Issue(
+        organization=organization,
+        category=category(),
+        source=Issue.Source.OTHER,
+        description=f"问题（{key}）",
+        raised_on=datetime.date(2027, 1, 5),
+    )
+    values = {
+        "measures": f"措施（{key}）",
+        "kind": Item.Kind.BY_DEADLINE,
+        "deadline": datetime.date(2027, 3, 1),
+    }
+    values.update(fields)
+    return workflow.NewItem(key=key, issue=issue, organization=organization, fields=values)
+
+
+def history_of(record):
+    return [
+        (h.history_action, h.history_change_reason, h.history_user_id, h.status, h.progress, h.version)
+        for h in record.history.order_by("history_date", "history_id")
+    ]
+
+
+def test_every_created_record_gets_its_history_rows_naming_user_action_and_file(world):
+    result = importer.commit(preview_of(world, rows_with_progress_and_state(3)), world.committee, "台账.xlsx")
+    assert result.created == 3
+    first, second, third = Item.objects.filter(organization=world.branch).order_by("sequence")
+    user = world.committee.pk
+    S, A = Item.Status, workflow.Action
+    # Row 1: created, then its state (in progress) set by the import.
+    assert history_of(first) == [
+        (A.IMPORT, REASON, user, S.OPEN, 0, 1),
+        (A.IMPORT, REASON, user, S.IN_PROGRESS, 0, 2),
+    ]
+    # Row 2: created, then closed by the import.
+    assert history_of(second) == [
+        (A.IMPORT, REASON, user, S.OPEN, 0, 1),
+        (A.IMPORT, REASON, user, S.CLOSED, 100, 2),
+    ]
+    # Row 3: created, then progress posted (which starts it); its state is already the ledger's.
+    assert history_of(third) == [
+        (A.IMPORT, REASON, user, S.OPEN, 0, 1),
+        (A.POST_PROGRESS, REASON, user, S.IN_PROGRESS, 0, 2),
+    ]
+    assert (first.version, second.version, third.version) == (2, 2, 2)
+    assert (second.outcome, second.progress) == (Item.Outcome.COMPLETED, 100)
+    for item in (first, second, third):
+        issue_history = item.issue.history.get()
+        assert (issue_history.history_action, issue_history.history_change_reason) == (A.CREATE, REASON)
+        assert issue_history.history_user == world.committee
+        assert item.imported_row.source_name == "台账.xlsx"
+        assert item.imported_row.key == importer.row_key(
+            {"description": item.issue.description, "measures": item.measures}
+        )
+    update = third.updates.get()
+    assert (update.text, update.percent, update.author) == ("已组织学习", 0, world.committee)
+    update_history = update.history.get()
+    assert (update_history.history_action, update_history.history_user) == (A.POST_PROGRESS, world.committee)
+    assert ProgressUpdate.history.count() == ProgressUpdate.objects.count() == 1
+
+
+def test_the_bulk_path_stores_what_the_workflow_one_by_one_stores(world):
+    """The same rows through the per-row workflow calls and through the bulk path."""
+    S = Item.Status
+    cases = [
+        ({}, "", None, ""),
+        ({}, "已组织学习", 40, S.CLOSED),
+        (
+            {"kind": Item.Kind.LONG_TERM, "deadline": None, "next_review_on": datetime.date(2027, 4, 1)},
+            "开展",
+            10,
+            "",
+        ),
+        (
+            {"kind": Item.Kind.LONG_TERM, "deadline": None, "next_review_on": datetime.date(2027, 4, 1)},
+            "",
+            None,
+            S.LONG_TERM,
+        ),
+        ({"owner": world.owner, "leader": world.leader}, "", None, S.WITHDRAWN),
+    ]
+    one_by_one = []
+    for number, (fields, progress, percent, status) in enumerate(cases):
+        row = new_item(world, f"a{number}", **fields)
+        issue = workflow.save_issue(world.committee, row.issue, reason=REASON)
+        item = workflow.create_item(
+            world.committee, issue, action=workflow.Action.IMPORT, reason=REASON, **row.fields
+        )
+        if progress:
+            item = workflow.post_progress(
+                world.committee, item, text=progress, percent=percent, reason=REASON
+            ).item
+        if status:
+            item = workflow.set_imported_state(world.committee, item, status=status, reason=REASON)
+        one_by_one.append(item)
+    rows = []
+    for number, (fields, progress, percent, status) in enumerate(cases):
+        row = new_item(world, f"b{number}", **fields)
+        row.progress, row.percent, row.status = progress, percent, status
+        rows.append(row)
+    bulk = workflow.import_new_items(world.committee, rows, reason=REASON)
+
+    def stored(item):
+        item = Item.objects.get(pk=item.pk)
+        fields = ("status", "progress", "outcome", "version", "kind", "deadline", "original_deadline")
+        fields += ("next_review_on", "owner_id", "leader_id", "year")
+        steps = [
+            (h.history_action, h.history_change_reason, h.history_type)
+            for h in item.history.order_by("history_id")
+        ]
+        texts = [(u.text, u.percent) for u in item.updates.all()]
+        return [getattr(item, name) for name in fields], steps, texts
+
+    assert [stored(item) for item in bulk] == [stored(item) for item in one_by_one]
+    assert [item.sequence for item in bulk] == [6, 7, 8, 9, 10]
+
+
+def test_numbering_continues_after_the_organizations_items(world):
+    issue = IssueFactory(organization=world.branch, raised_on=datetime.date(2027, 1, 2))
+    for _ in range(2):
+        make_item(world.committee, issue)
+    other_year = IssueFactory(organization=world.branch, raised_on=datetime.date(2026, 5, 2))
+    make_item(world.committee, other_year)
+    rows = [new_item(world, 1), new_item(world, 2), new_item(world, 3, organization=world.group)]
+    items = workflow.import_new_items(world.committee, rows, reason=REASON)
+    assert [item.reference for item in items] == ["机运-2027-003", "机运-2027-004", "机运一组-2027-001"]
+    assert [Item.objects.get(pk=item.pk).sequence for item in items] == [3, 4, 1]
+
+
+def test_an_organization_outside_the_scope_is_refused_and_nothing_is_stored(world):
+    rows = [new_item(world, 1), new_item(world, 2, organization=world.sibling)]
+    with pytest.raises(workflow.ImportRefused) as refused:
+        workflow.import_new_items(world.committee, rows, reason=REASON)
+    assert list(refused.value.errors) == [2]
+    assert isinstance(refused.value.errors[2], workflow.NotAllowed)
+    assert str(refused.value.errors[2].message) == "You may not change the records of 通修党支部."
+    assert (Issue.objects.count(), Item.objects.count(), Item.history.count()) == (0, 0, 0)
+
+
+def test_a_bad_row_refuses_the_whole_batch(world):
+    rows = [new_item(world, 1), new_item(world, 2, deadline=None), new_item(world, 3)]
+    rows[2].status = Item.Status.LONG_TERM  # a by-deadline item cannot be long-term
+    with pytest.raises(workflow.ImportRefused) as refused:
+        workflow.import_new_items(world.committee, rows, reason=REASON)
+    assert refused.value.errors[2].message_dict == {
+        "deadline": ["Set a deadline, or make the item long-term."]
+    }
+    assert refused.value.errors[3].message_dict == {
+        "status": ["Only a long-term item can be in the long-term state."]
+    }
+    assert (Issue.objects.count(), Item.objects.count(), Issue.history.count()) == (0, 0, 0)
+
+
+def test_an_import_with_a_refused_row_stores_nothing(world):
+    preview = preview_of(world, ledger_rows(count=3))
+    preview.rows[1].values["status"] = Item.Status.LONG_TERM
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.commit(preview, world.committee, "台账.xlsx")
+    assert failed.value.errors == {3: ["Status: Only a long-term item can be in the long-term state."]}
+    assert (Issue.objects.count(), Item.objects.count(), ImportedRow.objects.count()) == (0, 0, 0)
+    assert (Item.history.count(), Issue.history.count()) == (0, 0)
+
+
+def test_a_row_repeated_in_the_file_updates_the_item_its_first_copy_became(world):
+    rows = ledger_rows(count=2)
+    rows.append(list(rows[1]))
+    rows[3][6] = "调度室"  # the repeat changes the department
+    result = importer.commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    assert (result.created, result.updated) == (2, 1)
+    first = Item.objects.get(imported_row__isnull=False, department="调度室")
+    assert first.history.latest().history_action == workflow.Action.EDIT
+    assert Item.objects.count() == ImportedRow.objects.count() == 2
+
+
+def queries_to_import(world, count):
+    preview = preview_of(world, rows_with_progress_and_state(count, tag=f"{count}-"))
+    with CaptureQueriesContext(connection) as queries:
+        importer.commit(preview, world.committee, f"{count}.xlsx")
+    assert Item.objects.filter(imported_row__source_name=f"{count}.xlsx").count() == count
+    return len(queries)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_num_queries):
+    # Below SQLite's batch size (999 parameters a statement: about 30 historical items), so
+    # that both databases run one INSERT a table.
+    assert queries_to_import(world, 8) == queries_to_import(world, 24)
+    preview = preview_of(world, rows_with_progress_and_state(24, tag="again-"))
+    # savepoint; the organization tree, existing items and imported rows of the subtree (3);
+    # savepoint; lock the organization; last sequences; issues, their history; items, their
+    # history at creation, after progress, after the state (3); progress updates, their
+    # history; release; imported rows; release.
+    with django_assert_num_queries(18):
+        importer.commit(preview, world.committee, "again.xlsx")
