@@ -10,6 +10,7 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from openpyxl import Workbook, load_workbook
 
 from core.models import Organization
@@ -41,7 +42,9 @@ class Command(BaseCommand):
             floor_peak = traced_peak(lambda: read_only(path))
             rss_before = peak_rss()
             try:
-                with transaction.atomic():
+                # DEBUG (which `make bench` sets for its SECRET_KEY) keeps every query's SQL,
+                # which production does not: time without it, as a server runs.
+                with transaction.atomic(), override_settings(DEBUG=False):
                     actor, organization = scratch()
                     # Timed without tracemalloc, which would slow every allocation down.
                     elapsed = timed(lambda: run_import(path, actor, organization))
