@@ -804,15 +804,40 @@ def _insert_history(model, objs, actor, action, reason, date, *, update=False):
         ", ".join(ops.quote_name(f.column) for f in fields),
         ", ".join(["%s"] * len(fields)),
     )
-    prepared = [(f, f.attname in stamps, stamps.get(f.attname)) for f in fields]
+    # The stamps are the same on every row: prepared once. Text and whole numbers (ids too)
+    # go to the database as they are, which is what their fields' preparation returns.
+    columns = []
+    for f in fields:
+        if f.attname in stamps:
+            columns.append((None, f.get_db_prep_save(stamps[f.attname], connection), None))
+        else:
+            plain = _PLAIN_TYPES.get(f.get_internal_type())
+            if f.is_relation:
+                plain = int if f.target_field.get_internal_type() in _INTEGER_TYPES else None
+            columns.append((f, f.attname, plain))
     with connection.cursor() as cursor:
-        cursor.executemany(
-            sql,
-            [
-                [
-                    f.get_db_prep_save(stamp if stamped else getattr(obj, f.attname), connection)
-                    for f, stamped, stamp in prepared
-                ]
-                for obj in objs
-            ],
-        )
+        cursor.executemany(sql, [[_db_value(obj, column) for column in columns] for obj in objs])
+
+
+_INTEGER_TYPES = {
+    "AutoField",
+    "BigAutoField",
+    "SmallAutoField",
+    "IntegerField",
+    "BigIntegerField",
+    "SmallIntegerField",
+    "PositiveIntegerField",
+    "PositiveBigIntegerField",
+    "PositiveSmallIntegerField",
+}
+_PLAIN_TYPES = {"CharField": str, "TextField": str, **dict.fromkeys(_INTEGER_TYPES, int)}
+
+
+def _db_value(obj, column):
+    field, attname_or_value, plain = column
+    if field is None:
+        return attname_or_value
+    value = getattr(obj, attname_or_value)
+    if value is None or type(value) is plain:
+        return value
+    return field.get_db_prep_save(value, connection)
