@@ -705,13 +705,15 @@ def import_new_items(actor, rows, *, reason):
             item.reference = f"{row.organization.short_name}-{item.year}-{number:03d}"
 
         issue_list = list(issues.values())
-        Issue.objects.bulk_create(issue_list)
+        _insert_records(Issue, issue_list, now)
         _insert_history(Issue, issue_list, actor, Action.CREATE, reason, now)
         # Stored in their final state; the history replays the steps of the per-row path.
         for row in rows:
             _plan_steps(row)
         items = [row.item for row in rows]
-        Item.objects.bulk_create(items)
+        for item in items:
+            item.issue = item.issue  # the issue's new primary key
+        _insert_records(Item, items, now)
         for position in range(3):
             stepped = [row for row in rows if row.steps[position] is not None]
             for row in stepped:
@@ -734,7 +736,7 @@ def import_new_items(actor, rows, *, reason):
         ]
         for update in updates:
             update.created_at = now
-        ProgressUpdate.objects.bulk_create(updates)
+        _insert_records(ProgressUpdate, updates, now)
         _insert_history(ProgressUpdate, updates, actor, Action.POST_PROGRESS, "", now)
     return items
 
@@ -806,15 +808,12 @@ def _insert_history(model, objs, actor, action, reason, date, *, update=False):
     )
     # The stamps are the same on every row: prepared once. Text and whole numbers (ids too)
     # go to the database as they are, which is what their fields' preparation returns.
-    columns = []
-    for f in fields:
-        if f.attname in stamps:
-            columns.append((None, f.get_db_prep_save(stamps[f.attname], connection), None))
-        else:
-            plain = _PLAIN_TYPES.get(f.get_internal_type())
-            if f.is_relation:
-                plain = int if f.target_field.get_internal_type() in _INTEGER_TYPES else None
-            columns.append((f, f.attname, plain))
+    columns = [
+        (None, f.get_db_prep_save(stamps[f.attname], connection), None, None)
+        if f.attname in stamps
+        else _column(f)
+        for f in fields
+    ]
     with connection.cursor() as cursor:
         cursor.executemany(sql, [[_db_value(obj, column) for column in columns] for obj in objs])
 
@@ -833,11 +832,59 @@ _INTEGER_TYPES = {
 _PLAIN_TYPES = {"CharField": str, "TextField": str, **dict.fromkeys(_INTEGER_TYPES, int)}
 
 
+def _column(field):
+    """How `_db_value` reads a field: (field, attribute, the type passed as it is)."""
+    plain = _PLAIN_TYPES.get(field.get_internal_type())
+    if field.is_relation:
+        plain = int if field.target_field.get_internal_type() in _INTEGER_TYPES else None
+    return (field, field.attname, plain, {})
+
+
+def _insert_records(model, objs, now):
+    """`bulk_create(objs)` for new records without custom save logic, at a fraction of its cost.
+
+    Values are prepared as `_insert_history` does; the primary keys come back from
+    ``INSERT … RETURNING``, in the order of the rows as Django's own bulk insert relies on.
+    """
+    if not objs:
+        return
+    if not connection.features.can_return_rows_from_bulk_insert:
+        model.objects.bulk_create(objs)
+        return
+    meta = model._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    columns = [_column(f) for f in fields]
+    ops = connection.ops
+    head = "INSERT INTO {} ({}) VALUES ".format(
+        ops.quote_name(meta.db_table), ", ".join(ops.quote_name(f.column) for f in fields)
+    )
+    tail = f" RETURNING {ops.quote_name(meta.pk.column)}"
+    one = "({})".format(", ".join(["%s"] * len(fields)))
+    size = max(ops.bulk_batch_size(fields, objs), 1)
+    with connection.cursor() as cursor:
+        for start in range(0, len(objs), size):
+            batch = objs[start : start + size]
+            params = []
+            for obj in batch:
+                for f in stamped:
+                    setattr(obj, f.attname, now)  # created and updated: the import's time
+                params.extend(_db_value(obj, column) for column in columns)
+            cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
+            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
+                obj.pk = pk
+                obj._state.adding = False
+                obj._state.db = connection.alias
+
+
 def _db_value(obj, column):
-    field, attname_or_value, plain = column
+    field, attname, plain, prepared = column
     if field is None:
-        return attname_or_value
-    value = getattr(obj, attname_or_value)
+        return attname
+    value = getattr(obj, attname)
     if value is None or type(value) is plain:
         return value
-    return field.get_db_prep_save(value, connection)
+    # Dates and times repeat (one import time, a few hundred deadlines): prepared once each.
+    if value not in prepared:
+        prepared[value] = field.get_db_prep_save(value, connection)
+    return prepared[value]
