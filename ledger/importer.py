@@ -9,10 +9,11 @@ Three steps, so that nothing is stored before the user saw what will be:
 2. `prepare()` finds the heading row (below title rows, over a second row of merged headings),
    maps columns to fields by their usual headings or by the user's hand-made mapping, and turns
    every row into the values it will store, with per-cell errors in plain language.
-3. `commit()` stores all rows or none (one transaction): issues through `workflow.save_issue`,
-   items through `workflow.create_item` / `edit_item` / `post_progress` / `set_imported_state`.
-   A row that was imported before (recognised by its reference number, else by `ImportedRow.key`)
-   updates its item instead of creating a second one. Every history row names the file.
+3. `commit()` stores all rows or none (one transaction). New rows are created together by
+   `workflow.import_new_items` (a constant number of queries, whatever the number of rows); a row
+   that was imported before (recognised by its reference number, else by `ImportedRow.key`)
+   updates its item instead of creating a second one, one by one through `workflow.save_issue` /
+   `edit_item` / `post_progress` / `set_imported_state`. Every history row names the file.
 """
 
 import contextlib

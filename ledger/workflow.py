@@ -630,11 +630,14 @@ def import_new_items(actor, rows, *, reason):
 
     The same as `save_issue` + `create_item(action=IMPORT)` + `post_progress` +
     `set_imported_state` for each row, in a constant number of queries: the actor's right is
-    checked once per organization, rows are validated in Python, references are numbered for
+    checked against the (cached) scope, rows are validated in Python (`clean()` and the fields'
+    checks, but not the foreign keys, which hold resolved objects), references are numbered for
     the whole batch under one lock per organization, and issues, items, progress updates and
     their history rows (user, action, reason as the per-row path writes them) are inserted in
     bulk. Raises :class:`ImportRefused` before writing anything when a row is refused. Returns
-    the saved items, in the order of `rows`.
+    the saved items, in the order of `rows`. No model signals are sent (none is used on these
+    models but simple-history's, whose rows are written here); the records' creation and
+    update times are the import's time.
     """
     rows = list(rows)
     if not rows:
