@@ -102,15 +102,19 @@ def _detail_context(request, item, bound=None):
         for action in allowed
         if action != Action.DECIDE_EXTENSION
     ]
-    updates = item.updates.select_related("author").prefetch_related(
-        Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by"))
+    updates = list(
+        item.updates.select_related("author").prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by"))
+        )
     )
     extensions = item.extension_requests.select_related("requested_by", "decided_by")
     return {
         "item": item,
         "issue": item.issue,
         "updates": updates,
-        "evidence": item.evidence.select_related("uploaded_by"),
+        # Files posted with a progress update are shown under it; the Evidence section lists the rest.
+        "evidence": item.evidence.filter(update__isnull=True).select_related("uploaded_by"),
+        "update_files": any(update.evidence.all() for update in updates),
         "extensions": extensions,
         "action_forms": action_forms,
         "may_decide": Action.DECIDE_EXTENSION in allowed,
