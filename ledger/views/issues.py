@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.permissions import Scope
@@ -80,7 +81,13 @@ def issue_create(request):
                 batch.add_error(None, error)
             else:
                 if saved:
-                    messages.success(request, _("{count} issues were saved.").format(count=len(saved)))
+                    count = len(saved)
+                    messages.success(
+                        request,
+                        ngettext("{count} issue was saved.", "{count} issues were saved.", count).format(
+                            count=count
+                        ),
+                    )
                     if len(saved) == 1:
                         return redirect("ledger:issue_detail", pk=saved[0].pk)
                     query = urlencode({"organization": batch.cleaned_data["organization"].pk})
