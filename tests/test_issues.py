@@ -86,8 +86,8 @@ def test_one_issue_leads_to_its_page(client, world):
     response = client.post("/ledger/issues/new/", batch_data(world, [issue_row("巡察问题")]))
     issue = Issue.objects.get()
     assert response["Location"] == f"/ledger/issues/{issue.pk}/"
-    page = client.get(response["Location"], headers={"accept-language": "en"})
-    assert "1 issue was saved." in page.content.decode()
+    page = client.get(response["Location"])
+    assert "已保存 1 个问题。" in page.content.decode()
 
 
 def test_errors_are_shown_per_row_and_nothing_typed_is_lost(client, world):
