@@ -6,6 +6,7 @@ of silently falling back to a default.
 """
 
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -175,6 +176,12 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Evidence (佐证材料): the largest file accepted, in megabytes.
 LEDGER_EVIDENCE_MAX_MB = env_int("LEDGER_EVIDENCE_MAX_MB", 20)
+
+# Spreadsheet import: uploads wait in this folder (never under MEDIA_ROOT) between preview and
+# confirmation; the largest file and the most rows accepted.
+LEDGER_IMPORT_DIR = os.environ.get("LEDGER_IMPORT_DIR") or str(Path(tempfile.gettempdir()) / "ledger-imports")
+LEDGER_IMPORT_MAX_MB = env_int("LEDGER_IMPORT_MAX_MB", 10)
+LEDGER_IMPORT_MAX_ROWS = env_int("LEDGER_IMPORT_MAX_ROWS", 20_000)
 
 # PDF reports (ledger/pdf.py): the CJK font file installed by the set-up (fonts-wqy-microhei), and
 # the number of items above which a report is generated in the background instead of streamed.

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404
 from core.permissions import Scope
 
 from . import workflow
-from .models import Item, Meeting
+from .models import Issue, Item, Meeting
 
 
 def get_item_for_user(user, pk, queryset=None):
@@ -41,6 +41,21 @@ def get_meeting_for_manager(user, pk):
     if not Scope.for_user(user).manages(meeting.organization_id):
         raise PermissionDenied
     return meeting
+
+
+def get_issue_for_user(user, pk):
+    """The issue with this id if the user may see it, else 404."""
+    return get_object_or_404(
+        Issue.objects.visible_to(user).select_related("organization", "category", "meeting"), pk=pk
+    )
+
+
+def get_issue_for_manager(user, pk):
+    """The issue, if visible (else 404) and the user keeps its organization's records (else 403)."""
+    issue = get_issue_for_user(user, pk)
+    if not Scope.for_user(user).manages(issue.organization_id):
+        raise PermissionDenied
+    return issue
 
 
 def can_print_reports(user):

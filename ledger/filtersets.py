@@ -135,3 +135,26 @@ def filter_items(request, queryset=None):
     """The ledger FilterSet for this request, on the items the user may see."""
     base = Item.objects.visible_to(request.user) if queryset is None else queryset
     return ItemFilterSet(request.GET or None, queryset=base, request=request)
+
+
+class IssueFilterSet(django_filters.FilterSet):
+    """The issue list's filters: where the issues were found, their category and their source."""
+
+    organization = django_filters.ModelChoiceFilter(
+        label=_("Organization (with units below)"), queryset=_organizations, method="filter_subtree"
+    )
+    category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=Category.objects.all())
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Issue.Source.choices)
+
+    class Meta:
+        model = Issue
+        fields = []
+
+    filter_subtree = ItemFilterSet.filter_subtree
+
+
+def filter_issues(request):
+    """The issue FilterSet for this request, on the issues the user may see."""
+    return IssueFilterSet(
+        request.GET or None, queryset=Issue.objects.visible_to(request.user), request=request
+    )

@@ -6,7 +6,7 @@ holds every rule.
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.forms import inlineformset_factory
+from django.forms import inlineformset_factory, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
@@ -204,10 +204,38 @@ class AttendanceForm(forms.ModelForm):
 
 
 class NewItemForm(ItemForm):
-    """Turning an issue into an item from the meeting page."""
+    """Turning an issue into an item, from the meeting page or from the issue page.
+
+    `issues` are the ones this page may turn into items (the meeting's, or the one issue)."""
 
     issue = forms.ModelChoiceField(queryset=Issue.objects.none(), widget=forms.HiddenInput)
 
-    def __init__(self, *args, meeting, **kwargs):
-        super().__init__(*args, organization=meeting.organization, **kwargs)
-        self.fields["issue"].queryset = meeting.issues.all()
+    def __init__(self, *args, organization, issues, **kwargs):
+        super().__init__(*args, organization=organization, **kwargs)
+        self.fields["issue"].queryset = issues
+
+
+# ---------------------------------------------------------------------------------------------
+# Issues that do not come from a meeting (inspections, feedback from above, self-checks)
+
+
+class IssueBatchForm(forms.Form):
+    """What the issues logged together share: the organization and the date they were found."""
+
+    organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
+    raised_on = forms.DateField(label=_("Date raised"), widget=DateInput())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.managed_by(user)
+
+
+class LooseIssueForm(IssueForm):
+    """An issue row on the page for issues without a meeting: inspection is the usual source."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].initial = Issue.Source.INSPECTION
+
+
+LooseIssueFormSet = modelformset_factory(Issue, form=LooseIssueForm, extra=3, can_delete=True)

@@ -57,6 +57,19 @@ class Category(models.Model):
         return self.name
 
 
+class MeetingQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        """Meetings of the user's organizations, plus the meetings the user was expected at (a
+        group member attends the branch's meetings)."""
+        scope = Scope.for_user(user)
+        if scope.is_superuser:
+            return self
+        if scope.user_id is None:
+            return self.none()
+        attended = Attendance.objects.filter(person_id=scope.user_id).values("meeting_id")
+        return self.filter(Q(organization__in=scope.visible_org_ids) | Q(pk__in=attended))
+
+
 class Meeting(models.Model):
     """A meeting where issues were raised (民主生活会, 组织生活会, 三会一课 …)."""
 
@@ -86,7 +99,7 @@ class Meeting(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = MeetingQuerySet.as_manager()
     history = audited()
 
     class Meta:

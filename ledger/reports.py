@@ -157,13 +157,29 @@ def _ledger_pdf(rows, *, user, scope_label, period_label, variant, as_of=None):
 def ledger_report_as_of(items_as_of, *, user, when, scope_label="", variant=None):
     """The ledger as it stood at `when`, from historical rows (see :func:`items_as_of`)."""
     rows = list(items_as_of)
+    latest = latest_progress_as_of([row.pk for row in rows], when)
     for row in rows:
-        row.latest_progress = ""
+        row.latest_progress = latest.get(row.pk, "")
         row.overdue = row.is_overdue(timezone.localtime(when).date())
     period = _("As it stood on {date}").format(date=_date(when))
     return _ledger_pdf(
         rows, user=user, scope_label=scope_label, period_label=period, variant=variant, as_of=when
     )
+
+
+def latest_progress_as_of(item_ids, when):
+    """The text of each item's last progress update posted up to `when`, in one query.
+
+    Progress updates are never edited, so the rows as they are now are the rows as they were."""
+    latest = {}
+    updates = (
+        ProgressUpdate.objects.filter(item_id__in=item_ids, created_at__lte=when)
+        .order_by("item_id", "-created_at", "-pk")
+        .values_list("item_id", "text")
+    )
+    for item_id, text in updates:
+        latest.setdefault(item_id, text)
+    return latest
 
 
 def _date(value):

@@ -50,9 +50,14 @@ class Totals:
         return self.by_status.get(S.WITHDRAWN, 0)
 
     @property
+    def applicable(self):
+        """The items that still apply: withdrawn ones are not counted in totals and rates."""
+        return self.total - self.withdrawn
+
+    @property
     def completion_rate(self):
         """Closed items in percent of the items that still apply (withdrawn ones do not count)."""
-        return completion_rate(self.closed, self.total - self.withdrawn)
+        return completion_rate(self.closed, self.applicable)
 
     def rows(self):
         """(status, label, count) for every status, in workflow order, zeros included."""
@@ -279,7 +284,7 @@ def headline(item_totals, categories=()):
     "共 12 项，已完成 5 项、正在推进 4 项、长期坚持 3 项，完成率 41.7%"; followed by the breakdown
     by category when one is given."""
     sentence = str(HEADLINE).format(
-        total=item_totals.total - item_totals.withdrawn,
+        total=item_totals.applicable,
         closed=item_totals.closed,
         active=item_totals.active,
         long_term=item_totals.long_term,

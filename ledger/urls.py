@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import items, meetings, reports, saved_views, sheets
+from .views import issues, items, meetings, reports, saved_views, sheets
 
 app_name = "ledger"
 
@@ -35,6 +35,10 @@ urlpatterns = [
     path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
     path("meetings/<int:pk>/attendance/", meetings.add_attendance, name="add_attendance"),
     path("meetings/<int:pk>/items/", meetings.create_item, name="create_item"),
+    path("issues/", issues.issue_list, name="issue_list"),
+    path("issues/new/", issues.issue_create, name="issue_create"),
+    path("issues/<int:pk>/", issues.issue_detail, name="issue_detail"),
+    path("issues/<int:pk>/items/", issues.create_issue_item, name="create_issue_item"),
     path("people/", meetings.people_search, name="people_search"),
     path("views/", saved_views.save_view, name="save_view"),
     path("views/<int:pk>/delete/", saved_views.delete_view, name="delete_view"),

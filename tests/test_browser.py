@@ -195,3 +195,50 @@ def test_a_meeting_becomes_items_that_the_owner_works_on_and_the_committee_close
     shot(page, "09-history")
     committee.close()
     phone.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_inspection_issue_is_logged_without_a_meeting_and_becomes_an_item(browser, site, world):
+    today = timezone.localdate()
+    committee = browser.new_context(viewport={"width": 1280, "height": 900}, **CHINESE)
+    page = committee.new_page()
+    log_in(page, site, "branch_secretary")
+
+    # 1. From the navigation to the issues, then the page for issues found outside meetings.
+    page.click("#main-nav a[href='/ledger/issues/']")
+    page.click("a[href='/ledger/issues/new/']")
+    page.select_option("#id_organization", str(world.branch.pk))
+    page.fill("#id_raised_on", (today - datetime.timedelta(days=3)).isoformat())
+    found = ["巡察发现：安全生产责任制落实不到位", "巡察发现：党费收缴台账不规范"]
+    page.click("#add-issue")  # a fourth row, for the second finding's neighbour: left empty
+    for index, description in enumerate(found):
+        page.select_option(f"#id_issues-{index}-category", index=1)
+        page.fill(f"#id_issues-{index}-description", description)
+    assert page.input_value("#id_issues-0-source") == Issue.Source.INSPECTION
+    assert page.locator(".issue-row").count() == 4
+    shot(page, "10-inspection-issues-form")
+    page.click("form button[type=submit].btn-primary")
+    page.wait_for_url(site + f"/ledger/issues/?organization={world.branch.pk}")
+    shot(page, "11-issue-list")
+    issues = list(Issue.objects.order_by("pk"))
+    assert [(issue.description, issue.meeting_id) for issue in issues] == [(text, None) for text in found]
+
+    # 2. On the issue's page, an item is created with the meeting page's form.
+    issue = issues[0]
+    page.click(f"a[href='/ledger/issues/{issue.pk}/']")
+    page.click(f"#issue-{issue.pk} summary")
+    page.fill(f"#i-{issue.pk}-measures", "修订安全生产责任制，逐级签订责任书")
+    page.fill(f"#i-{issue.pk}-department", "安全科")
+    search = page.locator(f"#issue-{issue.pk} input[type=search]").nth(1)  # leader, then owner
+    search.fill("王")
+    page.wait_for_function(f"document.querySelectorAll('#i-{issue.pk}-owner option').length === 2")
+    page.select_option(f"#i-{issue.pk}-owner", str(world.owner.pk))
+    page.fill(f"#i-{issue.pk}-deadline", (today + datetime.timedelta(days=60)).isoformat())
+    shot(page, "12-issue-create-item")
+    page.click(f"#issue-{issue.pk} form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    shot(page, "13-issue-with-item")
+    item = Item.objects.get()
+    assert (item.issue, item.owner, item.organization) == (issue, world.owner, world.branch)
+    assert page.locator(f"#issue-{issue.pk} li a").inner_text() == item.reference
+    committee.close()

@@ -96,7 +96,7 @@ def test_the_owner_submits_and_a_refusal_is_a_message(client, world, item):
     assert response.status_code == 200
     assert "Post at least one progress update before submitting." in response.content.decode()
     in_progress(world, item)
-    response = post(client, world.owner, item, "submit", {"next": "mine"})
+    response = post(client, world.owner, item, "submit", {"next": "/ledger/mine/"})
     assert response["Location"] == "/ledger/mine/"
     item.refresh_from_db()
     assert item.status == S.SUBMITTED

@@ -88,6 +88,22 @@ def test_it_serves_evidence_to_those_who_see_the_item(client, world, item):
     assert client.get("/media/" + evidence.file.name).status_code == 404  # MEDIA_ROOT is not served
 
 
+def test_the_evidence_section_lists_only_files_not_shown_under_an_update(client, world, item):
+    client.force_login(world.committee)
+
+    def evidence_section():
+        html = client.get(f"/ledger/items/{item.pk}/", headers={"accept-language": "en"}).content.decode()
+        return html.split('id="evidence-heading"', 1)[1].split("</section>", 1)[0]
+
+    # The photo posted with the progress update is shown under the update, not a second time.
+    section = evidence_section()
+    assert "现场.png" not in section
+    assert "No other files than those under the progress updates." in section
+    workflow.attach_evidence(world.owner, item, SimpleUploadedFile("验收单.png", PNG, "image/png"))
+    section = evidence_section()
+    assert "验收单.png" in section and "现场.png" not in section
+
+
 def test_it_shows_the_history_timeline(client, world, item):
     workflow.submit(world.owner, item)
     client.force_login(world.committee)

@@ -76,3 +76,137 @@ def test_it_reads_in_constant_queries(client, world, mine, django_assert_num_que
     for _ in range(3):
         make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
     count()
+
+
+# Errors from the owner's page come back to the owner's page ------------------------------------
+
+
+def test_a_bad_progress_post_shows_the_owners_page_with_the_errors_and_what_was_typed(client, world, mine):
+    soon = mine[1]
+    client.force_login(world.owner)
+    data = {"next": "/ledger/mine/", "version": soon.version, "text": "", "percent": "150"}
+    response = client.post(f"/ledger/items/{soon.pk}/progress/", data, headers={"accept-language": "en"})
+    assert response.status_code == 400
+    assert [template.name for template in response.templates][0] == "ledger/mine.html"
+    card = next(card for card in response.context["cards"] if card["item"].pk == soon.pk)
+    assert card["opened"] == "post_progress"
+    assert set(card["forms"]["post_progress"].errors) == {"text", "percent"}
+    html = response.content.decode()
+    assert f'id="percent-{soon.pk}" name="percent" value="150"' in html
+    assert "Ensure this value is less than or equal to 100." in html
+    assert "This field is required." in html
+    # The other cards keep their empty forms, at the item's own progress.
+    other = next(card for card in response.context["cards"] if card["item"].pk != soon.pk)
+    assert not other["opened"] and not other["forms"]["post_progress"].is_bound
+    assert soon.updates.count() == 0
+
+
+def test_typed_text_is_kept_when_the_percent_is_wrong(client, world, mine):
+    late = mine[0]
+    client.force_login(world.owner)
+    data = {"next": "/ledger/mine/", "version": late.version, "text": "更换了<b>灯具</b>", "percent": "-5"}
+    response = client.post(f"/ledger/items/{late.pk}/progress/", data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "更换了&lt;b&gt;灯具&lt;/b&gt;</textarea>" in html  # kept, and escaped
+
+
+def test_a_bad_extension_request_comes_back_to_the_owners_page(client, world, mine):
+    later = mine[2]
+    client.force_login(world.owner)
+    proposed = (TODAY + datetime.timedelta(days=90)).isoformat()
+    data = {"next": "/ledger/mine/", "proposed_deadline": proposed, "reason": ""}
+    response = client.post(f"/ledger/items/{later.pk}/extension/", data)
+    assert response.status_code == 400
+    assert response.templates[0].name == "ledger/mine.html"
+    html = response.content.decode()
+    assert f'name="proposed_deadline" value="{proposed}"' in html
+    assert later.extension_requests.count() == 0
+
+
+def test_a_stale_version_keeps_the_text_on_the_owners_page(client, world, mine):
+    soon = mine[1]
+    stale = soon.version
+    workflow.post_progress(world.owner, soon, text="先写的", percent=10)
+    client.force_login(world.owner)
+    data = {"next": "/ledger/mine/", "version": stale, "text": "后写的", "percent": "30"}
+    response = client.post(f"/ledger/items/{soon.pk}/progress/", data)
+    assert response.status_code == 409
+    assert response.templates[0].name == "ledger/mine.html"
+    card = next(card for card in response.context["cards"] if card["item"].pk == soon.pk)
+    assert card["forms"]["post_progress"].non_field_errors()
+    html = response.content.decode()
+    assert "后写的</textarea>" in html
+    soon.refresh_from_db()
+    assert f'name="version" value="{soon.version}"' in html  # saving again applies over it
+    assert soon.updates.count() == 1
+
+
+def test_a_good_post_goes_back_to_the_owners_page(client, world, mine):
+    soon = mine[1]
+    client.force_login(world.owner)
+    data = {"next": "/ledger/mine/", "version": soon.version, "text": "已完成一半", "percent": "50"}
+    response = client.post(f"/ledger/items/{soon.pk}/progress/", data)
+    assert response.status_code == 302
+    assert response["Location"] == "/ledger/mine/"
+
+
+@pytest.mark.parametrize(
+    "forged",
+    [
+        "https://evil.example/ledger/mine/",
+        "//evil.example/ledger/mine/",
+        "/ledger/",
+        "mine",
+        "javascript:alert(1)",
+    ],
+)
+def test_any_other_next_leads_to_the_item_page(client, world, mine, forged):
+    soon = mine[1]
+    client.force_login(world.owner)
+    data = {"next": forged, "version": soon.version, "text": "", "percent": "150"}
+    response = client.post(f"/ledger/items/{soon.pk}/progress/", data)
+    assert response.status_code == 400
+    assert response.templates[0].name == "ledger/item_detail.html"
+    data["text"], data["percent"] = "已完成一半", "50"
+    response = client.post(f"/ledger/items/{soon.pk}/progress/", data)
+    assert response["Location"] == f"/ledger/items/{soon.pk}/"
+
+
+def test_an_item_not_on_the_owners_page_shows_its_errors_on_the_item_page(client, world, mine):
+    # The committee may post progress, but the item is not on the committee member's own page.
+    soon = mine[1]
+    client.force_login(world.committee)
+    data = {"next": "/ledger/mine/", "version": soon.version, "text": "", "percent": "150"}
+    response = client.post(f"/ledger/items/{soon.pk}/progress/", data)
+    assert response.status_code == 400
+    assert response.templates[0].name == "ledger/item_detail.html"
+
+
+def test_outsiders_and_read_only_roles_get_no_page(client, world, mine):
+    soon = mine[1]
+    data = {"next": "/ledger/mine/", "version": soon.version, "text": "", "percent": "150"}
+    client.force_login(world.outsider)
+    assert client.post(f"/ledger/items/{soon.pk}/progress/", data).status_code == 404
+    client.force_login(world.leadership)
+    assert client.post(f"/ledger/items/{soon.pk}/progress/", data).status_code == 403
+    client.force_login(world.owner)
+    assert client.get(f"/ledger/items/{soon.pk}/progress/").status_code == 405
+
+
+def test_a_bad_post_reads_in_constant_queries(client, world, mine, django_assert_num_queries):
+    soon = mine[1]
+    client.force_login(world.owner)
+    data = {"next": "/ledger/mine/", "version": soon.version, "text": "", "percent": "150"}
+
+    def count():
+        # session, user, memberships, organization tree; the item (with issue, people, org);
+        # then the owner's page: my items (with organization and issue); their pending
+        # extension requests; saved views (menu)
+        with django_assert_num_queries(8):
+            client.post(f"/ledger/items/{soon.pk}/progress/", data)
+
+    count()
+    for _ in range(3):
+        make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    count()

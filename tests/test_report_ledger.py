@@ -101,6 +101,19 @@ def test_as_of_prints_the_ledger_as_it_stood(client, world):
     assert "组织全员重新学习作业规程" not in before_anything
 
 
+def test_as_of_prints_the_progress_as_it_stood(client, world):
+    with time_machine.travel(timezone.now() - datetime.timedelta(days=10)):
+        ledger = populate(world)
+    workflow.post_progress(world.owner, ledger.late, text="今天补充的最新进展", percent=60)
+    client.force_login(world.committee)
+    as_of = (timezone.localdate() - datetime.timedelta(days=5)).isoformat()
+    past = pdfs.squeezed(pdfs.text(client.get(URL, {"as_of": as_of}).content))
+    assert "已制定方案，正在推进" in past
+    assert "今天补充的最新进展" not in past
+    now = pdfs.squeezed(pdfs.text(client.get(URL).content))
+    assert "今天补充的最新进展" in now
+
+
 def test_as_of_takes_the_filters(client, world):
     with time_machine.travel(timezone.now() - datetime.timedelta(days=10)):
         populate(world)

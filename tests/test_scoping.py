@@ -118,3 +118,18 @@ def test_the_filterset_keyword_searches_reference_issue_and_measures(rf, world, 
     assert keyword("闭卷考试") == set(items.values())
     assert keyword(branch.issue.description[-6:]) == {branch}
     assert keyword("不存在的内容") == set()
+
+
+def test_people_see_the_meetings_they_were_expected_at(world):
+    from ledger.models import Attendance
+
+    branch_meeting = MeetingFactory(organization=world.branch)
+    other = MeetingFactory(organization=world.branch)
+    Attendance.objects.create(
+        meeting=branch_meeting, person=world.owner, present=False, absence_reason="on_shift"
+    )
+    # The owner belongs to the branch's group only: the branch's meetings are above that scope,
+    # except the one the owner was on the attendance list of.
+    assert set(Meeting.objects.visible_to(world.owner)) == {branch_meeting}
+    assert other not in Meeting.objects.visible_to(world.owner)
+    assert not Meeting.objects.visible_to(world.outsider).filter(pk=branch_meeting.pk).exists()

@@ -1,6 +1,7 @@
 """Ledger list, item detail, history, evidence download and one POST view per workflow action."""
 
 import copy
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +12,7 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -102,15 +104,19 @@ def _detail_context(request, item, bound=None):
         for action in allowed
         if action != Action.DECIDE_EXTENSION
     ]
-    updates = item.updates.select_related("author").prefetch_related(
-        Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by"))
+    updates = list(
+        item.updates.select_related("author").prefetch_related(
+            Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by"))
+        )
     )
     extensions = item.extension_requests.select_related("requested_by", "decided_by")
     return {
         "item": item,
         "issue": item.issue,
         "updates": updates,
-        "evidence": item.evidence.select_related("uploaded_by"),
+        # Files posted with a progress update are shown under it; the Evidence section lists the rest.
+        "evidence": item.evidence.filter(update__isnull=True).select_related("uploaded_by"),
+        "update_files": any(update.evidence.all() for update in updates),
         "extensions": extensions,
         "action_forms": action_forms,
         "may_decide": Action.DECIDE_EXTENSION in allowed,
@@ -172,6 +178,10 @@ def _perform(request, item, action, form, call):
         except workflow.NotAllowed as refused:
             raise PermissionDenied(refused.message) from None
         except workflow.EditConflict as conflict:
+            if action != Action.EDIT and came_from_mine(request):
+                # The owner's page shows the item as it is now; the typed text stays in the form.
+                form.add_error(None, conflict.message)
+                return _invalid(request, item, action, form, status=409)
             return _conflict(request, item, form, conflict)
         except workflow.ActionRefused as refused:
             messages.error(request, refused.message)
@@ -181,8 +191,17 @@ def _perform(request, item, action, form, call):
         else:
             messages.success(request, _("Done: {action}.").format(action=action.label))
             return redirect(_next_url(request, item))
+    return _invalid(request, item, action, form, status=400)
+
+
+def _invalid(request, item, action, form, status):
+    """Show the form again with its errors and what was typed, on the page it was posted from."""
+    if came_from_mine(request):
+        response = _render_mine(request, bound=(item.pk, action, form), status=status)
+        if response is not None:
+            return response
     context = _detail_context(request, item, bound={action: form})
-    return render(request, "ledger/item_detail.html", context, status=400)
+    return render(request, "ledger/item_detail.html", context, status=status)
 
 
 def _decide(request, item, form, call):
@@ -202,9 +221,20 @@ def _decide(request, item, form, call):
     return redirect(_next_url(request, item))
 
 
+def came_from_mine(request):
+    """Whether an action was posted from the owner's page.
+
+    The page sends its own address as `next`; it is believed only when it is a local address whose
+    path is the owner's page, and the views then go to `reverse("ledger:mine")`, never to the
+    address sent: a forged `next` can only lead to the item page."""
+    target = request.POST.get("next", "")
+    return url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ) and urlsplit(target).path == reverse("ledger:mine")
+
+
 def _next_url(request, item):
-    # Only our own pages: the owner's page posts back to itself.
-    if request.POST.get("next") == "mine":
+    if came_from_mine(request):
         return reverse("ledger:mine")
     return reverse("ledger:item_detail", args=[item.pk])
 
@@ -448,10 +478,18 @@ def _mine_sort_key(item, today):
     return (not item.is_overdue(today), due is None, due or today)
 
 
-@login_required
-@require_GET
-def mine(request):
-    """The owner's page, mobile-first: my open items, overdue first, then by deadline."""
+# The actions the owner's page offers as forms, and the empty form of each for an item.
+MINE_FORMS = {
+    Action.POST_PROGRESS: lambda item: forms.ProgressForm(initial={"percent": item.progress}),
+    Action.SUBMIT: lambda item: forms.NoteForm(),
+    Action.REQUEST_EXTENSION: lambda item: forms.ExtensionForm(),
+}
+
+
+def _render_mine(request, bound=None, status=200):
+    """The owner's page. `bound` is (item id, action, form) of a post that came back with errors:
+    that card shows the form as typed, opened, with its errors. None when that item is not on
+    the page (not the user's, or finished), so that the caller shows the item page instead."""
     today = timezone.localdate()
     items = (
         Item.objects.filter(owner=request.user)
@@ -465,8 +503,28 @@ def mine(request):
             ),
         )
     )
-    cards = [
-        {"item": item, "actions": workflow.allowed_actions(request.user, item)}
-        for item in sorted(items, key=lambda item: _mine_sort_key(item, today))
-    ]
-    return render(request, "ledger/mine.html", {"cards": cards})
+    cards = []
+    for item in sorted(items, key=lambda item: _mine_sort_key(item, today)):
+        card_forms = {action.value: empty(item) for action, empty in MINE_FORMS.items()}
+        opened = None
+        if bound is not None and bound[0] == item.pk:
+            opened = bound[1].value
+            card_forms[opened] = bound[2]
+        cards.append(
+            {
+                "item": item,
+                "actions": workflow.allowed_actions(request.user, item),
+                "forms": card_forms,
+                "opened": opened,
+            }
+        )
+    if bound is not None and not any(card["opened"] for card in cards):
+        return None
+    return render(request, "ledger/mine.html", {"cards": cards, "bound": bound is not None}, status=status)
+
+
+@login_required
+@require_GET
+def mine(request):
+    """The owner's page, mobile-first: my open items, overdue first, then by deadline."""
+    return _render_mine(request)

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -122,10 +123,23 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None):
         context["attendance_form"] = attendance_form or forms.AttendanceForm(
             organization=meeting.organization
         )
-        context["blank_item_form"] = forms.NewItemForm(meeting=meeting)
-        context["item_form"] = item_form or context["blank_item_form"]
-        context["bound_issue"] = item_form["issue"].value() if item_form is not None else None
+        context.update(
+            item_form_context(
+                forms.NewItemForm(organization=meeting.organization, issues=meeting.issues.all()), item_form
+            )
+        )
+    context["create_url"] = reverse("ledger:create_item", args=[meeting.pk])
     return context
+
+
+def item_form_context(blank, bound=None):
+    """The item forms of a page of issue cards: the empty one, and the one that came back with
+    errors (`bound_issue` says which card opens it)."""
+    return {
+        "blank_item_form": blank,
+        "item_form": bound or blank,
+        "bound_issue": bound["issue"].value() if bound is not None else None,
+    }
 
 
 @login_required
@@ -159,25 +173,35 @@ def add_attendance(request, pk):
     return render(request, "ledger/meeting_detail.html", context, status=400)
 
 
+def create_item_from(request, form):
+    """Turn the issue picked in a bound `NewItemForm` into an item, through the workflow.
+
+    The one piece behind "create an item" on the meeting page and on the issue page. Returns the
+    item, or None with the errors put on the form; a refusal by the workflow is a 403."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    fields = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
+    try:
+        item = workflow.create_item(request.user, data["issue"], **fields)
+    except workflow.NotAllowed as refused:
+        raise PermissionDenied(refused.message) from None
+    except ValidationError as error:
+        for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+            form.add_error(field if field in form.fields else None, errors)
+        return None
+    messages.success(request, _("Item {reference} created.").format(reference=item.reference))
+    return item
+
+
 @login_required
 @require_POST
 def create_item(request, pk):
     """Turn one of the meeting's issues into a rectification item."""
     meeting = get_meeting_for_manager(request.user, pk)
-    form = forms.NewItemForm(request.POST, meeting=meeting)
-    if form.is_valid():
-        data = form.cleaned_data
-        fields = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
-        try:
-            item = workflow.create_item(request.user, data["issue"], **fields)
-        except workflow.NotAllowed as refused:
-            raise PermissionDenied(refused.message) from None
-        except ValidationError as error:
-            for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(request, _("Item {reference} created.").format(reference=item.reference))
-            return redirect("ledger:meeting_detail", pk=meeting.pk)
+    form = forms.NewItemForm(request.POST, organization=meeting.organization, issues=meeting.issues.all())
+    if create_item_from(request, form) is not None:
+        return redirect("ledger:meeting_detail", pk=meeting.pk)
     context = _meeting_context(request, meeting, item_form=form)
     return render(request, "ledger/meeting_detail.html", context, status=400)
 

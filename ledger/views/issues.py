@@ -1,0 +1,134 @@
+"""Issues: the list of all issues in scope, logging issues that do not come from a meeting
+(inspections 巡视巡察, feedback from above, self-checks), and the issue page, where items are
+created from an issue with the same form and code as on the meeting page."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.permissions import Scope
+
+from .. import forms, workflow
+from ..access import get_issue_for_manager, get_issue_for_user
+from ..filtersets import filter_issues
+from ..models import Issue, Item
+from .meetings import create_item_from, item_form_context
+
+PAGE_SIZE = 30
+
+
+# An issue's items as its card lists them.
+ITEMS = Prefetch("items", queryset=Item.objects.select_related("owner").order_by("sequence"))
+
+
+@login_required
+@require_GET
+def issue_list(request):
+    """Every issue in the user's scope, from meetings or not, each with its items."""
+    filterset = filter_issues(request)
+    issues = (
+        filterset.qs.select_related("organization", "category", "meeting")
+        .prefetch_related(ITEMS)
+        .order_by("-raised_on", "-pk")
+    )
+    page = Paginator(issues, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/issue_list.html",
+        {"filterset": filterset, "page": page, "may_log": Scope.for_user(request.user).manages_anything},
+    )
+
+
+def _save_issues(user, batch, formset):
+    """Save every typed row as an issue of the batch's organization, in one transaction."""
+    saved = []
+    with transaction.atomic():
+        for form in formset.forms:
+            if not form.has_changed() or form in formset.deleted_forms:
+                continue
+            issue = form.save(commit=False)
+            issue.organization = batch["organization"]
+            issue.raised_on = batch["raised_on"]
+            issue.meeting = None
+            saved.append(workflow.save_issue(user, issue))
+    return saved
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def issue_create(request):
+    """Log one or several issues found outside meetings, for an organization the user manages."""
+    if not Scope.for_user(request.user).manages_anything:
+        raise PermissionDenied
+    status = 200
+    if request.method == "POST":
+        batch = forms.IssueBatchForm(request.POST, user=request.user)
+        formset = forms.LooseIssueFormSet(request.POST, queryset=Issue.objects.none(), prefix="issues")
+        if batch.is_valid() and formset.is_valid():
+            try:
+                saved = _save_issues(request.user, batch.cleaned_data, formset)
+            except ValidationError as error:
+                batch.add_error(None, error)
+            else:
+                if saved:
+                    count = len(saved)
+                    messages.success(
+                        request,
+                        ngettext("{count} issue was saved.", "{count} issues were saved.", count).format(
+                            count=count
+                        ),
+                    )
+                    if len(saved) == 1:
+                        return redirect("ledger:issue_detail", pk=saved[0].pk)
+                    query = urlencode({"organization": batch.cleaned_data["organization"].pk})
+                    return redirect("{}?{}".format(reverse("ledger:issue_list"), query))
+                batch.add_error(None, _("Type at least one issue."))
+        status = 400
+    else:
+        batch = forms.IssueBatchForm(user=request.user, initial={"raised_on": timezone.localdate()})
+        formset = forms.LooseIssueFormSet(queryset=Issue.objects.none(), prefix="issues")
+    return render(request, "ledger/issue_form.html", {"form": batch, "formset": formset}, status=status)
+
+
+def _issue_context(request, issue, item_form=None):
+    manages = Scope.for_user(request.user).manages(issue.organization_id)
+    prefetch_related_objects([issue], ITEMS)
+    context = {
+        "issue": issue,
+        "manages": manages,
+        "create_url": reverse("ledger:create_issue_item", args=[issue.pk]),
+    }
+    if manages:
+        blank = forms.NewItemForm(organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk))
+        context.update(item_form_context(blank, item_form))
+    return context
+
+
+@login_required
+@require_GET
+def issue_detail(request, pk):
+    issue = get_issue_for_user(request.user, pk)
+    return render(request, "ledger/issue_detail.html", _issue_context(request, issue))
+
+
+@login_required
+@require_POST
+def create_issue_item(request, pk):
+    """Turn the issue into a rectification item (the meeting page's form and code)."""
+    issue = get_issue_for_manager(request.user, pk)
+    form = forms.NewItemForm(
+        request.POST, organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk)
+    )
+    if create_item_from(request, form) is not None:
+        return redirect("ledger:issue_detail", pk=issue.pk)
+    return render(request, "ledger/issue_detail.html", _issue_context(request, issue, form), status=400)

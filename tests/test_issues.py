@@ -1,0 +1,280 @@
+"""Issues that do not come from a meeting: logging several on one page, the scoped issue list
+with its filters, and the issue page where items are created from an issue."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from ledger.models import Issue, Item
+from tests.factories import IssueFactory, MeetingFactory, category, make_item
+
+TODAY = timezone.localdate()
+
+
+def batch_data(world, rows, **fields):
+    data = {
+        "organization": world.branch.pk,
+        "raised_on": (TODAY - datetime.timedelta(days=2)).isoformat(),
+        "issues-TOTAL_FORMS": len(rows),
+        "issues-INITIAL_FORMS": 0,
+        "issues-MIN_NUM_FORMS": 0,
+        "issues-MAX_NUM_FORMS": 1000,
+    }
+    for index, row in enumerate(rows):
+        for name, value in row.items():
+            data[f"issues-{index}-{name}"] = value
+    data.update(fields)
+    return data
+
+
+def issue_row(description, **extra):
+    return {"category": category().pk, "source": Issue.Source.INSPECTION, "description": description, **extra}
+
+
+# A row left as the page offers it: the source select always posts its initial choice.
+BLANK_ROW = {"source": Issue.Source.INSPECTION}
+
+
+def item_data(world, issue, **fields):
+    return {
+        "issue": issue.pk,
+        "measures": "逐条对照巡察反馈整改",
+        "leader": world.leader.pk,
+        "department": "党支部",
+        "owner": world.owner.pk,
+        "kind": "by_deadline",
+        "deadline": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        **fields,
+    }
+
+
+@pytest.fixture
+def inspection(world):
+    return IssueFactory(
+        organization=world.branch, source=Issue.Source.INSPECTION, description="巡察发现：台账记录不全"
+    )
+
+
+# Logging issues -------------------------------------------------------------------------------
+
+
+def test_the_committee_logs_several_inspection_issues(client, world):
+    client.force_login(world.committee)
+    page = client.get("/ledger/issues/new/")
+    assert page.status_code == 200
+    assert page.context["formset"].forms[0]["source"].value() == Issue.Source.INSPECTION
+    rows = [
+        issue_row("巡察问题一"),
+        issue_row("上级反馈问题", source=Issue.Source.SUPERIOR),
+        issue_row("不要的", DELETE="on"),
+        BLANK_ROW,
+    ]
+    response = client.post("/ledger/issues/new/", batch_data(world, rows))
+    assert response.status_code == 302
+    assert response["Location"] == f"/ledger/issues/?organization={world.branch.pk}"
+    issues = Issue.objects.order_by("pk")
+    assert [issue.description for issue in issues] == ["巡察问题一", "上级反馈问题"]
+    assert {(issue.organization_id, issue.meeting_id) for issue in issues} == {(world.branch.pk, None)}
+    assert {issue.raised_on for issue in issues} == {TODAY - datetime.timedelta(days=2)}
+    # Saved through the workflow: each has its one history row.
+    assert [issue.history.get().history_action for issue in issues] == ["create", "create"]
+
+
+def test_one_issue_leads_to_its_page(client, world):
+    client.force_login(world.committee)
+    response = client.post("/ledger/issues/new/", batch_data(world, [issue_row("巡察问题")]))
+    issue = Issue.objects.get()
+    assert response["Location"] == f"/ledger/issues/{issue.pk}/"
+    page = client.get(response["Location"])
+    assert "已保存 1 个问题。" in page.content.decode()
+
+
+def test_errors_are_shown_per_row_and_nothing_typed_is_lost(client, world):
+    client.force_login(world.committee)
+    rows = [issue_row("问题一"), issue_row("", source=""), issue_row("问题三")]
+    response = client.post("/ledger/issues/new/", batch_data(world, rows, raised_on=""))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "问题一" in html and "问题三" in html
+    formset = response.context["formset"]
+    assert formset.errors[1] and not formset.errors[0] and not formset.errors[2]
+    assert "raised_on" in response.context["form"].errors
+    assert Issue.objects.count() == 0
+
+
+def test_an_empty_page_saves_nothing(client, world):
+    client.force_login(world.committee)
+    response = client.post("/ledger/issues/new/", batch_data(world, [BLANK_ROW, BLANK_ROW]))
+    assert response.status_code == 400
+    assert response.context["form"].non_field_errors()
+    assert Issue.objects.count() == 0
+
+
+def test_only_organizations_the_user_manages_may_be_chosen(client, world):
+    client.force_login(world.committee)
+    response = client.post(
+        "/ledger/issues/new/", batch_data(world, [issue_row("问题")], organization=world.sibling.pk)
+    )
+    assert response.status_code == 400
+    assert "organization" in response.context["form"].errors
+    assert Issue.objects.count() == 0
+
+
+def test_read_only_roles_may_not_log_issues(client, world):
+    for person in (world.leadership, world.owner):
+        client.force_login(person)
+        assert client.get("/ledger/issues/new/").status_code == 403
+        assert client.post("/ledger/issues/new/", batch_data(world, [issue_row("问题")])).status_code == 403
+    assert Issue.objects.count() == 0
+
+
+# The list ------------------------------------------------------------------------------------
+
+
+def test_the_list_is_scoped_and_shows_each_issues_items(client, world, inspection):
+    item = make_item(world.committee, inspection, owner=world.owner)
+    meeting = MeetingFactory(organization=world.branch, topic="专题组织生活会")
+    from_meeting = IssueFactory(organization=world.branch, meeting=meeting, description="会上问题")
+    client.force_login(world.leadership)
+    response = client.get("/ledger/issues/")
+    assert response.status_code == 200
+    assert set(response.context["page"].object_list) == {inspection, from_meeting}
+    html = response.content.decode()
+    assert item.reference in html and "专题组织生活会" in html
+    assert response.context["may_log"] is False
+    client.force_login(world.outsider)
+    assert list(client.get("/ledger/issues/").context["page"].object_list) == []
+
+
+def test_the_list_filters_by_organization_category_and_source(client, world, inspection):
+    other = IssueFactory(
+        organization=world.company, source=Issue.Source.SELF_CHECK, category=category("党建")
+    )
+    client.force_login(world.company_committee)
+
+    def listed(**query):
+        return set(client.get("/ledger/issues/", query).context["page"].object_list)
+
+    assert listed() == {inspection, other}
+    assert listed(organization=world.branch.pk) == {inspection}
+    assert listed(organization=world.company.pk) == {inspection, other}  # with the units below
+    assert listed(source=Issue.Source.SELF_CHECK) == {other}
+    assert listed(category=other.category_id) == {other}
+    # A value outside the choices is a form error, not a crash.
+    response = client.get("/ledger/issues/", {"source": "nonsense"})
+    assert response.status_code == 200
+    assert response.context["filterset"].form.errors
+
+
+def test_the_list_reads_in_constant_queries(client, world, inspection, django_assert_num_queries):
+    client.force_login(world.committee)
+
+    def count():
+        # session, user, memberships, organization tree; count of issues; the page of issues with
+        # organization, category and meeting; their items with owners; organizations and
+        # categories for the filter form; saved views (menu)
+        with django_assert_num_queries(10):
+            client.get("/ledger/issues/")
+
+    count()
+    for _ in range(3):
+        make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    count()
+
+
+# The issue page and creating items from it -------------------------------------------------
+
+
+def test_the_issue_page_creates_an_item(client, world, inspection):
+    client.force_login(world.committee)
+    page = client.get(f"/ledger/issues/{inspection.pk}/")
+    assert page.status_code == 200
+    assert page.context["manages"] is True
+    assert f'action="/ledger/issues/{inspection.pk}/items/"' in page.content.decode()
+    response = client.post(f"/ledger/issues/{inspection.pk}/items/", item_data(world, inspection))
+    assert response.status_code == 302
+    assert response["Location"] == f"/ledger/issues/{inspection.pk}/"
+    item = Item.objects.get()
+    assert (item.issue, item.owner, item.leader, item.organization) == (
+        inspection,
+        world.owner,
+        world.leader,
+        world.branch,
+    )
+    assert item.history.get().history_action == "create"
+    assert item.reference in client.get(f"/ledger/issues/{inspection.pk}/").content.decode()
+
+
+def test_a_bad_item_is_shown_with_what_was_typed(client, world, inspection):
+    client.force_login(world.committee)
+    response = client.post(
+        f"/ledger/issues/{inspection.pk}/items/", item_data(world, inspection, deadline="")
+    )
+    assert response.status_code == 400
+    assert "逐条对照巡察反馈整改" in response.content.decode()
+    assert response.context["bound_issue"] == str(inspection.pk)
+    assert Item.objects.count() == 0
+
+
+def test_another_issue_cannot_be_slipped_in(client, world, inspection):
+    elsewhere = IssueFactory(organization=world.branch)
+    client.force_login(world.committee)
+    response = client.post(f"/ledger/issues/{inspection.pk}/items/", item_data(world, elsewhere))
+    assert response.status_code == 400
+    assert Item.objects.count() == 0
+
+
+def test_the_issue_page_is_scoped(client, world, inspection):
+    client.force_login(world.outsider)
+    assert client.get(f"/ledger/issues/{inspection.pk}/").status_code == 404
+    assert (
+        client.post(f"/ledger/issues/{inspection.pk}/items/", item_data(world, inspection)).status_code == 404
+    )
+    client.force_login(world.committee)
+    assert client.get("/ledger/issues/999999/").status_code == 404
+
+
+def test_read_only_roles_see_the_issue_but_may_not_create_items(client, world, inspection):
+    client.force_login(world.leadership)
+    page = client.get(f"/ledger/issues/{inspection.pk}/")
+    assert page.status_code == 200
+    assert page.context["manages"] is False
+    assert f'action="/ledger/issues/{inspection.pk}/items/"' not in page.content.decode()
+    response = client.post(f"/ledger/issues/{inspection.pk}/items/", item_data(world, inspection))
+    assert response.status_code == 403
+    assert Item.objects.count() == 0
+
+
+def test_wrong_methods(client, world, inspection):
+    client.force_login(world.committee)
+    assert client.post("/ledger/issues/").status_code == 405
+    assert client.post(f"/ledger/issues/{inspection.pk}/").status_code == 405
+    assert client.get(f"/ledger/issues/{inspection.pk}/items/").status_code == 405
+    assert client.put("/ledger/issues/new/").status_code == 405
+
+
+def test_the_issue_page_reads_in_constant_queries(client, world, inspection, django_assert_num_queries):
+    client.force_login(world.committee)
+
+    def count():
+        # session, user, memberships, organization tree; the issue with organization, category
+        # and meeting; its items with owners; organization tree and people for the new-item
+        # form; saved views (menu)
+        with django_assert_num_queries(9):
+            client.get(f"/ledger/issues/{inspection.pk}/")
+
+    count()
+    for _ in range(3):
+        make_item(world.committee, inspection, owner=world.owner)
+    count()
+
+
+def test_the_navigation_and_the_meeting_list_link_to_issues(client, world):
+    client.force_login(world.committee)
+    html = client.get("/ledger/meetings/").content.decode()
+    assert 'href="/ledger/issues/"' in html
+    assert 'href="/ledger/issues/new/"' in html
+    client.force_login(world.leadership)
+    html = client.get("/ledger/meetings/").content.decode()
+    assert 'href="/ledger/issues/new/"' not in html
