@@ -91,9 +91,3 @@ class Scope:
     @property
     def manages_anything(self):
         return self.is_superuser or bool(self.committee_org_ids)
-
-
-def forget_scope(user):
-    """Drop the cached scope, after the user's memberships changed."""
-    if user is not None and hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)

@@ -35,12 +35,16 @@ def get_meeting_for_user(user, pk):
     )
 
 
+def _managed_by(user, record):
+    """The record, if the user keeps its organization's records; else 403."""
+    if not Scope.for_user(user).manages(record.organization_id):
+        raise PermissionDenied
+    return record
+
+
 def get_meeting_for_manager(user, pk):
     """The meeting, if visible (else 404) and the user keeps its organization's records (else 403)."""
-    meeting = get_meeting_for_user(user, pk)
-    if not Scope.for_user(user).manages(meeting.organization_id):
-        raise PermissionDenied
-    return meeting
+    return _managed_by(user, get_meeting_for_user(user, pk))
 
 
 def get_issue_for_user(user, pk):
@@ -52,10 +56,7 @@ def get_issue_for_user(user, pk):
 
 def get_issue_for_manager(user, pk):
     """The issue, if visible (else 404) and the user keeps its organization's records (else 403)."""
-    issue = get_issue_for_user(user, pk)
-    if not Scope.for_user(user).manages(issue.organization_id):
-        raise PermissionDenied
-    return issue
+    return _managed_by(user, get_issue_for_user(user, pk))
 
 
 def can_print_reports(user):
@@ -80,6 +81,7 @@ def can_print_minutes(user, meeting):
     return scope.manages(meeting.organization_id) or scope.leads(meeting.organization_id)
 
 
-def can_import(user):
-    """Committee members import ledgers into the organizations they manage."""
+def keeps_records(user):
+    """Committee members log meetings and issues, and import ledgers, for the organizations
+    they manage; everybody else only reads."""
     return Scope.for_user(user).manages_anything

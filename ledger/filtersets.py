@@ -41,10 +41,6 @@ def _people(request):
     )
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-
 class ItemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         label=_("Keyword"), method="filter_keyword", help_text=_("Reference, issue or measures")

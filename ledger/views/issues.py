@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.permissions import Scope
 
 from .. import forms, workflow
-from ..access import get_issue_for_manager, get_issue_for_user
+from ..access import get_issue_for_manager, get_issue_for_user, keeps_records
 from ..filtersets import filter_issues
 from ..models import Issue, Item
 from .meetings import create_item_from, item_form_context
@@ -45,7 +45,7 @@ def issue_list(request):
     return render(
         request,
         "ledger/issue_list.html",
-        {"filterset": filterset, "page": page, "may_log": Scope.for_user(request.user).manages_anything},
+        {"filterset": filterset, "page": page, "may_log": keeps_records(request.user)},
     )
 
 
@@ -68,7 +68,7 @@ def _save_issues(user, batch, formset):
 @require_http_methods(["GET", "POST"])
 def issue_create(request):
     """Log one or several issues found outside meetings, for an organization the user manages."""
-    if not Scope.for_user(request.user).manages_anything:
+    if not keeps_records(request.user):
         raise PermissionDenied
     status = 200
     if request.method == "POST":

@@ -17,7 +17,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from .. import forms, workflow
-from ..access import can_import, can_print_dossier, can_print_reports, get_item_for_action, get_item_for_user
+from ..access import (
+    can_print_dossier,
+    can_print_reports,
+    get_item_for_action,
+    get_item_for_user,
+    keeps_records,
+)
 from ..filtersets import filter_items
 from ..history import item_timeline
 from ..models import Evidence, ExtensionRequest, Item
@@ -67,7 +73,7 @@ def item_list(request):
             "status_counts": status_counts,
             "query": query.urlencode(),
             "may_print": can_print_reports(request.user),
-            "may_import": can_import(request.user),
+            "may_import": keeps_records(request.user),
         },
     )
 

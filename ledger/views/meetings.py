@@ -17,7 +17,7 @@ from core.models import Organization
 from core.permissions import Scope
 
 from .. import forms, workflow
-from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user
+from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
 from ..models import Attendance, Item, Meeting
 
 PAGE_SIZE = 30
@@ -36,7 +36,7 @@ def meeting_list(request):
     return render(
         request,
         "ledger/meeting_list.html",
-        {"page": page, "may_log": Scope.for_user(request.user).manages_anything},
+        {"page": page, "may_log": keeps_records(request.user)},
     )
 
 
@@ -86,7 +86,7 @@ def _meeting_form_page(request, meeting):
 @login_required
 @require_http_methods(["GET", "POST"])
 def meeting_create(request):
-    if not Scope.for_user(request.user).manages_anything:
+    if not keeps_records(request.user):
         raise PermissionDenied
     return _meeting_form_page(request, None)
 

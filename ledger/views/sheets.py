@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.models import Organization
 
 from .. import exporter, importer
-from ..access import can_import
+from ..access import keeps_records
 from ..filtersets import filter_items
 
 SESSION_KEY = "ledger_imports"
@@ -94,7 +94,7 @@ def forget_stale_uploads():
 
 
 def _require_committee(user):
-    if not can_import(user):
+    if not keeps_records(user):
         raise PermissionDenied
 
 
