@@ -16,12 +16,14 @@ Three steps, so that nothing is stored before the user saw what will be:
    `edit_item` / `post_progress` / `set_imported_state`. Every history row names the file.
 """
 
+import codecs
 import contextlib
 import csv
 import datetime
 import functools
 import hashlib
 import io
+import itertools
 import re
 import uuid
 import zipfile
@@ -44,7 +46,7 @@ from core.audit import save_with_history
 from core.models import Organization
 from core.permissions import Scope, children_map, subtree_ids
 
-from . import workflow
+from . import bulk, workflow
 from .models import Category, ImportedRow, Issue, Item, ProgressUpdate
 
 MAX_MB = getattr(settings, "LEDGER_IMPORT_MAX_MB", 10)
@@ -55,6 +57,13 @@ MAX_COLUMNS = 100
 MAX_UNCOMPRESSED_MB = 200
 MAX_RATIO = 100
 HEADER_SEARCH_ROWS = 30
+# The rows read ahead to find the headings (a second row of merged headings included).
+HEAD_ROWS = HEADER_SEARCH_ROWS + 1
+# A preview lists every row with an error (up to this many) and the first others.
+PREVIEW_ROWS = 200
+MAX_ERROR_ROWS = 1000
+# An import stores its rows this many at a time, so that its memory does not grow with the file.
+BATCH_ROWS = 1000
 # A long-term item needs a review date; one a ledger does not give is set a quarter ahead.
 DEFAULT_REVIEW_DAYS = 90
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -209,22 +218,45 @@ class Row:
 
 @dataclass
 class Preview:
+    """What an import will store, read from the table with the user's choices.
+
+    `parse()` reads the rows again and yields each one as it will be stored. `prepare()`
+    fills `rows` with what a person looks at (every row with an error, up to `MAX_ERROR_ROWS`,
+    and the first `keep` others) and counts the rest: nothing here grows with the file.
+    """
+
     table: Table
     organization: Organization
     header_number: int | None
     columns: list
-    rows: list
+    start: int  # the rows of the table's head that are headings or titles
+    lookups: "Lookups | None" = None
+    rows: list = field(default_factory=list)
+    row_count: int = 0
+    error_row_count: int = 0
     problems: list = field(default_factory=list)  # about the whole file
     unknown_names: list = field(default_factory=list)
     candidates: list = field(default_factory=list)
 
     @property
     def error_count(self):
-        return len(self.problems) + sum(1 for row in self.rows if row.errors)
+        return len(self.problems) + self.error_row_count
 
     @property
     def is_valid(self):
         return self.error_count == 0
+
+    def parse(self):
+        """Every row below the headings as a `Row`, read from the file again."""
+        today = timezone.localdate()
+        mapped = [(c.field, c.index) for c in self.columns if c.field]
+        for number, values in itertools.islice(self.table.rows(), self.start, None):
+            width = len(values)
+            raw = {
+                name: values[index] for name, index in mapped if index < width and values[index] is not None
+            }
+            if raw:
+                yield _parse_row(number, raw, self.lookups, today)
 
 
 @dataclass
@@ -239,10 +271,43 @@ class Result:
 # 1. Reading the file
 
 
-def read_table(file, name):
+class Table:
+    """A sheet opened for import, read as a stream: nothing holds all of its rows.
+
+    `head` holds its first non-blank rows (where the headings are); `rows()` yields every
+    non-blank row as (row number in the file, cell values), reading the file again on each
+    call but the first, and raises `SheetRefused` when it meets a row too many or a cell too
+    long. The file must stay open while the table is used.
+    """
+
+    def __init__(self, name, open_rows):
+        self.name = name
+        self._open_rows = open_rows
+        self._fresh = _collect(open_rows())
+        self.head = list(itertools.islice(self._fresh, HEAD_ROWS))
+        self.width = max((len(values) for _number, values in self.head), default=0)
+
+    def rows(self):
+        # The first pass goes on where reading the head stopped, instead of opening it again.
+        fresh, self._fresh = self._fresh, None
+        if fresh is None:
+            yield from _collect(self._open_rows())
+        else:
+            yield from self.head
+            yield from fresh
+
+    def check(self):
+        """Read every row once, so that a file refused anywhere is refused now."""
+        for _row in self.rows():
+            pass
+
+
+def open_table(file, name):
     """The first sheet of an .xlsx, or a .csv, as a `Table`. Raises `SheetRefused`.
 
-    `file` is a binary file object (an upload, an open file); it is read at most once through.
+    `file` is a seekable binary file object (an upload, an open file). Only what a glance
+    shows is checked here (size, kind, encryption, packing, the head rows); the rest is
+    checked as the rows are read.
     """
     file.seek(0, io.SEEK_END)
     size = file.tell()
@@ -259,8 +324,7 @@ def read_table(file, name):
     file.seek(0)
     suffix = PurePath(name).suffix.lower()
     if head == OLE_MAGIC:
-        data = file.read()
-        if "EncryptionInfo".encode("utf-16-le") in data:
+        if _is_encrypted(file):
             raise SheetRefused(
                 _("The file is protected by a password. Remove the password in Excel or WPS, then upload it.")
             )
@@ -268,10 +332,28 @@ def read_table(file, name):
             _("This is an old Excel file (.xls). Open it in Excel or WPS, save it as .xlsx, then upload it.")
         )
     if head.startswith(b"PK"):
-        return _read_xlsx(file, name)
+        _check_zip(file)
+        return Table(name, functools.partial(_xlsx_rows, file))
     if suffix in (".csv", ".txt"):
-        return _read_csv(file, name)
+        encoding = _csv_encoding(file)
+        return Table(name, functools.partial(_csv_rows, file, encoding))
     raise SheetRefused(_("This file is not a spreadsheet. Upload an .xlsx file or a .csv file."))
+
+
+def read_table(file, name):
+    """`open_table()`, then every row read once: a file refused anywhere is refused now."""
+    table = open_table(file, name)
+    table.check()
+    return table
+
+
+def _is_encrypted(file):
+    """Whether an OLE2 compound file holds an encrypted workbook: Excel and WPS keep a
+    password-protected .xlsx in such a file, beside its `EncryptionInfo` stream."""
+    file.seek(0)
+    found = "EncryptionInfo".encode("utf-16-le") in file.read()
+    file.seek(0)
+    return found
 
 
 def _check_zip(file):
@@ -299,48 +381,75 @@ def _check_zip(file):
     file.seek(0)
 
 
-def _read_xlsx(file, name):
-    _check_zip(file)
+def _unreadable():
+    return SheetRefused(
+        _("This workbook could not be read. Open it in Excel or WPS, save it again as .xlsx, then upload it.")
+    )
+
+
+def _xlsx_rows(file):
+    """The raw rows of the first sheet, streamed (openpyxl's read-only mode)."""
+    file.seek(0)
     try:
         workbook = load_workbook(file, read_only=True, data_only=False)
     except Exception:  # openpyxl raises many kinds on a broken package
-        raise SheetRefused(
-            _(
-                "This workbook could not be read. Open it in Excel or WPS, save it again as .xlsx, then upload it."
-            )
-        ) from None
+        raise _unreadable() from None
     try:
         sheet = workbook.worksheets[0]
         # Writers that leave out (or misstate) the sheet's dimensions would cut rows short.
         sheet.reset_dimensions()
-        rows = _collect(sheet.iter_rows(values_only=True))
+        rows = sheet.iter_rows(values_only=True)
+        while True:
+            try:
+                row = next(rows)
+            except StopIteration:
+                return
+            except Exception:  # broken sheet XML, found only once reading reaches it
+                raise _unreadable() from None
+            yield row
     finally:
         workbook.close()
-    return Table(name=name, rows=rows)
 
 
-def _read_csv(file, name):
-    data = file.read()
-    if b"\x00" in data:
-        raise SheetRefused(_("This file is not a spreadsheet. Upload an .xlsx file or a .csv file."))
+CSV_CHUNK = 1024 * 1024
+
+
+def _csv_encoding(file):
+    """UTF-8 (with or without BOM) or GB18030, found by decoding the whole file once, a
+    chunk at a time; a NUL byte means a binary file, not a CSV."""
     for encoding in ("utf-8-sig", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        file.seek(0)
         try:
-            text = data.decode(encoding)
-            break
+            while chunk := file.read(CSV_CHUNK):
+                if b"\x00" in chunk:
+                    raise SheetRefused(
+                        _("This file is not a spreadsheet. Upload an .xlsx file or a .csv file.")
+                    )
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             continue
-    else:
-        raise SheetRefused(_("The CSV file is neither UTF-8 nor GB18030 text. Save it again as CSV (UTF-8)."))
+        file.seek(0)
+        return encoding
+    raise SheetRefused(_("The CSV file is neither UTF-8 nor GB18030 text. Save it again as CSV (UTF-8)."))
+
+
+def _csv_rows(file, encoding):
+    file.seek(0)
+    text = io.TextIOWrapper(file, encoding=encoding, newline="")
     try:
-        rows = _collect(csv.reader(io.StringIO(text, newline="")))
+        yield from csv.reader(text)
     except csv.Error:
         raise SheetRefused(_("The CSV file could not be read: its quotes do not match.")) from None
-    return Table(name=name, rows=rows)
+    finally:
+        # Leave the caller's file open (closing the wrapper would close it too).
+        text.detach()
 
 
 def _collect(raw_rows):
-    """Keep non-blank rows with their numbers; refuse too many rows or too long cells."""
-    rows = []
+    """Non-blank rows with their numbers; refuses a row too many or a cell too long."""
+    kept = 0
     for number, raw in enumerate(raw_rows, start=1):
         values = []
         for index, value in enumerate(raw[:MAX_COLUMNS]):
@@ -361,14 +470,14 @@ def _collect(raw_rows):
                     value = None
             values.append(value)
         if any(value is not None for value in values):
-            if len(rows) >= MAX_ROWS + HEADER_SEARCH_ROWS:
+            if kept >= MAX_ROWS + HEADER_SEARCH_ROWS:
                 raise SheetRefused(
                     _("The file has more than {limit} rows. Split the ledger into smaller files.").format(
                         limit=MAX_ROWS
                     )
                 )
-            rows.append((number, values))
-    return rows
+            kept += 1
+            yield number, values
 
 
 # ---------------------------------------------------------------------------------------------
@@ -406,20 +515,20 @@ def _field_of(value, index):
 
 
 def find_header(table):
-    """(position of the heading row in `table.rows`, position of a second heading row or None)."""
+    """(position of the heading row in `table.head`, position of a second heading row or None)."""
     index = heading_index()
     best, best_count = None, 1
-    for position, (_number, values) in enumerate(table.rows[:HEADER_SEARCH_ROWS]):
+    for position, (_number, values) in enumerate(table.head[:HEADER_SEARCH_ROWS]):
         count = sum(1 for value in values if _field_of(value, index) is not None)
         if count > best_count:
             best, best_count = position, count
     if best is None:
         # No heading recognised: the first row still is the heading row of nearly every file;
         # the user maps its columns by hand.
-        return (0, None) if table.rows else (None, None)
+        return (0, None) if table.head else (None, None)
     # Merged heading cells: "责任" over "责任领导 | 责任人" on the next row.
-    if best + 1 < len(table.rows):
-        below = [value for value in table.rows[best + 1][1] if value is not None]
+    if best + 1 < len(table.head):
+        below = [value for value in table.head[best + 1][1] if value is not None]
         if below and all(_field_of(value, index) is not None for value in below):
             return best, best + 1
     return best, None
@@ -432,13 +541,12 @@ def detect_columns(table, mapping=None):
     """
     index = heading_index()
     header, second = find_header(table)
-    width = max((len(values) for _number, values in table.rows), default=0)
     columns = []
-    for position in range(width):
+    for position in range(table.width):
         heading, name = "", ""
         if header is not None:
-            main = _cell(table.rows[header][1], position)
-            sub = _cell(table.rows[second][1], position) if second is not None else None
+            main = _cell(table.head[header][1], position)
+            sub = _cell(table.head[second][1], position) if second is not None else None
             if sub is not None and _field_of(sub, index) is not None:
                 heading, name = str(sub), _field_of(sub, index)
             elif main is not None:
@@ -519,6 +627,11 @@ def _choice(value, choices_class, extra_key=None):
     return choice_index(choices_class, extra_key).get(normalise(value))
 
 
+def person_key(name):
+    """The key under which the person chosen for a name in the file is given."""
+    return "person_" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
 class Lookups:
     """What rows refer to, read once per import: organizations, people, categories."""
 
@@ -550,7 +663,8 @@ class Lookups:
         for user in users:
             self.people.setdefault(user.full_name.strip(), []).append(user)
         self.by_id = {user.pk: user for found in self.people.values() for user in found}
-        self.mapped = {name: self.by_id[pk] for name, pk in (people or {}).items() if pk in self.by_id}
+        # Chosen by the key of the name (`person_key`): a form field names no one's name.
+        self.mapped = {key: self.by_id[pk] for key, pk in (people or {}).items() if pk in self.by_id}
         self.create_people = create_people
         self.categories = {}
         for category in Category.objects.all():
@@ -567,8 +681,9 @@ class Lookups:
             return found[0]
         # Remembered even when mapped, so that the list of names to map stays the same.
         self.unknown_names.add(text)
-        if text in self.mapped:
-            return self.mapped[text]
+        chosen = self.mapped.get(person_key(text))
+        if chosen is not None:
+            return chosen
         if len(found) > 1:
             row.error(name, _("Several people are named “{name}”: choose one below.").format(name=text))
         elif self.create_people:
@@ -583,15 +698,31 @@ class Lookups:
         return sorted(self.by_id.values(), key=lambda user: (user.full_name, user.username))
 
 
-def prepare(table, actor, organization, mapping=None, people=None, create_people=False):
-    """Every row as it will be stored, with per-cell errors; nothing is written."""
+def prepare(
+    table,
+    actor,
+    organization,
+    mapping=None,
+    people=None,
+    create_people=False,
+    *,
+    scan=True,
+    keep=PREVIEW_ROWS,
+):
+    """The rows as they will be stored, with per-cell errors; nothing is written.
+
+    `mapping` ({column index: field name or ""}) overrides what the headings say; `people`
+    ({`person_key(name)`: user id}) names the person a name stands for. With `scan` every row
+    is read and checked now (the preview); without it only the headings are, and `commit()`
+    checks each row as it stores it (one reading of the file in all).
+    """
     header, columns, start = detect_columns(table, mapping)
     preview = Preview(
         table=table,
         organization=organization,
-        header_number=table.rows[header][0] if header is not None else None,
+        header_number=table.head[header][0] if header is not None else None,
         columns=columns,
-        rows=[],
+        start=start,
     )
     used = {}
     for column in columns:
@@ -609,19 +740,21 @@ def prepare(table, actor, organization, mapping=None, people=None, create_people
             )
     if preview.problems:
         return preview
-    lookups = Lookups(actor, organization, people, create_people)
-    today = timezone.localdate()
-    for number, values in table.rows[start:]:
-        raw = {
-            c.field: _cell(values, c.index) for c in columns if c.field and _cell(values, c.index) is not None
-        }
-        if not raw:
-            continue
-        preview.rows.append(_parse_row(number, raw, lookups, today))
-    if not preview.rows:
-        preview.problems.append(_("The file has no rows below its headings."))
-    preview.unknown_names = sorted(lookups.unknown_names)
-    preview.candidates = lookups.candidates
+    preview.lookups = Lookups(actor, organization, people, create_people)
+    if not scan:
+        return preview
+    for row in preview.parse():
+        preview.row_count += 1
+        if row.errors:
+            preview.error_row_count += 1
+            if preview.error_row_count <= MAX_ERROR_ROWS:
+                preview.rows.append(row)
+        elif preview.row_count - preview.error_row_count <= keep:
+            preview.rows.append(row)
+    if not preview.row_count:
+        preview.problems.append(NO_ROWS)
+    preview.unknown_names = sorted(preview.lookups.unknown_names)
+    preview.candidates = preview.lookups.candidates
     return preview
 
 
@@ -721,6 +854,9 @@ def _parse_deadline(row, raw, texts, today):
             row.error("deadline", _("Give the deadline: a date, 长期坚持 or 立行立改."))
 
 
+NO_ROWS = _("The file has no rows below its headings.")
+
+
 def row_key(values):
     """The import key of a row: its issue description and measures, blanks normalised."""
     text = (
@@ -740,9 +876,12 @@ ISSUE_FIELDS = ("description", "category", "source", "raised_on")
 
 
 def commit(preview, actor, source_name, dry_run=False):
-    """Store every row of a valid preview, or none. Returns a `Result`; raises `ImportFailed`.
+    """Store every row of the file, or none. Returns a `Result`; raises `ImportFailed`.
 
-    With `dry_run` everything is done and then rolled back, so the workflow's own checks run too.
+    The rows are read from the file again and checked as they are stored, `BATCH_ROWS` at a
+    time, in one transaction: once a row is refused nothing more is stored, but every row is
+    still checked, so that all refusals can be listed. With `dry_run` everything is done and
+    then rolled back, so the workflow's own checks run too.
     """
     if not preview.is_valid:
         raise ImportFailed(
@@ -755,27 +894,20 @@ def commit(preview, actor, source_name, dry_run=False):
     try:
         with transaction.atomic():
             store = _Store(actor, preview.organization, reason, source_name, result)
-            later = []
-            for row in preview.rows:
-                # New rows are stored together below; rows that update an item go one by one
-                # (they are few), each in a savepoint so that all their errors can be listed.
-                with _row_errors(errors, row.number):
-                    queued = store.queue(row)
-                    if queued is None:
-                        later.append(row)
-                    elif not queued:
-                        with transaction.atomic():
-                            store.row(row)
-            try:
-                store.create_queued()
-            except workflow.ImportRefused as refused:
-                for number, error in refused.errors.items():
-                    errors[number] = _error_messages(error)
-            if not errors:
-                # Rows repeating a row created above update the item it became.
-                for row in later:
-                    with _row_errors(errors, row.number), transaction.atomic():
-                        store.row(row)
+            batch, count = [], 0
+            for row in preview.parse():
+                count += 1
+                if row.errors:
+                    errors[row.number] = row_messages(row)
+                elif not errors:
+                    batch.append(row)
+                    if len(batch) == BATCH_ROWS:
+                        store.store(batch, errors)
+                        batch = []
+            if batch and not errors:
+                store.store(batch, errors)
+            if not count:
+                errors[0] = [str(NO_ROWS)]
             if errors:
                 raise ImportFailed(dict(sorted(errors.items())))
             if dry_run:
@@ -823,30 +955,90 @@ def _validation_messages(error):
     return list(error.messages)
 
 
+def _issue_signature(values):
+    """What makes rows describe the same issue, as a short digest (kept for the whole import)."""
+    text = "\x1f".join(
+        str(part)
+        for part in (
+            values["organization"].pk,
+            values["description"],
+            values["category"].pk,
+            values["source"],
+        )
+    )
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
 class _Store:
-    """Writes the rows of one import, recognising rows that were imported before."""
+    """Writes the rows of one import a batch at a time, recognising rows imported before.
+
+    What it keeps from batch to batch is small: the ids of the issues it created (by digest)
+    and the placeholders it made; everything else is looked up for each batch.
+    """
 
     def __init__(self, actor, organization, reason, source_name, result):
         self.actor = actor
         self.reason = reason
         self.source_name = source_name[:200]
         self.result = result
-        self.organization = organization
-        org_ids = subtree_ids([organization.pk], children_map())
-        self.by_reference = {
-            (item.organization_id, item.reference): item
-            for item in Item.objects.filter(organization__in=org_ids).select_related("organization", "issue")
-        }
+        self.org_ids = subtree_ids([organization.pk], children_map())
+        self.issue_ids = {}  # signature → id of an issue this import created
+        self.placeholders = {}
+
+    def store(self, rows, errors):
+        """Store a batch of rows: new items together, updates one by one (they are few), each
+        in a savepoint so that all their errors can be listed. Refusals go into `errors`."""
+        self.load(rows)
+        later = []
+        for row in rows:
+            with _row_errors(errors, row.number):
+                queued = self.queue(row)
+                if queued is None:
+                    later.append(row)
+                elif not queued:
+                    with transaction.atomic():
+                        self.update_row(row)
+        try:
+            self.create_queued()
+        except workflow.ImportRefused as refused:
+            for number, error in refused.errors.items():
+                errors[number] = _error_messages(error)
+        if not errors:
+            # Rows repeating a row created above update the item it became.
+            for row in later:
+                with _row_errors(errors, row.number), transaction.atomic():
+                    self.update_row(row)
+
+    def load(self, rows):
+        """What the batch's rows were imported as before (by reference number, else by import
+        key), and the issues earlier batches created for them."""
+        references = {row.values["reference"] for row in rows if row.values.get("reference")}
+        self.by_reference = {}
+        if references:
+            self.by_reference = {
+                (item.organization_id, item.reference): item
+                for item in Item.objects.filter(
+                    organization__in=self.org_ids, reference__in=references
+                ).select_related("organization", "issue")
+            }
         self.by_key = {
             (imported.organization_id, imported.key): imported
-            for imported in ImportedRow.objects.filter(organization__in=org_ids).select_related("item__issue")
+            for imported in ImportedRow.objects.filter(
+                organization__in=self.org_ids, key__in={row_key(row.values) for row in rows}
+            ).select_related("item__issue")
         }
-        self.issues = {}
         self.new_issues = {}
+        wanted = {}  # id → signature of the issues earlier batches created for these rows
+        for row in rows:
+            signature = _issue_signature(row.values)
+            if signature in self.issue_ids:
+                wanted[self.issue_ids[signature]] = signature
+        if wanted:
+            for issue in Issue.objects.filter(pk__in=wanted):
+                self.new_issues[wanted[issue.pk]] = issue
         self.queued = []
         self.queued_keys = set()
         self.queued_order = []  # the import key of each queued row
-        self.placeholders = {}
 
     def _match(self, row):
         """(values, organization, key, item or None, imported row or None) of a file's row."""
@@ -895,45 +1087,36 @@ class _Store:
             ImportedRow(item=item, organization=item.organization, key=key, source_name=self.source_name)
             for item, key in zip(items, self.queued_order, strict=True)
         ]
-        ImportedRow.objects.bulk_create(imported_rows)
+        bulk.insert_records(ImportedRow, imported_rows)
         for imported in imported_rows:
             self.by_key[(imported.organization_id, imported.key)] = imported
+        for signature, issue in self.new_issues.items():
+            self.issue_ids[signature] = issue.pk
         self.result.created += len(items)
 
     def new_issue(self, values):
-        """One (unsaved) issue per distinct description among the new rows of an import."""
-        signature = (
-            values["organization"].pk,
-            values["description"],
-            values["category"].pk,
-            values["source"],
-        )
+        """One issue per distinct description among the new rows of an import, unsaved until
+        its first item is created."""
+        signature = _issue_signature(values)
         if signature not in self.new_issues:
             self.new_issues[signature] = Issue(
                 organization=values["organization"], **{name: values[name] for name in ISSUE_FIELDS}
             )
         return self.new_issues[signature]
 
-    def row(self, row):
+    def update_row(self, row):
+        """Update the item a row was imported as before (or became earlier in this import)."""
         values, org, key, item, imported = self._match(row)
-        if item is None:
-            item, changed = self.create(values), True
-            self.result.created += 1
+        item, changed = self.update(item, values)
+        changed = self.after(item, values) or changed
+        if changed:
+            self.result.updated += 1
         else:
-            item, changed = self.update(item, values)
-            changed = self.after(item, values) or changed
-            if changed:
-                self.result.updated += 1
-            else:
-                self.result.unchanged += 1
-            if (
-                imported is not None
-                and imported.item_id == item.pk
-                and imported.source_name == self.source_name
-            ):
-                return
-            imported = imported if imported is not None and imported.item_id == item.pk else None
-            imported = imported or ImportedRow.objects.filter(item=item).first()
+            self.result.unchanged += 1
+        if imported is not None and imported.item_id == item.pk and imported.source_name == self.source_name:
+            return
+        imported = imported if imported is not None and imported.item_id == item.pk else None
+        imported = imported or ImportedRow.objects.filter(item=item).first()
         if imported is None:
             imported = ImportedRow(item=item, organization=org, key=key)
         imported.source_name = self.source_name
@@ -950,33 +1133,6 @@ class _Store:
             self.placeholders[name] = user
             self.result.people_created += 1
         return self.placeholders[name]
-
-    def issue_for(self, values):
-        """One issue per distinct description within an import: an issue may have several items."""
-        signature = (
-            values["organization"].pk,
-            values["description"],
-            values["category"].pk,
-            values["source"],
-        )
-        if signature not in self.issues:
-            issue = Issue(
-                organization=values["organization"], **{name: values[name] for name in ISSUE_FIELDS}
-            )
-            self.issues[signature] = workflow.save_issue(self.actor, issue, reason=self.reason)
-        return self.issues[signature]
-
-    def create(self, values):
-        item = workflow.create_item(
-            self.actor,
-            self.issue_for(values),
-            organization=values["organization"],
-            action=workflow.Action.IMPORT,
-            reason=self.reason,
-            **{name: values.get(name) or ("" if name == "department" else None) for name in ITEM_FIELDS},
-        )
-        self.after(item, values, new=True)
-        return item
 
     def update(self, item, values):
         """Change what the file gives and the item does not say yet; keep the rest."""

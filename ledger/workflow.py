@@ -16,7 +16,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,7 @@ from core.audit import save_with_history
 from core.models import Organization
 from core.permissions import Scope
 
+from . import bulk
 from .models import Evidence, ExtensionRequest, Issue, Item, ProgressUpdate
 from .validators import check_evidence_file
 
@@ -579,7 +580,8 @@ def set_imported_state(actor, item, *, status, reason):
 class NewItem:
     """One new item of an import, for :func:`import_new_items`.
 
-    `issue` is an unsaved issue; several items may share the same one. `fields` are the item's
+    `issue` is an unsaved issue, or one an earlier batch of the same import stored; several
+    items may share the same one. `fields` are the item's
     editable fields. `progress` (with `percent`) is the progress text the ledger gives, `status`
     the state it says the item is in; both may be empty. `key` names the row in refusals.
     """
@@ -655,7 +657,8 @@ def import_new_items(actor, rows, *, reason):
             )
             continue
         issue = row.issue
-        if id(issue) not in issues and id(issue) not in issue_errors:
+        # An issue stored already (by an earlier batch of the same import) is only referred to.
+        if issue._state.adding and id(issue) not in issues and id(issue) not in issue_errors:
             try:
                 _clean_without_queries(issue, _ISSUE_FK)
                 issues[id(issue)] = issue
@@ -708,20 +711,20 @@ def import_new_items(actor, rows, *, reason):
             item.reference = f"{row.organization.short_name}-{item.year}-{number:03d}"
 
         issue_list = list(issues.values())
-        _insert_records(Issue, issue_list, now)
-        _insert_history(Issue, issue_list, actor, Action.CREATE, reason, now)
+        bulk.insert_records(Issue, issue_list, now)
+        bulk.insert_history(Issue, issue_list, actor, Action.CREATE, reason, now)
         # Stored in their final state; the history replays the steps of the per-row path.
         for row in rows:
             _plan_steps(row)
         items = [row.item for row in rows]
         for item in items:
             item.issue = item.issue  # the issue's new primary key
-        _insert_records(Item, items, now)
+        bulk.insert_records(Item, items, now)
         for position in range(3):
             stepped = [row for row in rows if row.steps[position] is not None]
             for row in stepped:
                 _apply_step(row.item, row.steps[position])
-            _insert_history(
+            bulk.insert_history(
                 Item,
                 [row.item for row in stepped],
                 actor,
@@ -739,8 +742,8 @@ def import_new_items(actor, rows, *, reason):
         ]
         for update in updates:
             update.created_at = now
-        _insert_records(ProgressUpdate, updates, now)
-        _insert_history(ProgressUpdate, updates, actor, Action.POST_PROGRESS, "", now)
+        bulk.insert_records(ProgressUpdate, updates, now)
+        bulk.insert_history(ProgressUpdate, updates, actor, Action.POST_PROGRESS, "", now)
     return items
 
 
@@ -779,115 +782,3 @@ def _plan_steps(row):
         steps[2] = snapshot()
     row.steps = steps
     row.final = snapshot()
-
-
-def _insert_history(model, objs, actor, action, reason, date, *, update=False):
-    """The rows `bulk_history_create()` writes (user, reason, date, action), in one executemany.
-
-    simple-history builds a historical model instance per row and Django's bulk insert then
-    prepares every value through its SQL compiler, which is most of an import's time; the rows
-    here go straight from the records' fields to the database's own values.
-    """
-    history = model.history.model
-    fields = [f for f in history._meta.concrete_fields if not f.primary_key]
-    stamps = {
-        "history_date": date,
-        "history_user_id": actor.pk,
-        "history_change_reason": reason or "",
-        "history_type": "~" if update else "+",
-        "history_action": action,
-    }
-    tracked = {f.attname for f in history.tracked_fields}
-    unknown = {f.attname for f in fields} - tracked - set(stamps)
-    if unknown:
-        raise TypeError(f"_insert_history() cannot fill {sorted(unknown)} of {history.__name__}")
-    if not objs:
-        return
-    ops = connection.ops
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        ops.quote_name(history._meta.db_table),
-        ", ".join(ops.quote_name(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    # The stamps are the same on every row: prepared once. Text and whole numbers (ids too)
-    # go to the database as they are, which is what their fields' preparation returns.
-    columns = [
-        (None, f.get_db_prep_save(stamps[f.attname], connection), None, None)
-        if f.attname in stamps
-        else _column(f)
-        for f in fields
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [[_db_value(obj, column) for column in columns] for obj in objs])
-
-
-_INTEGER_TYPES = {
-    "AutoField",
-    "BigAutoField",
-    "SmallAutoField",
-    "IntegerField",
-    "BigIntegerField",
-    "SmallIntegerField",
-    "PositiveIntegerField",
-    "PositiveBigIntegerField",
-    "PositiveSmallIntegerField",
-}
-_PLAIN_TYPES = {"CharField": str, "TextField": str, **dict.fromkeys(_INTEGER_TYPES, int)}
-
-
-def _column(field):
-    """How `_db_value` reads a field: (field, attribute, the type passed as it is)."""
-    plain = _PLAIN_TYPES.get(field.get_internal_type())
-    if field.is_relation:
-        plain = int if field.target_field.get_internal_type() in _INTEGER_TYPES else None
-    return (field, field.attname, plain, {})
-
-
-def _insert_records(model, objs, now):
-    """`bulk_create(objs)` for new records without custom save logic, at a fraction of its cost.
-
-    Values are prepared as `_insert_history` does; the primary keys come back from
-    ``INSERT … RETURNING``, in the order of the rows as Django's own bulk insert relies on.
-    """
-    if not objs:
-        return
-    if not connection.features.can_return_rows_from_bulk_insert:
-        model.objects.bulk_create(objs)
-        return
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    stamped = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    columns = [_column(f) for f in fields]
-    ops = connection.ops
-    head = "INSERT INTO {} ({}) VALUES ".format(
-        ops.quote_name(meta.db_table), ", ".join(ops.quote_name(f.column) for f in fields)
-    )
-    tail = f" RETURNING {ops.quote_name(meta.pk.column)}"
-    one = "({})".format(", ".join(["%s"] * len(fields)))
-    size = max(ops.bulk_batch_size(fields, objs), 1)
-    with connection.cursor() as cursor:
-        for start in range(0, len(objs), size):
-            batch = objs[start : start + size]
-            params = []
-            for obj in batch:
-                for f in stamped:
-                    setattr(obj, f.attname, now)  # created and updated: the import's time
-                params.extend(_db_value(obj, column) for column in columns)
-            cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
-            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
-
-
-def _db_value(obj, column):
-    field, attname, plain, prepared = column
-    if field is None:
-        return attname
-    value = getattr(obj, attname)
-    if value is None or type(value) is plain:
-        return value
-    # Dates and times repeat (one import time, a few hundred deadlines): prepared once each.
-    if value not in prepared:
-        prepared[value] = field.get_db_prep_save(value, connection)
-    return prepared[value]

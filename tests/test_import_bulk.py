@@ -193,10 +193,13 @@ def test_a_bad_row_refuses_the_whole_batch(world):
 
 
 def test_an_import_with_a_refused_row_stores_nothing(world):
-    preview = preview_of(world, ledger_rows(count=3))
-    preview.rows[1].values["status"] = Item.Status.LONG_TERM
+    rows = ledger_rows(count=3)
+    rows[0].append("整改状态")
+    rows[1].append("整改中")
+    rows[2].append("长期坚持")  # with a dated deadline: the workflow refuses it
+    rows[3].append("整改中")
     with pytest.raises(importer.ImportFailed) as failed:
-        importer.commit(preview, world.committee, "台账.xlsx")
+        importer.commit(preview_of(world, rows), world.committee, "台账.xlsx")
     assert failed.value.errors == {3: ["Status: Only a long-term item can be in the long-term state."]}
     assert (Issue.objects.count(), Item.objects.count(), ImportedRow.objects.count()) == (0, 0, 0)
     assert (Item.history.count(), Issue.history.count()) == (0, 0)
@@ -226,9 +229,49 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_
     # that both databases run one INSERT a table.
     assert queries_to_import(world, 8) == queries_to_import(world, 24)
     preview = preview_of(world, rows_with_progress_and_state(24, tag="again-"))
-    # savepoint; the organization tree, existing items and imported rows of the subtree (3);
-    # savepoint; lock the organization; last sequences; issues, their history; items, their
-    # history at creation, after progress, after the state (3); progress updates, their
-    # history; release; imported rows; release.
-    with django_assert_num_queries(18):
+    # savepoint; the organization tree; the batch's rows imported before; savepoint; lock the
+    # organization; last sequences; issues, their history; items, their history at creation,
+    # after progress, after the state (3); progress updates, their history; release; imported
+    # rows. PostgreSQL draws the new records' keys from their sequences first (4 more).
+    with django_assert_num_queries(21 if connection.vendor == "postgresql" else 17):
         importer.commit(preview, world.committee, "again.xlsx")
+
+
+def test_a_long_file_is_stored_in_batches_with_the_same_records(world, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_ROWS", 4)
+    rows = ledger_rows(count=10)
+    rows[7][1] = rows[2][1]  # row 7 (second batch) describes the issue of row 2 (first batch)
+    rows.append(list(rows[3]))  # row 11 (third batch) repeats row 3 (first batch)…
+    rows[11][6] = "调度室"  # …with another department
+    result = importer.commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    assert (result.created, result.updated, result.unchanged) == (10, 1, 0)
+    assert Item.objects.count() == ImportedRow.objects.count() == 10
+    assert Issue.objects.count() == Issue.history.count() == 9
+    second, seventh = (
+        Item.objects.get(measures=f"组织全员重新学习作业规程（{number}）") for number in (2, 7)
+    )
+    assert second.issue_id == seventh.issue_id
+    assert Item.objects.get(measures="组织全员重新学习作业规程（3）").department == "调度室"
+    assert [item.sequence for item in Item.objects.order_by("pk")] == list(range(1, 11))
+
+
+def test_rows_after_a_refused_one_are_checked_but_not_stored(world, monkeypatch):
+    monkeypatch.setattr(importer, "BATCH_ROWS", 2)
+    rows = ledger_rows(count=6)
+    rows[4][8] = "下月底"  # row 5: refused while reading
+    rows[6][8] = "年底前"  # row 7: refused too, and listed
+    preview = importer.prepare(
+        importer.open_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx"),
+        world.committee,
+        world.branch,
+        scan=False,
+    )
+    with CaptureQueriesContext(connection) as queries, pytest.raises(importer.ImportFailed) as failed:
+        importer.commit(preview, world.committee, "台账.xlsx")
+    assert sorted(failed.value.errors) == [5, 7]
+    assert failed.value.errors[5] == [
+        "Deadline: Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."
+    ]
+    assert not Item.objects.exists()
+    # The first batch (rows 2 and 3) was stored before row 5 was read; nothing after it.
+    assert sum("ledger_item" in q["sql"] and q["sql"].startswith(("INSERT", "COPY")) for q in queries) == 1

@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from ledger.importer import person_key
 from ledger.models import Issue, Item
-from ledger.views.sheets import SESSION_KEY, person_field
+from ledger.views.sheets import SESSION_KEY
 from tests.sheet_files import ledger_rows, upload, xlsx_bytes
 
 
@@ -93,12 +94,10 @@ def test_columns_and_people_are_mapped_in_the_preview(client, world):
     choices = {"col_0": "description", "col_1": "measures", "col_2": "deadline", "col_3": "owner"}
     page = client.get(url, choices).content.decode()
     assert "Unknown person “刘德胜”" in page
-    choices[person_field("刘德胜")] = str(world.member.pk)
+    choices[person_key("刘德胜")] = str(world.member.pk)
     page = client.get(url, choices).content.decode()
     assert "Store all rows" in page
-    assert (
-        'name="{}" value="{}"'.format(person_field("刘德胜"), world.member.pk) in page
-    )  # carried to confirm
+    assert 'name="{}" value="{}"'.format(person_key("刘德胜"), world.member.pk) in page  # carried to confirm
     assert client.post(reverse("ledger:import_confirm", args=[token]), choices).status_code == 302
     assert Item.objects.get().owner == world.member
 

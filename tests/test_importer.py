@@ -221,14 +221,16 @@ def test_ambiguous_names_must_be_chosen(world):
     world.group.memberships.create(user=twin, role="member")
     preview = preview_of(world, xlsx_bytes(ledger_rows(count=1)))
     assert preview.rows[0].errors["owner"] == ["Several people are named “王强”: choose one below."]
-    chosen = preview_of(world, xlsx_bytes(ledger_rows(count=1)), people={"王强": twin.pk})
+    chosen = preview_of(
+        world, xlsx_bytes(ledger_rows(count=1)), people={importer.person_key("王强"): twin.pk}
+    )
     assert chosen.is_valid
     assert chosen.rows[0].values["owner"] == twin
 
 
 def test_unknown_names_can_be_mapped_or_created_as_placeholders(world):
     content = xlsx_bytes(ledger_rows(owner="刘德胜", count=2))
-    mapped = preview_of(world, content, people={"刘德胜": world.member.pk})
+    mapped = preview_of(world, content, people={importer.person_key("刘德胜"): world.member.pk})
     assert mapped.is_valid
     assert mapped.unknown_names == ["刘德胜"]
     assert mapped.rows[0].values["owner"] == world.member

@@ -6,10 +6,11 @@ into the organizations they manage, in three steps: upload, preview (GET, with t
 people mapping in the query string, so it changes nothing), confirm (POST, all rows or none).
 """
 
-import hashlib
+import functools
 import tempfile
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path, PurePath
 
 from django import forms
@@ -31,7 +32,7 @@ from ..filtersets import filter_items
 
 SESSION_KEY = "ledger_imports"
 # The preview lists every row with an error, and the others up to this many.
-PREVIEW_ROWS = 200
+PREVIEW_ROWS = importer.PREVIEW_ROWS
 # Uploads waiting for a confirmation that never came are removed after this many seconds.
 PENDING_LIFETIME = 24 * 3600
 
@@ -139,62 +140,68 @@ def import_upload(request):
     return render(request, "ledger/import.html", {"form": form})
 
 
-def person_field(name):
-    return "person_" + hashlib.sha256(name.encode()).hexdigest()[:12]
-
-
-def _choices(data, table):
+def _choices(data):
     """The hand-made column mapping and people mapping from GET or POST data."""
     mapping = {}
-    width = max((len(values) for _number, values in table.rows), default=0)
-    for index in range(width):
+    for index in range(importer.MAX_COLUMNS):
         key = f"col_{index}"
         if key in data and (data[key] in importer.FIELDS or data[key] == ""):
             mapping[index] = data[key]
-    people = {}
-    for key, value in data.items():
-        if key.startswith("person_") and value.isdigit():
-            people[key] = int(value)
+    # People are chosen per name; the form names its fields by the key of the name.
+    people = {key: int(value) for key, value in data.items() if key.startswith("person_") and value.isdigit()}
     return mapping, people, data.get("create_people") == "1"
 
 
-def _prepare(request, pending, organization, data):
+@contextmanager
+def _preview(request, pending, organization, data, scan=True):
+    """The preview of a pending upload with the choices in `data`, while its file is open."""
+    mapping, people, create_people = _choices(data)
     with open(pending["path"], "rb") as file:
-        table = importer.read_table(file, pending["name"])
-    mapping, people_by_field, create_people = _choices(data, table)
-    # People are chosen per name; the form names its fields by a digest of the name.
-    names = {}
-    for _number, values in table.rows:
-        for value in values:
-            if isinstance(value, str) and len(value) <= 50:
-                names[person_field(value)] = value
-    people = {names[key]: pk for key, pk in people_by_field.items() if key in names}
-    preview = importer.prepare(table, request.user, organization, mapping, people, create_people)
-    return preview, mapping, people_by_field, create_people
+        table = importer.open_table(file, pending["name"])
+        yield importer.prepare(
+            table, request.user, organization, mapping, people, create_people, scan=scan, keep=PREVIEW_ROWS
+        )
 
 
 def _render_preview(request, token, pending, organization, data, commit_errors=None, status=200):
-    preview, mapping, people_by_field, create_people = _prepare(request, pending, organization, data)
-    people_rows = [
-        (person_field(name), name, people_by_field.get(person_field(name))) for name in preview.unknown_names
-    ]
-    context = {
-        "token": token,
-        "file_name": pending["name"],
-        "organization": organization,
-        "preview": preview,
-        "shown_rows": [row for i, row in enumerate(preview.rows) if row.errors or i < PREVIEW_ROWS],
-        "fields": list(importer.FIELDS.items()),
-        "people_rows": people_rows,
-        "create_people": create_people,
-        "commit_errors": commit_errors or {},
-        "query": data,
-    }
-    return render(request, "ledger/import_preview.html", context, status=status)
+    with _preview(request, pending, organization, data) as preview:
+        people = _choices(data)[1]
+        people_rows = [
+            (importer.person_key(name), name, people.get(importer.person_key(name)))
+            for name in preview.unknown_names
+        ]
+        context = {
+            "token": token,
+            "file_name": pending["name"],
+            "organization": organization,
+            "preview": preview,
+            "fields": list(importer.FIELDS.items()),
+            "people_rows": people_rows,
+            "create_people": data.get("create_people") == "1",
+            "commit_errors": commit_errors or {},
+            "query": data,
+        }
+        return render(request, "ledger/import_preview.html", context, status=status)
+
+
+def _refused(view):
+    """A file that passed the upload's checks is refused later only if the limits changed
+    in between: say why on the upload page."""
+
+    @functools.wraps(view)
+    def wrapped(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except importer.SheetRefused as refused:
+            messages.error(request, refused.message)
+            return redirect("ledger:import")
+
+    return wrapped
 
 
 @login_required
 @require_GET
+@_refused
 def import_preview(request, token):
     _require_committee(request.user)
     pending, organization = _pending(request, token)
@@ -203,14 +210,17 @@ def import_preview(request, token):
 
 @login_required
 @require_POST
+@_refused
 def import_confirm(request, token):
     _require_committee(request.user)
     pending, organization = _pending(request, token)
-    preview, *_rest = _prepare(request, pending, organization, request.POST)
-    if not preview.is_valid:
-        return _render_preview(request, token, pending, organization, request.POST, status=400)
+    # One reading of the file: each row is checked as it is stored (the preview checked them
+    # all already); a refusal shows the preview again, with the refused rows.
     try:
-        result = importer.commit(preview, request.user, pending["name"])
+        with _preview(request, pending, organization, request.POST, scan=False) as preview:
+            if not preview.is_valid:
+                return _render_preview(request, token, pending, organization, request.POST, status=400)
+            result = importer.commit(preview, request.user, pending["name"])
     except importer.ImportFailed as failed:
         return _render_preview(request, token, pending, organization, request.POST, failed.errors, status=400)
     Path(pending["path"]).unlink(missing_ok=True)

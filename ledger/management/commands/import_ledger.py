@@ -29,26 +29,11 @@ class Command(BaseCommand):
         actor = self.actor(options["user"])
         try:
             with open(options["file"], "rb") as file:
-                table = importer.read_table(file, options["file"])
+                result = self.run(file, actor, organization, options)
         except OSError as error:
             raise CommandError(str(error)) from None
         except importer.SheetRefused as refused:
             raise CommandError(str(refused.message)) from None
-        preview = importer.prepare(table, actor, organization, create_people=options["create_people"])
-        if not preview.is_valid:
-            for problem in preview.problems:
-                self.stderr.write(str(problem))
-            for row in preview.rows:
-                for message in importer.row_messages(row):
-                    self.stderr.write(f"{row.number}: {message}")
-            raise CommandError(_("{count} problems; nothing was stored.").format(count=preview.error_count))
-        try:
-            result = importer.commit(preview, actor, options["file"].rsplit("/", 1)[-1], options["dry_run"])
-        except importer.ImportFailed as failed:
-            for number, messages in failed.errors.items():
-                for message in messages:
-                    self.stderr.write(f"{number}: {message}")
-            raise CommandError(_("Rows refused; nothing was stored.")) from None
         summary = _(
             "{created} created, {updated} updated, {unchanged} unchanged, {people} people created."
         ).format(
@@ -60,6 +45,26 @@ class Command(BaseCommand):
         if options["dry_run"]:
             summary = _("Dry run, nothing stored: would have {summary}").format(summary=summary)
         self.stdout.write(summary)
+
+    def run(self, file, actor, organization, options):
+        """Read the file once: every row is checked as it is stored, all or none."""
+        table = importer.open_table(file, options["file"])
+        preview = importer.prepare(
+            table, actor, organization, create_people=options["create_people"], scan=False
+        )
+        for problem in preview.problems:
+            self.stderr.write(str(problem))
+        if preview.problems:
+            raise CommandError(_("{count} problems; nothing was stored.").format(count=preview.error_count))
+        try:
+            return importer.commit(preview, actor, options["file"].rsplit("/", 1)[-1], options["dry_run"])
+        except importer.ImportFailed as failed:
+            for number, messages in failed.errors.items():
+                for message in messages:
+                    self.stderr.write(f"{number}: {message}")
+            raise CommandError(
+                _("{count} problems; nothing was stored.").format(count=len(failed.errors))
+            ) from None
 
     def organization(self, value):
         lookup = Q(name=value) | Q(short_name=value)
