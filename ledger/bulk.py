@@ -5,8 +5,8 @@ Django's bulk insert prepares every value of every row through its SQL compiler,
 simple-history first builds a historical model instance per row: for a 10,000-row ledger that
 is most of an import's time. Here a record's values are read off it in one call, and only the
 values that need it (dates and times) are prepared, once per distinct value. PostgreSQL gets
-the rows through ``COPY … FROM STDIN`` (primary keys drawn from the table's sequence first);
-other databases through ``INSERT … RETURNING`` and ``executemany()``.
+the rows through ``COPY … FROM STDIN``, SQLite through one ``executemany()``; new records'
+primary keys are drawn first, so that no statement needs ``RETURNING``.
 
 Nothing here checks anything: callers validate the records first (see
 `workflow.import_new_items`). No model signals are sent.
@@ -71,10 +71,55 @@ class _Values:
         return row
 
 
+class Maker:
+    """Makes new, unsaved instances of `model`: `Maker(Item)(measures=…, issue=…)` is
+    `Item(measures=…, issue=…)` at a third of its cost.
+
+    Django's constructor looks every field up among the keyword arguments and sets each
+    related object through its descriptor (asking the database router); here the values go
+    in by position, the other fields at their defaults, and related objects by their keys,
+    with the object kept as the field's cached value, as the descriptor keeps it.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        fields = model._meta.concrete_fields
+        self.position = {}
+        for position, field in enumerate(fields):
+            self.position[field.name] = self.position[field.attname] = position
+        # A callable default (a new dict, the time now) is called for each instance.
+        self.callable_defaults = [
+            (i, f) for i, f in enumerate(fields) if f.has_default() and callable(f.default)
+        ]
+        self.defaults = [f.get_default() for f in fields]
+        self.relations = {f.name: f for f in fields if f.is_relation}
+
+    def __call__(self, **values):
+        args = self.defaults.copy()
+        for position, field in self.callable_defaults:
+            if field.name not in values and field.attname not in values:
+                args[position] = field.get_default()
+        related = []
+        for name, value in values.items():
+            field = self.relations.get(name)
+            if field is None or value is None:
+                args[self.position[name]] = value
+            else:
+                args[self.position[name]] = value.pk
+                related.append((field, value))
+        obj = self.model(*args)
+        for field, value in related:
+            field.set_cached_value(obj, value)
+        return obj
+
+
 def insert_records(model, objs, now=None):
     """`bulk_create(objs)` for new records without custom save logic; sets their primary keys.
 
     Fields with `auto_now` or `auto_now_add` are set to `now` (the current time by default).
+    The keys are drawn first (PostgreSQL: from the table's sequence; SQLite: above the largest
+    key the table ever had, which the write lock its transactions take keeps ours), so that the
+    rows go in as plain data, without ``RETURNING``.
     """
     if not objs:
         return
@@ -84,20 +129,16 @@ def insert_records(model, objs, now=None):
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             for obj in objs:
                 setattr(obj, field.attname, now)
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    if connection.vendor == "postgresql":
-        for obj, pk in zip(objs, _next_ids(meta.db_table, meta.pk.column, len(objs)), strict=True):
-            obj.pk = pk
-        values = _Values([meta.pk, *fields])
-        _copy(meta.db_table, [meta.pk, *fields], (values(obj) for obj in objs))
-    elif connection.features.can_return_rows_from_bulk_insert:
-        _insert_returning(meta, fields, objs)
-    else:
+    if connection.vendor not in ("postgresql", "sqlite"):
         model.objects.bulk_create(objs)
         return
-    for obj in objs:
+    for obj, pk in zip(objs, _next_ids(meta, len(objs)), strict=True):
+        obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+    fields = [meta.pk, *(f for f in meta.concrete_fields if not f.primary_key)]
+    values = _Values(fields)
+    _write(meta.db_table, fields, (values(obj) for obj in objs))
 
 
 def insert_history(model, objs, actor, action, reason, date, *, update=False):
@@ -120,19 +161,29 @@ def insert_history(model, objs, actor, action, reason, date, *, update=False):
     stamp_fields = [history._meta.get_field(name) for name in stamps]
     constants = [f.get_db_prep_save(stamps[f.attname], connection) for f in stamp_fields]
     values = _Values(tracked, constants)
-    rows = (values(obj) for obj in objs)
-    columns = tracked + stamp_fields
-    if connection.vendor == "postgresql":
-        _copy(history._meta.db_table, columns, rows)
-        return
-    ops = connection.ops
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        ops.quote_name(history._meta.db_table),
-        ", ".join(ops.quote_name(f.column) for f in columns),
-        ", ".join(["%s"] * len(columns)),
-    )
+    _write(history._meta.db_table, tracked + stamp_fields, (values(obj) for obj in objs))
+
+
+def _next_ids(meta, count):
+    """`count` new primary keys for the table of `meta`."""
+    table, column = meta.db_table, meta.pk.column
     with connection.cursor() as cursor:
-        cursor.executemany(sql, list(rows))
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [table, column, count],
+            )
+            return [pk for (pk,) in cursor.fetchall()]
+        # AUTOINCREMENT: above the largest key ever given (kept in sqlite_sequence) and the
+        # largest one there is.
+        ops = connection.ops
+        cursor.execute(
+            "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "
+            f"COALESCE((SELECT MAX({ops.quote_name(column)}) FROM {ops.quote_name(table)}), 0))",
+            [table],
+        )
+        (last,) = cursor.fetchone()
+        return range(last + 1, last + 1 + count)
 
 
 @contextmanager
@@ -145,45 +196,24 @@ def _logged(cursor, sql):
         yield
 
 
-def _next_ids(table, column, count):
-    sql = "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [table, column, count])
-        return [pk for (pk,) in cursor.fetchall()]
-
-
-def _copy(table, fields, rows):
+def _write(table, fields, rows):
+    """Insert `rows` (values in the order of `fields`): ``COPY`` on PostgreSQL, else one
+    ``executemany()``."""
     ops = connection.ops
-    sql = "COPY {} ({}) FROM STDIN".format(
-        ops.quote_name(table), ", ".join(ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(ops.quote_name(f.column) for f in fields)
+    if connection.vendor == "postgresql":
+        sql = f"COPY {ops.quote_name(table)} ({columns}) FROM STDIN"
+        with (
+            connection.cursor() as cursor,
+            _logged(cursor, sql),
+            connection.wrap_database_errors,
+            cursor.cursor.copy(sql) as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        ops.quote_name(table), columns, ", ".join(["%s"] * len(fields))
     )
-    with (
-        connection.cursor() as cursor,
-        _logged(cursor, sql),
-        connection.wrap_database_errors,
-        cursor.cursor.copy(sql) as copy,
-    ):
-        for row in rows:
-            copy.write_row(row)
-
-
-def _insert_returning(meta, fields, objs):
-    """Multi-row ``INSERT … RETURNING`` in batches; the keys come back in the rows' order, as
-    Django's own bulk insert relies on."""
-    ops = connection.ops
-    head = "INSERT INTO {} ({}) VALUES ".format(
-        ops.quote_name(meta.db_table), ", ".join(ops.quote_name(f.column) for f in fields)
-    )
-    tail = f" RETURNING {ops.quote_name(meta.pk.column)}"
-    one = "({})".format(", ".join(["%s"] * len(fields)))
-    size = max(ops.bulk_batch_size(fields, objs), 1)
-    values = _Values(fields)
     with connection.cursor() as cursor:
-        for start in range(0, len(objs), size):
-            batch = objs[start : start + size]
-            params = []
-            for obj in batch:
-                params.extend(values(obj))
-            cursor.execute(head + ", ".join([one] * len(batch)) + tail, params)
-            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
-                obj.pk = pk
+        cursor.executemany(sql, list(rows))

@@ -211,6 +211,16 @@ class Row:
     def error(self, name, message):
         self.errors.setdefault(name, []).append(str(message))
 
+    @functools.cached_property
+    def key(self):
+        """The import key that recognises the row when the file is imported again."""
+        return row_key(self.values)
+
+    @functools.cached_property
+    def issue_signature(self):
+        """What makes rows describe the same issue (see `_issue_signature`)."""
+        return _issue_signature(self.values)
+
     def cells(self):
         """(field, shown value, errors) in the ledger's column order, for the preview."""
         return [(name, _show(name, self.values.get(name)), self.errors.get(name, [])) for name in FIELDS]
@@ -451,25 +461,26 @@ def _collect(raw_rows):
     """Non-blank rows with their numbers; refuses a row too many or a cell too long."""
     kept = 0
     for number, raw in enumerate(raw_rows, start=1):
-        values = []
-        for index, value in enumerate(raw[:MAX_COLUMNS]):
-            if isinstance(value, str):
-                value = value.strip()
-                if len(value) > MAX_CELL_CHARS:
-                    raise SheetRefused(
-                        _(
-                            "Cell {cell} holds more than {limit} characters; a ledger cell is never that long."
-                        ).format(cell=f"{get_column_letter(index + 1)}{number}", limit=MAX_CELL_CHARS)
-                    )
-                if value.startswith("="):
-                    value = Formula(value)
-                elif value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
-                    # Our own export's neutralised cell: the quote is not part of the text.
-                    value = value[1:]
-                elif value == "":
-                    value = None
-            values.append(value)
-        if any(value is not None for value in values):
+        values = list(raw[:MAX_COLUMNS])
+        for index, value in enumerate(values):
+            if not isinstance(value, str):
+                continue
+            value = value.strip()
+            if len(value) > MAX_CELL_CHARS:
+                raise SheetRefused(
+                    _(
+                        "Cell {cell} holds more than {limit} characters; a ledger cell is never that long."
+                    ).format(cell=f"{get_column_letter(index + 1)}{number}", limit=MAX_CELL_CHARS)
+                )
+            if value.startswith("="):
+                value = Formula(value)
+            elif value[:1] == "'" and value[1:2] in ("=", "+", "-", "@"):
+                # Our own export's neutralised cell: the quote is not part of the text.
+                value = value[1:]
+            elif value == "":
+                value = None
+            values[index] = value
+        if values.count(None) < len(values):
             if kept >= MAX_ROWS + HEADER_SEARCH_ROWS:
                 raise SheetRefused(
                     _("The file has more than {limit} rows. Split the ledger into smaller files.").format(
@@ -983,6 +994,7 @@ class _Store:
         self.result = result
         self.org_ids = subtree_ids([organization.pk], children_map())
         self.issue_ids = {}  # signature → id of an issue this import created
+        self.make_issue = bulk.Maker(Issue)
         self.placeholders = {}
 
     def store(self, rows, errors):
@@ -1024,15 +1036,14 @@ class _Store:
         self.by_key = {
             (imported.organization_id, imported.key): imported
             for imported in ImportedRow.objects.filter(
-                organization__in=self.org_ids, key__in={row_key(row.values) for row in rows}
+                organization__in=self.org_ids, key__in={row.key for row in rows}
             ).select_related("item__issue")
         }
         self.new_issues = {}
         wanted = {}  # id → signature of the issues earlier batches created for these rows
         for row in rows:
-            signature = _issue_signature(row.values)
-            if signature in self.issue_ids:
-                wanted[self.issue_ids[signature]] = signature
+            if row.issue_signature in self.issue_ids:
+                wanted[self.issue_ids[row.issue_signature]] = row.issue_signature
         if wanted:
             for issue in Issue.objects.filter(pk__in=wanted):
                 self.new_issues[wanted[issue.pk]] = issue
@@ -1048,7 +1059,7 @@ class _Store:
             if isinstance(values.get(name), Placeholder):
                 values[name] = self.placeholder(values[name].name)
         org = values["organization"]
-        key = row_key(values)
+        key = row.key
         item = self.by_reference.get((org.pk, values.get("reference")))
         imported = self.by_key.get((org.pk, key))
         if item is None and imported is not None:
@@ -1068,7 +1079,7 @@ class _Store:
         self.queued.append(
             workflow.NewItem(
                 key=row.number,
-                issue=self.new_issue(values),
+                issue=self.new_issue(row.issue_signature, values),
                 organization=org,
                 fields={
                     name: values.get(name) or ("" if name == "department" else None) for name in ITEM_FIELDS
@@ -1083,8 +1094,9 @@ class _Store:
     def create_queued(self):
         """Create the queued items in bulk, with the rows that remember where they came from."""
         items = workflow.import_new_items(self.actor, self.queued, reason=self.reason)
+        new_imported_row = bulk.Maker(ImportedRow)
         imported_rows = [
-            ImportedRow(item=item, organization=item.organization, key=key, source_name=self.source_name)
+            new_imported_row(item=item, organization=item.organization, key=key, source_name=self.source_name)
             for item, key in zip(items, self.queued_order, strict=True)
         ]
         bulk.insert_records(ImportedRow, imported_rows)
@@ -1094,12 +1106,11 @@ class _Store:
             self.issue_ids[signature] = issue.pk
         self.result.created += len(items)
 
-    def new_issue(self, values):
+    def new_issue(self, signature, values):
         """One issue per distinct description among the new rows of an import, unsaved until
         its first item is created."""
-        signature = _issue_signature(values)
         if signature not in self.new_issues:
-            self.new_issues[signature] = Issue(
+            self.new_issues[signature] = self.make_issue(
                 organization=values["organization"], **{name: values[name] for name in ISSUE_FIELDS}
             )
         return self.new_issues[signature]

@@ -632,8 +632,8 @@ def import_new_items(actor, rows, *, reason):
 
     The same as `save_issue` + `create_item(action=IMPORT)` + `post_progress` +
     `set_imported_state` for each row, in a constant number of queries: the actor's right is
-    checked against the (cached) scope, rows are validated in Python (`clean()` and the fields'
-    checks, but not the foreign keys, which hold resolved objects), references are numbered for
+    checked against the (cached) scope, rows are validated in Python (`clean()` and the checks
+    of the fields a row gives, but not the foreign keys, which hold resolved objects), references are numbered for
     the whole batch under one lock per organization, and issues, items, progress updates and
     their history rows (user, action, reason as the per-row path writes them) are inserted in
     bulk. Raises :class:`ImportRefused` before writing anything when a row is refused. Returns
@@ -644,7 +644,10 @@ def import_new_items(actor, rows, *, reason):
     rows = list(rows)
     if not rows:
         return []
+    new_item, new_update = bulk.Maker(Item), bulk.Maker(ProgressUpdate)
     scope = Scope.for_user(actor)
+    item_fields = {f.name for f in Item._meta.concrete_fields}
+    statuses = set(S.values)
     errors = {}
     issues = {}  # id() → issue, in first-use order: an issue may carry several items
     issue_errors = {}
@@ -670,16 +673,17 @@ def import_new_items(actor, rows, *, reason):
         unknown = set(row.fields) - set(ITEM_EDITABLE_FIELDS)
         if unknown:
             raise TypeError(f"import_new_items() got unexpected fields: {sorted(unknown)}")
-        item = Item(issue=issue, organization=row.organization, **row.fields)
+        item = new_item(issue=issue, organization=row.organization, **row.fields)
         item.original_deadline = item.deadline
         item.year = issue.raised_on.year
         try:
-            _clean_without_queries(item, _ITEM_FK)
+            # The fields the row gives are checked; the others hold the model's defaults.
+            _clean_without_queries(item, item_fields - (set(row.fields) - set(_ITEM_FK)))
             if row.progress and not 0 <= (row.percent or 0) <= 100:
                 raise ValidationError(
                     {"percent": _("Give the percent done as a whole number from 0 to 100.")}
                 )
-            if row.status and row.status not in S.values:
+            if row.status and row.status not in statuses:
                 raise ValidationError({"status": _("This state cannot be imported.")})
             if row.status == S.LONG_TERM and item.kind != Item.Kind.LONG_TERM:
                 raise ValidationError({"status": _("Only a long-term item can be in the long-term state.")})
@@ -736,7 +740,7 @@ def import_new_items(actor, rows, *, reason):
         for row in rows:
             _apply_step(row.item, row.final)
         updates = [
-            ProgressUpdate(item=row.item, author=actor, text=row.progress.strip(), percent=row.percent or 0)
+            new_update(item=row.item, author=actor, text=row.progress.strip(), percent=row.percent or 0)
             for row in rows
             if row.progress
         ]
