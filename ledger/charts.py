@@ -91,10 +91,15 @@ def status_chart(item_totals, title=None):
     return _render(chart)
 
 
+# Axes that count items: ticks one item apart at least (pygal's scale never goes below 10**0),
+# never 0.5 or 1.5 items.
+WHOLE_NUMBERS = {"order_min": 0}
+
+
 def _stacked(rows, title, horizontal):
     kind = pygal.HorizontalStackedBar if horizontal else pygal.StackedBar
     height = max(220, 60 + 34 * len(rows)) if horizontal else 320
-    chart = kind(**_config(height=height, x_label_rotation=0 if horizontal else 20))
+    chart = kind(**_config(height=height, x_label_rotation=0 if horizontal else 20, **WHOLE_NUMBERS))
     chart.title = str(title)
     if horizontal:
         # pygal draws the first label at the bottom; the tables read from the top.
@@ -120,7 +125,7 @@ def trend_chart(points, title=None):
     """Items opened and closed per month, from :func:`ledger.stats.monthly_trend`."""
     # Opened in blue, closed in green, like the other charts.
     style = Style(**{**STYLE.to_dict(), "colors": (BOOTSTRAP["primary"], BOOTSTRAP["success"])})
-    chart = pygal.Bar(**_config(style=style, x_label_rotation=30))
+    chart = pygal.Bar(**_config(style=style, x_label_rotation=30, **WHOLE_NUMBERS))
     chart.title = str(title or _("Opened and closed per month"))
     # "2026-11": twelve long month names would overlap.
     chart.x_labels = [f"{point.month:%Y-%m}" for point in points]

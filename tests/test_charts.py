@@ -1,6 +1,7 @@
 """Server-side SVG charts: inline SVG without scripts, labels escaped, usable in HTML and PDF."""
 
 import datetime
+import re
 import xml.etree.ElementTree as ET
 
 from django.utils import translation
@@ -81,3 +82,30 @@ def test_status_chart_uses_the_badge_colours():
     svg = charts.status_chart(stats.Totals(by_status={S.CLOSED: 3, S.OPEN: 1}))
     # Open is grey (secondary) and closed green (success), whatever else is missing.
     assert "#6c757d" in svg and "#198754" in svg
+
+
+def _value_ticks(svg):
+    """The numbers along the chart's axes (the other labels are names and months)."""
+    root = ET.fromstring(str(svg))
+    ticks = []
+    for group in root.iter(f"{SVG}g"):
+        if "axis" in (group.get("class") or "").split():
+            texts = [node.text or "" for node in group.iter(f"{SVG}text")]
+            ticks += [float(text) for text in texts if re.fullmatch(r"\d+(\.\d+)?", text)]
+    return ticks
+
+
+def test_count_axes_show_whole_numbers_only():
+    rows = [
+        stats.Breakdown(key=1, label="机运党支部", total=3, closed=1, active=1, long_term=1),
+        stats.Breakdown(key=2, label="通修党支部", total=1, closed=1),
+    ]
+    points = [
+        stats.MonthPoint(month=datetime.date(2026, 10, 1), opened=2, closed=0),
+        stats.MonthPoint(month=datetime.date(2026, 11, 1), opened=1, closed=1),
+    ]
+    for svg in (charts.category_chart(rows), charts.organization_chart(rows), charts.trend_chart(points)):
+        ticks = _value_ticks(svg)
+        # Without a floor on the scale pygal counted 0, 0.2, 0.4 … items.
+        assert ticks[0] == 0 and max(ticks) >= 2, ticks
+        assert all(tick == int(tick) for tick in ticks), ticks
