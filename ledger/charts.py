@@ -171,20 +171,21 @@ WHOLE_NUMBERS = {"order_min": 0}
 
 
 def _stacked(rows, title, horizontal, narrow):
-    labels = [row.label for row in rows]
-    options = {"x_label_rotation": 30 if narrow else 20}
     if horizontal:
         kind = pygal.HorizontalStackedBar
         # pygal draws the first label at the bottom; the tables read from the top.
         rows = list(reversed(rows))
         labels, options = _left_labels([row.label for row in rows], _font(narrow), narrow)
-        options["height"] = max(220, 100 + 40 * len(rows)) if narrow else max(220, 60 + 34 * len(rows))
         if narrow:
+            options["height"] = max(220, 100 + 40 * len(rows))
             # The legend starts under the bars, right of the names: one entry a line fits there.
             options["legend_at_bottom_columns"] = 1
+        else:
+            options["height"] = max(220, 60 + 34 * len(rows))
     else:
         kind = pygal.StackedBar
-        options["height"] = 300 if narrow else 320
+        labels = [row.label for row in rows]
+        options = {"height": 300 if narrow else 320, "x_label_rotation": 30 if narrow else 20}
     chart = kind(**_config(narrow, **options, **WHOLE_NUMBERS))
     _set_title(chart, title, narrow)
     chart.x_labels = labels
