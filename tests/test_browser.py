@@ -18,7 +18,9 @@ from django.apps import apps as django_apps
 from django.conf import settings
 from django.utils import timezone
 
-from ledger.models import Issue, Item, Meeting
+from ledger import workflow
+from ledger.models import Attendance, Issue, Item, Meeting
+from tests.factories import IssueFactory, MeetingFactory, category, make_item
 
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at:UserWarning")  # no collectstatic in tests
 
@@ -242,3 +244,126 @@ def test_an_inspection_issue_is_logged_without_a_meeting_and_becomes_an_item(bro
     assert (item.issue, item.owner, item.organization) == (issue, world.owner, world.branch)
     assert page.locator(f"#issue-{issue.pk} li a").inner_text() == item.reference
     committee.close()
+
+
+def phone_ledger(world):
+    """Items in every common state, in two units and three categories, with a meeting's attendance."""
+    today = timezone.localdate()
+    safety, party, style = category("安全"), category("党建"), category("作风")
+    long_issue = IssueFactory(
+        organization=world.branch,
+        category=safety,
+        description="主井提升机制动闸瓦磨损超限，日常点检记录不全，交接班时未按规定试闸，存在重大安全隐患",
+    )
+    late = make_item(
+        world.committee,
+        long_issue,
+        owner=world.owner,
+        leader=world.leader,
+        measures="更换全部制动闸瓦，修订提升机点检制度，每班交接时试闸并签字，机电科每周抽查一次并通报结果",
+    )
+    workflow.edit_item(
+        world.committee, late, expected_version=late.version, deadline=today - datetime.timedelta(days=2)
+    )
+    make_item(
+        world.committee,
+        IssueFactory(organization=world.branch, category=party),
+        owner=world.owner,
+        deadline=today + datetime.timedelta(days=3),
+    )
+    moving = make_item(
+        world.committee, IssueFactory(organization=world.group, category=style), owner=world.owner
+    )
+    workflow.post_progress(world.owner, moving, text="已完成一半", percent=40)
+    done = make_item(
+        world.committee, IssueFactory(organization=world.branch, category=safety), owner=world.owner
+    )
+    workflow.post_progress(world.owner, done, text="全部完成", percent=100)
+    workflow.submit(world.owner, done)
+    closed = make_item(
+        world.committee, IssueFactory(organization=world.group, category=party), owner=world.member
+    )
+    workflow.post_progress(world.member, closed, text="全部完成", percent=100)
+    workflow.submit(world.member, closed)
+    workflow.close(world.committee, closed, note="现场核实，同意销号")
+    ongoing = make_item(
+        world.committee, IssueFactory(organization=world.branch, category=style), owner=world.member
+    )
+    workflow.post_progress(world.member, ongoing, text="全部完成", percent=100)
+    workflow.submit(world.member, ongoing)
+    workflow.close(
+        world.committee,
+        ongoing,
+        note="阶段性完成，长期坚持",
+        outcome=Item.Outcome.STAGE_COMPLETED,
+        next_review_on=today + datetime.timedelta(days=90),
+    )
+    meeting = MeetingFactory(organization=world.branch, held_on=today - datetime.timedelta(days=1))
+    Attendance.objects.create(meeting=meeting, person=world.member, present=True)
+    Attendance.objects.create(meeting=meeting, person=world.owner, present=False, absence_reason="on_shift")
+    return Item.objects.count()
+
+
+def overflow(page):
+    """How many pixels the page is wider than the screen (0: no sideways scrolling). A phone
+    zooms out to show a page wider than itself, so `innerWidth` alone would grow with it."""
+    width = page.evaluate("document.scrollingElement.scrollWidth")
+    return width - min(page.evaluate("window.innerWidth"), page.viewport_size["width"])
+
+
+def switch_to_english(page):
+    page.select_option("#language", "en")
+    page.click("form[action='/i18n/setlang/'] button[type=submit]")
+    page.wait_for_selector("html[lang=en]")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_ledger_and_the_dashboard_fit_a_phone_screen(browser, site, world):
+    count = phone_ledger(world)
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, **CHINESE
+    )
+    page = phone.new_page()
+    log_in(page, site, "branch_secretary")
+    for language in ("zh", "en"):
+        if language == "en":
+            switch_to_english(page)
+        # The ledger: one card per item instead of the wide table, the whole card a link.
+        page.goto(site + "/ledger/")
+        cards = page.locator(".ledger-card")
+        assert cards.count() == count
+        assert cards.first.is_visible()
+        assert not page.locator(".ledger-table").is_visible()
+        assert overflow(page) <= 0
+        shot(page, f"20-phone-ledger-{language}")
+        late = cards.filter(has=page.locator(".badge.text-bg-danger"))
+        assert late.count() == 1  # the overdue item is marked
+        # The dashboard: charts drawn for the phone's width, tables that scroll inside themselves.
+        page.goto(site + "/")
+        assert overflow(page) <= 0
+        narrow = page.locator(".chart-narrow svg")
+        assert narrow.count() == 5  # status, trend, organizations, categories, participation
+        for index in range(5):
+            box = narrow.nth(index).bounding_box()
+            assert box["width"] >= 330, box  # not shrunk to a thumbnail
+        assert not page.locator(".chart.d-md-block svg").first.is_visible()
+        shot(page, f"21-phone-dashboard-{language}")
+    # Tapping a card anywhere (here its middle, not the reference) opens the item.
+    page.goto(site + "/ledger/")
+    page.locator(".ledger-card").first.click()
+    page.wait_for_url(site + "/ledger/items/*/")
+
+    # On a desktop screen the table and the wide charts are as they were.
+    desktop = browser.new_context(viewport={"width": 1280, "height": 900}, **CHINESE)
+    page = desktop.new_page()
+    log_in(page, site, "branch_secretary")
+    page.goto(site + "/ledger/")
+    assert page.locator(".ledger-table tbody tr").count() == count
+    assert not page.locator(".ledger-cards").is_visible()
+    shot(page, "22-desktop-ledger")
+    page.goto(site + "/")
+    assert page.locator(".chart.d-md-block svg").count() == 5
+    assert not page.locator(".chart-narrow").first.is_visible()
+    shot(page, "23-desktop-dashboard")
+    phone.close()
+    desktop.close()

@@ -38,6 +38,18 @@ def test_it_shows_the_figures_of_the_users_scope(client, world, ledger):
     assert "1 / 2" in html
 
 
+def test_each_chart_is_drawn_wide_and_for_a_phone(client, world, ledger):
+    client.force_login(world.committee)
+    html = client.get("/").content.decode()
+    # status, trend, organizations, categories, participation: the wide drawing from md up, the
+    # one laid out for a phone's width below it
+    assert html.count('<div class="chart d-none d-md-block" aria-hidden="true"><svg') == 5
+    assert html.count('<div class="chart chart-narrow d-md-none" aria-hidden="true"><svg') == 5
+    assert 'viewBox="0 0 360 ' in html and 'viewBox="0 0 720 ' in html
+    # The tables with many columns scroll inside themselves on a phone, not the page.
+    assert html.count('<div class="table-responsive">\n<table class="table table-sm">') == 2
+
+
 def test_the_outsider_sees_only_the_sibling(client, world, ledger):
     client.force_login(world.outsider)
     response = client.get("/")
@@ -65,7 +77,8 @@ def test_it_reads_in_constant_queries(client, world, ledger, django_assert_num_q
     def count():
         # session, user, memberships, organization tree; totals, overdue, due this week, by
         # organization, by category (summary); opened and closed per month; participation;
-        # saved views (menu)
+        # saved views (menu). The charts are drawn twice (wide and for a phone) from the same
+        # figures.
         with django_assert_num_queries(13):
             client.get("/")
 

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from ledger import workflow
+from ledger.models import Item
 from tests.factories import IssueFactory, make_item
 
 TODAY = timezone.localdate()
@@ -97,7 +98,8 @@ def test_it_keeps_a_constant_query_count(client, world, items, django_assert_num
     def count():
         # session, user, memberships, organization tree (scope); status breakdown; count;
         # the user's saved views (managed on the page); filter form choices: organizations,
-        # categories, owners, leaders, meetings; page of items; saved views for the menu
+        # categories, owners, leaders, meetings; page of items (the table and the phone's cards
+        # show the same page, fetched once); saved views for the menu
         with django_assert_num_queries(14):
             client.get("/ledger/")
 
@@ -105,6 +107,49 @@ def test_it_keeps_a_constant_query_count(client, world, items, django_assert_num
     for _ in range(5):
         make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
     count()
+
+
+def _cards(html):
+    """The items as the page shows them below Bootstrap's md breakpoint: one card each."""
+    return [chunk.split("</li>", 1)[0] for chunk in html.split('<li class="card ledger-card')[1:]]
+
+
+def test_below_md_each_item_is_a_card_linking_to_it(client, world, items):
+    late, soon, later, hidden = items
+    client.force_login(world.committee)
+    html = client.get("/ledger/", {"ordering": "deadline"}).content.decode()
+    # The table is shown from md up, the cards below it.
+    assert '<div class="table-responsive d-none d-md-block">' in html
+    assert '<div class="d-md-none">' in html
+    cards = _cards(html)
+    assert len(cards) == 3
+    first, second, third = cards
+    assert f'href="/ledger/items/{late.pk}/"' in first and "stretched-link" in first
+    for text in (late.reference, "更换闸瓦", "主井提升机制动闸瓦磨损", "安全", "王强", "待整改"):
+        assert text in first, text
+    assert '<span class="badge text-bg-danger">逾期</span>' in first
+    assert '<span class="deadline-overdue">整改时限：' in first
+    assert "逾期" not in second and '<span class="deadline-soon">整改时限：' in second
+    assert later.reference in third and "整改中" in third and 'aria-valuenow="0"' in third
+    assert "?ordering=-deadline" in html.split('id="card-sort"')[1]  # sorting without the headers
+
+
+def test_a_long_term_card_shows_its_next_review(client, world, items):
+    late, soon, later, hidden = items
+    workflow.post_progress(world.member, later, text="阶段完成", percent=100)
+    workflow.submit(world.member, later)
+    workflow.close(
+        world.committee,
+        later,
+        note="转入长期坚持",
+        outcome=Item.Outcome.STAGE_COMPLETED,
+        next_review_on=TODAY + datetime.timedelta(days=90),
+    )
+    client.force_login(world.committee)
+    html = client.get("/ledger/", {"status": [Item.Status.LONG_TERM]}).content.decode()
+    [card] = _cards(html)
+    assert "下次评估：" in card and "整改时限" not in card
+    assert "100%" in card
 
 
 def test_bad_filter_values_are_errors_not_crashes(client, world, items):

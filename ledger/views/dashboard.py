@@ -49,13 +49,25 @@ def dashboard(request):
             "date_to": date_to,
             "end_of_week": stats.end_of_week(today),
             "days_to_end_of_week": (stats.end_of_week(today) - today).days,
-            "status_chart": charts.status_chart(summary.totals) if summary.totals.total else "",
-            "organization_chart": charts.organization_chart(summary.organizations)
+            "status_chart": _wide_and_narrow(charts.status_chart, summary.totals)
+            if summary.totals.total
+            else None,
+            "organization_chart": _wide_and_narrow(charts.organization_chart, summary.organizations)
             if summary.organizations
-            else "",
-            "category_chart": charts.category_chart(summary.categories) if summary.categories else "",
-            "trend_chart": charts.trend_chart(trend),
-            "participation_chart": charts.participation_chart(participation) if participation else "",
+            else None,
+            "category_chart": _wide_and_narrow(charts.category_chart, summary.categories)
+            if summary.categories
+            else None,
+            "trend_chart": _wide_and_narrow(charts.trend_chart, trend),
+            "participation_chart": _wide_and_narrow(charts.participation_chart, participation)
+            if participation
+            else None,
             "colours": Item.STATUS_COLOURS,
         },
     )
+
+
+def _wide_and_narrow(chart, figures):
+    """A chart drawn for wide screens and again for a phone's width: the page shows the one that
+    fits (ledger/includes/chart.html). Scaled down to a phone, the wide one is unreadable."""
+    return {"wide": chart(figures), "narrow": chart(figures, narrow=True)}
