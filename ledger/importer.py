@@ -495,9 +495,15 @@ def _collect(raw_rows):
 # 2. Understanding the rows
 
 
+BLANKS = re.compile(r"[\s*:：]+")
+
+
+@functools.lru_cache(maxsize=4096)
 def normalise(text):
+    """Text as headings and words are compared: no blanks or colons, lower case. Cached: a
+    ledger repeats the same few categories, states and names on every row."""
     text = str(text).replace("（", "(").replace("）", ")").replace("：", ":")
-    return re.sub(r"[\s*:：]+", "", text).lower()
+    return BLANKS.sub("", text).lower()
 
 
 def heading_index():
@@ -682,6 +688,8 @@ class Lookups:
             for word in (category.name, category.name_en):
                 if word:
                     self.categories[normalise(word)] = category
+        # Rows that name no category are filed under 其他 (other).
+        self.default_category = self.categories.get(normalise("其他"))
         self.unknown_names = set()
 
     def person(self, row, name, value):
@@ -796,7 +804,7 @@ def _parse_row(number, raw, lookups, today):
                 row.error("organization", _("Unknown organization."))
         else:
             values["organization"] = org
-    values["category"] = lookups.categories.get(normalise("其他"))
+    values["category"] = lookups.default_category
     if "category" in texts:
         values["category"] = lookups.categories.get(normalise(texts["category"]))
         if values["category"] is None:

@@ -605,7 +605,6 @@ class ImportRefused(Exception):
 
 
 # Foreign keys hold resolved objects: validating them would query each one.
-_ISSUE_FK = ("organization", "meeting", "category", "raised_by", "concerns")
 _ITEM_FK = ("issue", "organization", "leader", "owner", "verified_by", "reviewed_by")
 
 
@@ -647,6 +646,9 @@ def import_new_items(actor, rows, *, reason):
     new_item, new_update = bulk.Maker(Item), bulk.Maker(ProgressUpdate)
     scope = Scope.for_user(actor)
     item_fields = {f.name for f in Item._meta.concrete_fields}
+    # An imported issue gives its text, source and date; the rest are defaults (or, for foreign
+    # keys, resolved objects).
+    issue_unchecked = {f.name for f in Issue._meta.concrete_fields} - {"description", "source", "raised_on"}
     statuses = set(S.values)
     errors = {}
     issues = {}  # id() → issue, in first-use order: an issue may carry several items
@@ -663,7 +665,7 @@ def import_new_items(actor, rows, *, reason):
         # An issue stored already (by an earlier batch of the same import) is only referred to.
         if issue._state.adding and id(issue) not in issues and id(issue) not in issue_errors:
             try:
-                _clean_without_queries(issue, _ISSUE_FK)
+                _clean_without_queries(issue, issue_unchecked)
                 issues[id(issue)] = issue
             except ValidationError as error:
                 issue_errors[id(issue)] = error
