@@ -308,6 +308,11 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
 
     Posting on an item that was not started yet starts it. The history reason is the text,
     unless `reason` is given (an import names its file).
+
+    The post saves the item first; the update and its files are then stamped with the time the
+    item was saved (`created_at` and `uploaded_at` equal the item's `updated_at`, as an import
+    stamps them with its one time), which is how the history shows the rows of one post as one
+    entry (`ledger.history`).
     """
     text = _require(text, "text", _("Describe what was done."))
     try:
@@ -322,17 +327,18 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
     with transaction.atomic():
         item = _lock(item, expected_version)
         check(actor, item, Action.POST_PROGRESS)
-        update = save_with_history(
-            ProgressUpdate(item=item, author=actor, text=text, percent=percent),
-            user=actor,
-            action=Action.POST_PROGRESS,
-        )
-        for uploaded, content_type in zip(files, content_types, strict=True):
-            _store_evidence(actor, item, uploaded, content_type, update)
         if item.status == S.OPEN:
             item.status = _working_status(item)
         item.progress = percent
         _save(item, actor, Action.POST_PROGRESS, text if reason is None else reason)
+        posted_at = item.updated_at
+        update = save_with_history(
+            ProgressUpdate(item=item, author=actor, text=text, percent=percent, created_at=posted_at),
+            user=actor,
+            action=Action.POST_PROGRESS,
+        )
+        for uploaded, content_type in zip(files, content_types, strict=True):
+            _store_evidence(actor, item, uploaded, content_type, update, uploaded_at=posted_at)
     return update
 
 
@@ -343,7 +349,7 @@ def _checked_file(uploaded):
         raise ValidationError({"files": error.messages}) from None
 
 
-def _store_evidence(actor, item, uploaded, content_type, update=None):
+def _store_evidence(actor, item, uploaded, content_type, update=None, uploaded_at=None):
     evidence = Evidence(
         item=item,
         update=update,
@@ -351,6 +357,7 @@ def _store_evidence(actor, item, uploaded, content_type, update=None):
         content_type=content_type,
         size=uploaded.size,
         uploaded_by=actor,
+        uploaded_at=uploaded_at or timezone.now(),
     )
     evidence.file.save(uploaded.name, uploaded, save=False)
     return save_with_history(evidence, user=actor, action=Action.ATTACH_EVIDENCE)
