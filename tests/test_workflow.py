@@ -386,3 +386,19 @@ def test_overdue_is_derived_from_the_deadline(world):
     late.refresh_from_db()
     assert late.is_overdue() and not on_time.is_overdue()
     assert set(Item.objects.due_within(30)) == {on_time}
+
+
+def test_a_progress_post_stamps_its_update_and_files_with_the_items_save(world):
+    item = item_in(world, "open")
+    update = workflow.post_progress(
+        world.owner,
+        item,
+        text="已组织学习",
+        percent=30,
+        files=[SimpleUploadedFile("签到表.png", PNG, "image/png")],
+    )
+    item.refresh_from_db()
+    post = item.history.latest()
+    assert (post.history_action, post.status, post.progress) == ("post_progress", S.IN_PROGRESS, 30)
+    assert update.created_at == post.updated_at == update.evidence.get().uploaded_at
+    assert update.history.get().created_at == post.updated_at
