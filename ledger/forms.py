@@ -266,3 +266,19 @@ class LooseIssueForm(IssueForm):
 
 
 LooseIssueFormSet = modelformset_factory(Issue, form=LooseIssueForm, extra=3, can_delete=True)
+
+
+class EditIssueForm(IssueForm):
+    """Editing one issue on its own page: the date it was raised too, unless it was raised at a
+    meeting (then it is the meeting's date), and the reason for the change."""
+
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+
+    class Meta(IssueForm.Meta):
+        fields = ["category", "source", "description", "raised_by_name", "raised_on"]
+        widgets = {**IssueForm.Meta.widgets, "raised_on": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.meeting_id:
+            del self.fields["raised_on"]

@@ -167,6 +167,27 @@ def test_two_people_editing_a_meeting_never_overwrite_each_other(client, world, 
     ]
 
 
+def test_an_issue_edited_on_its_own_page_conflicts_on_the_meeting_page(client, world, meeting):
+    issue = meeting.issues.order_by("pk").first()
+    client.force_login(world.committee)
+    stale = edit_page(client, meeting)
+    edit = form_data(client.get(f"/ledger/issues/{issue.pk}/edit/"))
+    edit["description"] = "学习流于形式，记录造假"
+    assert client.post(f"/ledger/issues/{issue.pk}/edit/", edit).status_code == 302
+
+    stale["topic"] = "改了题目"  # the issue's row still holds its old description
+    response = client.post(f"/ledger/meetings/{meeting.pk}/edit/", stale, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert "Someone else changed this issue in the meantime (now version 2)." in response.content.decode()
+    assert response.context["conflict"]["changes"] == []  # the meeting itself did not change
+    rows = {form.instance.pk: form for form in response.context["formset"].forms}
+    assert rows[issue.pk].non_field_errors()
+    meeting.refresh_from_db()
+    issue.refresh_from_db()
+    assert (meeting.topic, meeting.version) == ("专题组织生活会", 1)  # nothing saved, not even the meeting
+    assert (issue.description, issue.version) == ("学习流于形式，记录造假", 2)
+
+
 def test_an_old_form_without_versions_is_refused(client, world, meeting):
     client.force_login(world.committee)
     data = edit_page(client, meeting)
