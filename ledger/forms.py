@@ -168,7 +168,23 @@ class EvidenceForm(forms.Form):
 # Meetings
 
 
-class MeetingForm(forms.ModelForm):
+class VersionedFormMixin:
+    """The version of the record the user started from travels with the form (optimistic
+    locking: `ledger.workflow` refuses it when the record was saved since)."""
+
+    def add_version_field(self):
+        saved = self.instance.pk is not None
+        self.fields["version"] = forms.IntegerField(
+            label=_("version"),
+            widget=forms.HiddenInput,
+            required=saved,
+            initial=self.instance.version if saved else None,
+        )
+
+
+class MeetingForm(VersionedFormMixin, forms.ModelForm):
+    """A meeting; when editing one, the version it was loaded at and the reason for the change."""
+
     class Meta:
         model = Meeting
         fields = ["organization", "meeting_type", "topic", "held_on", "place", "notes"]
@@ -177,13 +193,24 @@ class MeetingForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = Organization.objects.managed_by(user)
+        if self.instance.pk is not None:
+            self.add_version_field()
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason for the change"), required=False, max_length=500
+            )
 
 
-class IssueForm(forms.ModelForm):
+class IssueForm(VersionedFormMixin, forms.ModelForm):
+    """An issue row; a saved issue's row carries the version it was loaded at."""
+
     class Meta:
         model = Issue
         fields = ["category", "source", "description", "raised_by_name"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_version_field()
 
 
 IssueFormSet = inlineformset_factory(
@@ -239,3 +266,19 @@ class LooseIssueForm(IssueForm):
 
 
 LooseIssueFormSet = modelformset_factory(Issue, form=LooseIssueForm, extra=3, can_delete=True)
+
+
+class EditIssueForm(IssueForm):
+    """Editing one issue on its own page: the date it was raised too, unless it was raised at a
+    meeting (then it is the meeting's date), and the reason for the change."""
+
+    reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+
+    class Meta(IssueForm.Meta):
+        fields = ["category", "source", "description", "raised_by_name", "raised_on"]
+        widgets = {**IssueForm.Meta.widgets, "raised_on": DateInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.meeting_id:
+            del self.fields["raised_on"]

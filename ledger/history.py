@@ -1,9 +1,10 @@
 """Reading the audit history back: one timeline per item, with readable field-by-field diffs.
 
 The item's own historical rows are merged with those of its progress updates, evidence and
-extension requests, so that the timeline tells the whole story in order. Values are shown as a
-person reads them: people by name, states by label, dates as dates. The screen and the PDF
-dossier render the same entries.
+extension requests, so that the timeline tells the whole story in order, one entry per action:
+a progress post, which writes the update, its files and the item's new state, is one entry.
+Values are shown as a person reads them: people by name, states by label, dates as dates. The
+screen and the PDF dossier render the same entries.
 """
 
 import datetime
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
 
-from .models import Evidence, ExtensionRequest, Issue, Item, ProgressUpdate
+from .models import Category, Evidence, ExtensionRequest, Issue, Item, ProgressUpdate
 from .workflow import Action
 
 # Fields whose changes are bookkeeping, not news.
@@ -32,6 +33,12 @@ class Change:
 
 
 @dataclass
+class Detail:
+    label: str
+    value: str
+
+
+@dataclass
 class Entry:
     when: datetime.datetime
     user: str
@@ -40,6 +47,8 @@ class Entry:
     reason: str
     history_type: str  # "+" created, "~" changed, "-" deleted
     changes: list = field(default_factory=list)
+    # What the action recorded beside the changes: a progress post's text, percent and files.
+    details: list = field(default_factory=list)
 
     @property
     def is_creation(self):
@@ -89,7 +98,7 @@ def _related_names(raw_changes):
             wanted.setdefault(model_field.related_model, set()).update(v for v in (old, new) if v is not None)
     names = {}
     for model, ids in wanted.items():
-        if model in (get_user_model(), Organization, Issue):
+        if model in (get_user_model(), Organization, Issue, Category):
             for obj in model.objects.filter(pk__in=ids):
                 names[(model, obj.pk)] = str(obj)
         elif model is Item:
@@ -109,11 +118,56 @@ def _action_label(record):
     return {"+": str(_("Created")), "~": str(_("Changed")), "-": str(_("Deleted"))}[record.history_type]
 
 
+def _progress_posts(rows):
+    """The rows each progress post wrote: {item row: (update row, [evidence rows])}.
+
+    `workflow.post_progress` saves the item, then stamps the new update with the item's
+    `updated_at` as its `created_at`, and the files posted with it with the same time as their
+    `uploaded_at`; an import stamps the item and the update with its one time. So the item's
+    row of a post is paired with its update's creation row by that exact time and the user,
+    whatever the rows' own history dates (an import writes its steps a microsecond apart).
+    Files attached to an update later carry their own time and stay entries of their own.
+    """
+    updates = {
+        (record.created_at, record.history_user_id): record
+        for record in rows[ProgressUpdate]
+        if record.history_type == "+" and record.history_action == Action.POST_PROGRESS
+    }
+    files = {}
+    for record in rows[Evidence]:
+        if record.history_type == "+" and record.update_id is not None:
+            files.setdefault((record.update_id, record.uploaded_at), []).append(record)
+    posts = {}
+    for record in rows[Item]:
+        if record.history_action != Action.POST_PROGRESS:
+            continue
+        update = updates.pop((record.updated_at, record.history_user_id), None)
+        if update is not None:
+            posts[record] = (update, files.pop((update.id, update.created_at), []))
+    return posts
+
+
+def _post_details(update, files):
+    text_field, percent_field = (
+        ProgressUpdate._meta.get_field("text"),
+        ProgressUpdate._meta.get_field("percent"),
+    )
+    details = [
+        Detail(str(text_field.verbose_name), update.text),
+        Detail(str(percent_field.verbose_name), _display(percent_field, update.percent, {})),
+    ]
+    details += [Detail(str(Evidence._meta.verbose_name), record.original_name) for record in files]
+    return details
+
+
 def item_timeline(item):
     """The item's whole audit history, oldest first, as a list of :class:`Entry`.
 
-    Five queries whatever the length of the history: the historical rows of the item, its
-    progress updates, evidence and extension requests, and one per kind of related name shown.
+    One entry per action: the rows a progress post writes (the item's, the update's and its
+    files') are one entry, the post's text, percent and files as its details and the item's
+    changes as its changes. Five queries whatever the length of the history: the historical
+    rows of the item, its progress updates, evidence and extension requests, and one per kind
+    of related name shown.
     """
     sources = [
         (Item, item.history.all(), _("Item")),
@@ -121,34 +175,69 @@ def item_timeline(item):
         (Evidence, Evidence.history.filter(item_id=item.pk), _("Evidence")),
         (ExtensionRequest, ExtensionRequest.history.filter(item_id=item.pk), _("Extension request")),
     ]
-    rows = []
-    for model, queryset, record_label in sources:
+    rows = {model: [] for model, _queryset, _label in sources}
+    changes = {}
+    for model, queryset, _record_label in sources:
         fields = _tracked_fields(model)
         previous_by_object = {}
         for record in queryset.select_related("history_user").order_by("history_date", "history_id"):
-            previous = previous_by_object.get(record.id)
-            rows.append((record, record_label, _diff(fields, previous, record)))
+            rows[model].append(record)
+            changes[record] = _diff(fields, previous_by_object.get(record.id), record)
             previous_by_object[record.id] = record
-    names = _related_names(change for _record, _label, changes in rows for change in changes)
-    entries = [
-        Entry(
-            when=record.history_date,
-            user=str(record.history_user) if record.history_user_id else str(_("System")),
-            record=str(record_label),
-            action=_action_label(record),
-            reason=record.history_change_reason or "",
-            history_type=record.history_type,
-            changes=[
-                Change(
-                    field=model_field.name,
-                    label=str(model_field.verbose_name),
-                    old=_display(model_field, old, names),
-                    new=_display(model_field, new, names),
-                )
-                for model_field, old, new in changes
-            ],
-        )
-        for record, record_label, changes in rows
+    posts = _progress_posts(rows)
+    merged = {row for update, files in posts.values() for row in (update, *files)}
+    shown = [
+        (record, record_label)
+        for model, _queryset, record_label in sources
+        for record in rows[model]
+        if record not in merged
     ]
+    names = _related_names(change for record, _label in shown for change in changes[record])
+    entries = []
+    for record, record_label in shown:
+        post = posts.get(record)
+        entries.append(
+            Entry(
+                when=record.history_date,
+                user=str(record.history_user) if record.history_user_id else str(_("System")),
+                record=str(_("Progress update") if post else record_label),
+                action=_action_label(record),
+                reason=record.history_change_reason or "",
+                history_type=record.history_type,
+                changes=[
+                    Change(
+                        field=model_field.name,
+                        label=str(model_field.verbose_name),
+                        old=_display(model_field, old, names),
+                        new=_display(model_field, new, names),
+                    )
+                    for model_field, old, new in changes[record]
+                ],
+                details=_post_details(*post) if post else [],
+            )
+        )
     entries.sort(key=lambda entry: entry.when)
     return entries
+
+
+def changes_since(current, version, field_names):
+    """What changed in `current` (an item, an issue, a meeting) since it was at `version`, for
+    an edit conflict: ``(label, then, now)`` for each of `field_names` that differs, shown as the
+    timeline shows values. Empty when the history has no row at that version."""
+    try:
+        then = current.history.filter(version=int(version)).first()
+    except (TypeError, ValueError):
+        return []
+    if then is None:
+        return []
+    raw = []
+    for name in field_names:
+        model_field = type(current)._meta.get_field(name)
+        old, new = getattr(then, model_field.attname), getattr(current, model_field.attname)
+        if old != new:
+            raw.append((model_field, old, new))
+    names = _related_names(raw)
+    return [
+        (str(model_field.verbose_name), _display(model_field, old, names), _display(model_field, new, names))
+        for model_field, old, new in raw
+    ]

@@ -97,6 +97,9 @@ class Meeting(models.Model):
         USER, verbose_name=_("recorder"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Bumped by every update through `ledger.workflow.save_meeting`: an edit form started from
+    # an older version is refused instead of overwriting what someone else saved meanwhile.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = MeetingQuerySet.as_manager()
@@ -211,6 +214,8 @@ class Issue(models.Model):
         help_text=_("Leave empty when the issue concerns the leadership team as a whole."),
     )
     raised_on = models.DateField(_("date raised"), default=timezone.localdate)
+    # Bumped by every update through `ledger.workflow.save_issue` (optimistic locking, as items).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()

@@ -38,6 +38,7 @@ urlpatterns = [
     path("issues/", issues.issue_list, name="issue_list"),
     path("issues/new/", issues.issue_create, name="issue_create"),
     path("issues/<int:pk>/", issues.issue_detail, name="issue_detail"),
+    path("issues/<int:pk>/edit/", issues.issue_edit, name="issue_edit"),
     path("issues/<int:pk>/items/", issues.create_issue_item, name="create_issue_item"),
     path("people/", meetings.people_search, name="people_search"),
     path("views/", saved_views.save_view, name="save_view"),

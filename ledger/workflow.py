@@ -25,7 +25,7 @@ from core.models import Organization
 from core.permissions import Scope
 
 from . import bulk
-from .models import Evidence, ExtensionRequest, Issue, Item, ProgressUpdate
+from .models import Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
 from .validators import check_evidence_file
 
 S = Item.Status
@@ -76,15 +76,26 @@ class InvalidTransition(ActionRefused):
 
 
 class EditConflict(ActionRefused):
-    """The item changed since the actor loaded it; `current` is the item as it is now."""
+    """The record (an item, an issue, a meeting) changed since the actor loaded it; `current`
+    is the record as it is now."""
+
+    MESSAGES = {
+        Item: _(
+            "Someone else changed this item in the meantime (now version {version}). "
+            "Nothing was saved: review the changes and try again."
+        ),
+        Issue: _(
+            "Someone else changed this issue in the meantime (now version {version}). "
+            "Nothing was saved: review the changes and try again."
+        ),
+        Meeting: _(
+            "Someone else changed this meeting in the meantime (now version {version}). "
+            "Nothing was saved: review the changes and try again."
+        ),
+    }
 
     def __init__(self, current):
-        super().__init__(
-            _(
-                "Someone else changed this item in the meantime (now version {version}). "
-                "Nothing was saved: review the changes and try again."
-            ).format(version=current.version)
-        )
+        super().__init__(self.MESSAGES[type(current)].format(version=current.version))
         self.current = current
 
 
@@ -309,6 +320,11 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
 
     Posting on an item that was not started yet starts it. The history reason is the text,
     unless `reason` is given (an import names its file).
+
+    The post saves the item first; the update and its files are then stamped with the time the
+    item was saved (`created_at` and `uploaded_at` equal the item's `updated_at`, as an import
+    stamps them with its one time), which is how the history shows the rows of one post as one
+    entry (`ledger.history`).
     """
     text = _require(text, "text", _("Describe what was done."))
     try:
@@ -323,17 +339,18 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
     with transaction.atomic():
         item = _lock(item, expected_version)
         check(actor, item, Action.POST_PROGRESS)
-        update = save_with_history(
-            ProgressUpdate(item=item, author=actor, text=text, percent=percent),
-            user=actor,
-            action=Action.POST_PROGRESS,
-        )
-        for uploaded, content_type in zip(files, content_types, strict=True):
-            _store_evidence(actor, item, uploaded, content_type, update)
         if item.status == S.OPEN:
             item.status = _working_status(item)
         item.progress = percent
         _save(item, actor, Action.POST_PROGRESS, text if reason is None else reason)
+        posted_at = item.updated_at
+        update = save_with_history(
+            ProgressUpdate(item=item, author=actor, text=text, percent=percent, created_at=posted_at),
+            user=actor,
+            action=Action.POST_PROGRESS,
+        )
+        for uploaded, content_type in zip(files, content_types, strict=True):
+            _store_evidence(actor, item, uploaded, content_type, update, uploaded_at=posted_at)
     return update
 
 
@@ -344,7 +361,7 @@ def _checked_file(uploaded):
         raise ValidationError({"files": error.messages}) from None
 
 
-def _store_evidence(actor, item, uploaded, content_type, update=None):
+def _store_evidence(actor, item, uploaded, content_type, update=None, uploaded_at=None):
     evidence = Evidence(
         item=item,
         update=update,
@@ -352,6 +369,7 @@ def _store_evidence(actor, item, uploaded, content_type, update=None):
         content_type=content_type,
         size=uploaded.size,
         uploaded_by=actor,
+        uploaded_at=uploaded_at or timezone.now(),
     )
     evidence.file.save(uploaded.name, uploaded, save=False)
     return save_with_history(evidence, user=actor, action=Action.ATTACH_EVIDENCE)
@@ -519,12 +537,36 @@ def check_manages(actor, organization):
         )
 
 
-def save_meeting(actor, meeting, *, reason=""):
-    """Create or update a meeting."""
-    check_manages(actor, meeting.organization)
-    meeting.full_clean()
-    action = Action.EDIT if meeting.pk else Action.CREATE
-    return save_with_history(meeting, user=actor, action=action, reason=reason)
+def _save_record(actor, record, *, reason, expected_version):
+    """Create or update a meeting or an issue, records the committee of their organization keeps.
+
+    An update re-reads the stored row under a lock and refuses a stale `expected_version` (the
+    version an edit form started from; None skips the check, as an import does), so that two
+    people editing at once never overwrite each other silently. It writes nothing when no field
+    changed; otherwise it bumps the version and writes one history row with the reason.
+    """
+    check_manages(actor, record.organization)
+    record.full_clean()
+    if record.pk is None:
+        return save_with_history(record, user=actor, action=Action.CREATE, reason=reason)
+    model = type(record)
+    with transaction.atomic():
+        stored = model.objects.select_for_update().get(pk=record.pk)
+        if expected_version is not None and int(expected_version) != stored.version:
+            raise EditConflict(stored)
+        if stored.organization_id != record.organization_id:
+            check_manages(actor, stored.organization)  # moving it needs the right on both sides
+        compared = [f.attname for f in model._meta.concrete_fields if f.name not in ("id", "version")]
+        record.version = stored.version
+        if all(getattr(record, name) == getattr(stored, name) for name in compared):
+            return record
+        record.version += 1
+        return save_with_history(record, user=actor, action=Action.EDIT, reason=reason)
+
+
+def save_meeting(actor, meeting, *, reason="", expected_version=None):
+    """Create or update a meeting; an update refuses a stale `expected_version` (EditConflict)."""
+    return _save_record(actor, meeting, reason=reason, expected_version=expected_version)
 
 
 def save_attendance(actor, attendance, *, reason=""):
@@ -535,12 +577,9 @@ def save_attendance(actor, attendance, *, reason=""):
     return save_with_history(attendance, user=actor, action=action, reason=reason)
 
 
-def save_issue(actor, issue, *, reason=""):
-    """Create or update an issue."""
-    check_manages(actor, issue.organization)
-    issue.full_clean()
-    action = Action.EDIT if issue.pk else Action.CREATE
-    return save_with_history(issue, user=actor, action=action, reason=reason)
+def save_issue(actor, issue, *, reason="", expected_version=None):
+    """Create or update an issue; an update refuses a stale `expected_version` (EditConflict)."""
+    return _save_record(actor, issue, reason=reason, expected_version=expected_version)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,17 +1,21 @@
 """The audit history of an item, read back with field diffs, users and reasons."""
 
 import datetime
+import io
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
-from ledger import workflow
+from ledger import importer, workflow
 from ledger.history import item_timeline
-from tests.factories import IssueFactory, make_item
+from ledger.models import Issue, Item
+from tests.factories import IssueFactory, category, make_item
+from tests.sheet_files import ledger_rows, xlsx_bytes
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+REASON = "从文件“台账.xlsx”导入"
 
 
 @pytest.fixture(autouse=True)
@@ -63,23 +67,34 @@ def test_the_timeline_tells_the_whole_story_in_order(world, story):
     with translation.override("en"):
         entries = item_timeline(story)
     summary = [(e.record, e.action, e.user) for e in entries]
+    # A progress post (the update, its file and the item's new progress) is one entry.
     assert summary == [
         ("Item", "Created", "李明"),
         ("Item", "Edit", "李明"),
         ("Item", "Start work", "王强"),
         ("Progress update", "Post progress", "王强"),
-        ("Evidence", "Attach evidence", "王强"),
-        ("Item", "Post progress", "王强"),
         ("Extension request", "Request extension", "王强"),
         ("Extension request", "Decide extension", "李明"),
         ("Item", "Decide extension", "李明"),
         ("Item", "Submit for verification", "王强"),
         ("Item", "Return", "李明"),
         ("Progress update", "Post progress", "王强"),
-        ("Item", "Post progress", "王强"),
         ("Item", "Submit for verification", "王强"),
         ("Item", "Close", "张建国"),
     ]
+    first_post, second_post = entries[3], entries[9]
+    assert [(d.label, d.value) for d in first_post.details] == [
+        ("progress", "已组织全员学习"),
+        ("percent done", "60"),
+        ("evidence", "签到表.png"),
+    ]
+    assert [(c.label, c.old, c.new) for c in first_post.changes] == [("progress (%)", "0", "60")]
+    assert first_post.reason == "已组织全员学习"
+    assert [(d.label, d.value) for d in second_post.details] == [
+        ("progress", "补充成绩单"),
+        ("percent done", "100"),
+    ]
+    assert [(c.label, c.old, c.new) for c in second_post.changes] == [("progress (%)", "60", "100")]
 
 
 def test_diffs_show_people_states_and_dates_readably(world, story):
@@ -89,13 +104,13 @@ def test_diffs_show_people_states_and_dates_readably(world, story):
     assert reassigned.reason == "调整责任人"
     assert [(c.label, c.old, c.new) for c in reassigned.changes] == [("owner", "杨帆", "王强")]
 
-    returned = entries[10]
+    returned = entries[8]
     assert returned.reason == "缺少考试成绩单"
     assert [(c.label, c.old, c.new) for c in returned.changes] == [
         ("status", "Awaiting verification", "In progress")
     ]
 
-    extended = entries[8]
+    extended = entries[6]
     deadline_change = {c.field: c for c in extended.changes}["deadline"]
     assert (deadline_change.old, deadline_change.new) == ("Dec. 4, 2026", "Jan. 3, 2027")
 
@@ -113,7 +128,7 @@ def test_the_timeline_speaks_chinese_by_default(world, story):
     closed = entries[-1]
     assert {c.field: c.new for c in closed.changes}["status"] == "已销号"
     assert closed.action == "销号"
-    extended = {c.field: c for c in entries[8].changes}["deadline"]
+    extended = {c.field: c for c in entries[6].changes}["deadline"]
     assert (extended.old, extended.new) == ("2026年12月4日", "2027年1月3日")
 
 
@@ -133,3 +148,188 @@ def test_reading_the_timeline_takes_a_fixed_number_of_queries(world, story, djan
     # + organization names. Users come with their rows through select_related.
     with django_assert_num_queries(7):
         item_timeline(story)
+
+
+# One entry per action: a progress post ------------------------------------------------------
+
+
+def history_page(client, item, **headers):
+    """The history page's entries, and the HTML of each entry as rendered."""
+    response = client.get(f"/ledger/items/{item.pk}/history/", **headers)
+    assert response.status_code == 200
+    html = response.content.decode()
+    rendered = [part.split("</li>")[0] for part in html.split('<li class="history-entry">')[1:]]
+    return response.context["entries"], rendered
+
+
+def summary(entries):
+    return [(e.record, e.action, e.user, e.reason) for e in entries]
+
+
+def details(entry):
+    return [(d.label, d.value) for d in entry.details]
+
+
+def changes(entry):
+    return [(c.label, c.old, c.new) for c in entry.changes]
+
+
+@pytest.fixture
+def posted(client, world):
+    """An open item on which the owner posted 40% with a photo from the item page."""
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    client.force_login(world.owner)
+    response = client.post(
+        f"/ledger/items/{item.pk}/progress/",
+        {
+            "version": item.version,
+            "text": "已更换防护罩",
+            "percent": 40,
+            "files": SimpleUploadedFile("现场照片.png", PNG, "image/png"),
+        },
+    )
+    assert response.status_code == 302
+    return item
+
+
+def test_a_progress_post_is_one_entry_on_the_history_page(client, world, posted):
+    entries, rendered = history_page(client, posted)
+    assert len(entries) == len(rendered) == 2
+    assert summary(entries) == [
+        ("整改事项", "创建", "李明", ""),
+        ("整改进展", "填报进展", "王强", "已更换防护罩"),
+    ]
+    post = entries[1]
+    assert details(post) == [("整改进展", "已更换防护罩"), ("完成百分比", "40"), ("佐证材料", "现场照片.png")]
+    assert changes(post) == [("状态", "待整改", "整改中"), ("进度（%）", "0", "40")]
+    # The update, its file and the item's row were written by one post: one time for all.
+    update = posted.updates.get()
+    assert post.when == posted.history.latest().history_date
+    assert update.created_at == update.evidence.get().uploaded_at == Item.objects.get(pk=posted.pk).updated_at
+    for text in ("填报进展", "王强", "已更换防护罩", "完成百分比", "现场照片.png", "待整改", "整改中", "40"):
+        assert text in rendered[1]
+    assert "填报进展" not in rendered[0]
+
+
+def test_the_progress_post_entry_in_english(client, world, posted):
+    entries, rendered = history_page(client, posted, HTTP_ACCEPT_LANGUAGE="en")
+    assert len(entries) == len(rendered) == 2
+    assert summary(entries)[1] == ("Progress update", "Post progress", "王强", "已更换防护罩")
+    post = entries[1]
+    assert details(post) == [
+        ("progress", "已更换防护罩"),
+        ("percent done", "40"),
+        ("evidence", "现场照片.png"),
+    ]
+    assert changes(post) == [("status", "Open", "In progress"), ("progress (%)", "0", "40")]
+    for text in ("Post progress", "Progress update", "Percent done", "Open", "In progress", "现场照片.png"):
+        assert text in rendered[1]
+
+
+def test_posts_by_different_people_each_keep_their_text(client, world, posted):
+    item = Item.objects.get(pk=posted.pk)
+    workflow.post_progress(world.committee, item, text="支部督导检查", percent=40)
+    item.refresh_from_db()
+    workflow.post_progress(world.owner, item, text="全部完成", percent=100)
+    entries, rendered = history_page(client, posted, HTTP_ACCEPT_LANGUAGE="en")
+    assert len(entries) == len(rendered) == 4
+    posts = entries[1:]
+    assert [(e.user, details(e)[0][1], details(e)[1][1]) for e in posts] == [
+        ("王强", "已更换防护罩", "40"),
+        ("李明", "支部督导检查", "40"),
+        ("王强", "全部完成", "100"),
+    ]
+    assert changes(posts[1]) == []  # 40% again: nothing else changed on the item
+    assert changes(posts[2]) == [("progress (%)", "40", "100")]
+
+
+def test_a_file_attached_later_to_an_update_is_an_entry_of_its_own(client, world, posted):
+    update = posted.updates.get()
+    with time_machine.travel(timezone.now() + datetime.timedelta(minutes=5)):
+        workflow.attach_evidence(
+            world.owner, posted, SimpleUploadedFile("补充照片.png", PNG, "image/png"), update=update
+        )
+    entries, _rendered = history_page(client, posted, HTTP_ACCEPT_LANGUAGE="en")
+    assert [(e.record, e.action) for e in entries] == [
+        ("Item", "Created"),
+        ("Progress update", "Post progress"),
+        ("Evidence", "Attach evidence"),
+    ]
+    assert details(entries[1])[-1] == ("evidence", "现场照片.png")
+    assert {c.field: c.new for c in entries[2].changes}["original_name"] == "补充照片.png"
+
+
+def test_an_imported_progress_post_is_one_entry(client, world):
+    """The bulk import writes the update and the item's row a microsecond apart: still one entry."""
+    issue = Issue(
+        organization=world.branch,
+        category=category(),
+        source=Issue.Source.INSPECTION,
+        description="巡察发现：台账记录不全",
+        raised_on=datetime.date(2027, 1, 5),
+    )
+    row = workflow.NewItem(
+        key=1,
+        issue=issue,
+        organization=world.branch,
+        fields={
+            "measures": "逐条补齐台账",
+            "kind": Item.Kind.BY_DEADLINE,
+            "deadline": datetime.date(2027, 3, 1),
+        },
+        progress="已补齐一半",
+        percent=50,
+        status=Item.Status.CLOSED,
+    )
+    [item] = workflow.import_new_items(world.committee, [row], reason=REASON)
+    client.force_login(world.committee)
+    entries, rendered = history_page(client, item)
+    assert len(entries) == len(rendered) == 3
+    assert summary(entries) == [
+        ("整改事项", "导入", "李明", REASON),
+        ("整改进展", "填报进展", "李明", REASON),
+        ("整改事项", "导入", "李明", REASON),
+    ]
+    assert details(entries[1]) == [("整改进展", "已补齐一半"), ("完成百分比", "50")]
+    assert changes(entries[1]) == [("状态", "待整改", "整改中"), ("进度（%）", "0", "50")]
+    assert ("状态", "整改中", "已销号") in changes(entries[2])
+    assert "已补齐一半" in rendered[1] and "已补齐一半" not in rendered[2]
+
+    entries, _rendered = history_page(client, item, HTTP_ACCEPT_LANGUAGE="en")
+    assert [(e.record, e.action) for e in entries] == [
+        ("Item", "Imported"),
+        ("Progress update", "Post progress"),
+        ("Item", "Imported"),
+    ]
+    assert details(entries[1]) == [("progress", "已补齐一半"), ("percent done", "50")]
+
+
+def test_a_reimported_file_posts_progress_as_one_entry(client, world):
+    """A file imported again with new progress text: the per-row path, naming the file."""
+
+    def imported(progress):
+        rows = ledger_rows(count=1)
+        rows[0] += ["整改进展", "完成进度"]
+        rows[1] += [progress, 30 if progress == "已组织学习" else 80]
+        with translation.override("en"):
+            table = importer.read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
+            preview = importer.prepare(table, world.committee, world.branch)
+            importer.commit(preview, world.committee, "台账.xlsx")
+
+    imported("已组织学习")
+    imported("已组织考试")
+    item = Item.objects.get()
+    client.force_login(world.committee)
+    entries, rendered = history_page(client, item, HTTP_ACCEPT_LANGUAGE="en")
+    assert len(entries) == len(rendered) == 3
+    assert [(e.record, e.action, e.user) for e in entries] == [
+        ("Item", "Imported", "李明"),
+        ("Progress update", "Post progress", "李明"),
+        ("Progress update", "Post progress", "李明"),
+    ]
+    assert [details(e) for e in entries[1:]] == [
+        [("progress", "已组织学习"), ("percent done", "30")],
+        [("progress", "已组织考试"), ("percent done", "80")],
+    ]
+    assert changes(entries[2]) == [("progress (%)", "30", "80")]
+    assert all(entry.reason == "Imported from the file “台账.xlsx”" for entry in entries)

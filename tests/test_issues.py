@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ledger.models import Issue, Item
 from tests.factories import IssueFactory, MeetingFactory, category, make_item
+from tests.pages import form_data
 
 TODAY = timezone.localdate()
 
@@ -252,6 +253,8 @@ def test_wrong_methods(client, world, inspection):
     assert client.post(f"/ledger/issues/{inspection.pk}/").status_code == 405
     assert client.get(f"/ledger/issues/{inspection.pk}/items/").status_code == 405
     assert client.put("/ledger/issues/new/").status_code == 405
+    assert client.put(edit_url(inspection)).status_code == 405
+    assert client.delete(edit_url(inspection)).status_code == 405
 
 
 def test_the_issue_page_reads_in_constant_queries(client, world, inspection, django_assert_num_queries):
@@ -268,6 +271,143 @@ def test_the_issue_page_reads_in_constant_queries(client, world, inspection, dja
     for _ in range(3):
         make_item(world.committee, inspection, owner=world.owner)
     count()
+
+
+# Editing an issue ----------------------------------------------------------------------------
+
+
+def edit_url(issue):
+    return f"/ledger/issues/{issue.pk}/edit/"
+
+
+def test_the_committee_corrects_an_issue_with_a_reason(client, world, inspection):
+    client.force_login(world.committee)
+    assert f'href="{edit_url(inspection)}"' in client.get(f"/ledger/issues/{inspection.pk}/").content.decode()
+    page = client.get(edit_url(inspection))
+    assert page.status_code == 200
+    data = form_data(page)
+    assert data["description"] == "巡察发现：台账记录不全" and data["version"] == 1
+    data.update(
+        description="巡察发现：台账记录不全，三个月未更新",
+        raised_on=(TODAY - datetime.timedelta(days=3)).isoformat(),
+        reason="补充巡察反馈原文",
+    )
+    response = client.post(edit_url(inspection), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 302
+    assert response["Location"] == f"/ledger/issues/{inspection.pk}/"
+    page = client.get(response["Location"], HTTP_ACCEPT_LANGUAGE="en")
+    assert "The issue was saved." in page.content.decode()
+    inspection.refresh_from_db()
+    assert inspection.description == "巡察发现：台账记录不全，三个月未更新"
+    assert (inspection.raised_on, inspection.version) == (TODAY - datetime.timedelta(days=3), 2)
+    # On record: who, when, what and why.
+    edited = inspection.history.latest()
+    assert (edited.history_action, edited.history_user, edited.history_change_reason) == (
+        "edit",
+        world.committee,
+        "补充巡察反馈原文",
+    )
+    assert sorted(edited.diff_against(edited.prev_record).changed_fields) == ["description", "raised_on"]
+
+
+def test_two_stale_forms_the_second_is_refused_and_kept_as_typed(client, world, inspection):
+    client.force_login(world.committee)
+    alice = form_data(client.get(edit_url(inspection)))
+    client.force_login(world.company_committee)
+    bob = form_data(client.get(edit_url(inspection)))
+
+    client.force_login(world.committee)
+    alice.update(description="巡察发现：台账记录不全（李明核实）", reason="核实")
+    assert client.post(edit_url(inspection), alice).status_code == 302
+
+    client.force_login(world.company_committee)
+    bob.update(source=Issue.Source.SUPERIOR, raised_by_name="集团巡察组", reason="来源写错")
+    response = client.post(edit_url(inspection), bob, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'id="edit-conflict"' in html
+    assert (
+        "Someone else changed this issue in the meantime (now version 2). "
+        "Nothing was saved: review the changes and try again."
+    ) in html
+    assert response.context["conflict"]["changes"] == [
+        ("issue description", "巡察发现：台账记录不全", "巡察发现：台账记录不全（李明核实）")
+    ]
+    form = response.context["form"]
+    assert form["raised_by_name"].value() == "集团巡察组" and form["reason"].value() == "来源写错"
+    assert "集团巡察组" in html  # what was typed is shown again
+    assert int(form["version"].value()) == 2  # saving again applies it over the current version
+    inspection.refresh_from_db()
+    assert (inspection.source, inspection.raised_by_name, inspection.version) == (
+        Issue.Source.INSPECTION,
+        "",
+        2,
+    )
+
+    # In Chinese, the page and the history's field names speak Chinese.
+    response = client.post(edit_url(inspection), bob)
+    assert response.status_code == 409
+    assert response.context["conflict"]["changes"][0][0] == "问题描述"
+    assert "期间发生的修改" in response.content.decode()
+
+    response = client.post(edit_url(inspection), form_data(response))
+    assert response.status_code == 302
+    inspection.refresh_from_db()
+    assert (inspection.source, inspection.raised_by_name, inspection.version) == (
+        Issue.Source.SUPERIOR,
+        "集团巡察组",
+        3,
+    )
+    # The second person's values went over the first's, knowingly: both edits are on record.
+    assert [
+        (h.history_user, h.history_change_reason, h.version)
+        for h in inspection.history.order_by("history_id")
+    ][1:] == [(world.committee, "核实", 2), (world.company_committee, "来源写错", 3)]
+
+
+def test_invalid_input_is_shown_again(client, world, inspection):
+    client.force_login(world.committee)
+    data = form_data(client.get(edit_url(inspection)))
+    data.update(description="", raised_by_name="巡察组")
+    response = client.post(edit_url(inspection), data)
+    assert response.status_code == 400
+    assert "description" in response.context["form"].errors
+    assert "巡察组" in response.content.decode()
+    inspection.refresh_from_db()
+    assert inspection.version == 1
+
+
+def test_an_issue_from_a_meeting_keeps_the_meetings_date(client, world):
+    meeting = MeetingFactory(organization=world.branch)
+    issue = IssueFactory(organization=world.branch, meeting=meeting, raised_on=meeting.held_on)
+    client.force_login(world.committee)
+    data = form_data(client.get(edit_url(issue)))
+    assert "raised_on" not in data
+    data.update(description="会上指出：学习流于形式", raised_on=TODAY.isoformat())
+    assert client.post(edit_url(issue), data).status_code == 302
+    issue.refresh_from_db()
+    assert (issue.description, issue.raised_on, issue.meeting) == (
+        "会上指出：学习流于形式",
+        meeting.held_on,
+        meeting,
+    )
+
+
+def test_editing_is_for_the_committee_of_the_issue(client, world, inspection):
+    client.force_login(world.outsider)
+    assert client.get(edit_url(inspection)).status_code == 404
+    assert client.post(edit_url(inspection), {"description": "改"}).status_code == 404
+    for person in (world.leadership, world.member):
+        client.force_login(person)
+        assert client.get(f"/ledger/issues/{inspection.pk}/").status_code == 200
+        assert edit_url(inspection) not in client.get(f"/ledger/issues/{inspection.pk}/").content.decode()
+        assert client.get(edit_url(inspection)).status_code == 403
+        assert client.post(edit_url(inspection), {"description": "改"}).status_code == 403
+    client.force_login(world.company_committee)  # the committee above manages it too
+    assert client.get(edit_url(inspection)).status_code == 200
+    assert client.get("/ledger/issues/999999/edit/").status_code == 404
+    inspection.refresh_from_db()
+    assert inspection.version == 1
 
 
 def test_the_navigation_and_the_meeting_list_link_to_issues(client, world):

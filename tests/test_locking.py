@@ -6,8 +6,8 @@ import pytest
 from django.db import connection, transaction
 
 from ledger import workflow
-from ledger.models import Item
-from tests.factories import IssueFactory, make_item
+from ledger.models import Category, Item
+from tests.factories import IssueFactory, MeetingFactory, make_item
 
 
 def test_a_stale_edit_is_refused_and_changes_nothing(world):
@@ -98,3 +98,60 @@ def test_two_connections_editing_at_once_never_lose_an_update(world):
     item.refresh_from_db()
     assert (item.department, item.version) == ("调度室", version + 1)
     assert [h.department for h in item.history.order_by("history_id")] == ["机运工区", "调度室"]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kind", ["issue", "meeting"])
+def test_two_connections_saving_an_issue_or_a_meeting_at_once_never_lose_an_update(world, kind):
+    """As above for the records the committee keeps: the second save, from the same version,
+    waits for the first's row lock and is then refused."""
+    if kind == "issue":
+        # A transactional test starts from an empty database: no categories from the migrations.
+        record = IssueFactory(organization=world.branch, category=Category.objects.create(name="安全"))
+        save, name = workflow.save_issue, "description"
+    else:
+        record, save, name = MeetingFactory(organization=world.branch), workflow.save_meeting, "topic"
+    model = type(record)
+    first_holds_lock = threading.Event()
+    second_started = threading.Event()
+    outcome = {}
+
+    def first():
+        try:
+            with transaction.atomic():
+                model.objects.select_for_update().get(pk=record.pk)
+                first_holds_lock.set()
+                second_started.wait(timeout=10)
+                threading.Event().wait(0.5)
+                mine = model.objects.get(pk=record.pk)
+                setattr(mine, name, "李明改的")
+                save(world.committee, mine, expected_version=1)
+            outcome["first"] = "saved"
+        except Exception as error:  # reported to the main thread below
+            outcome["first"] = error
+        finally:
+            connection.close()
+
+    def second():
+        first_holds_lock.wait(timeout=10)
+        second_started.set()
+        try:
+            theirs = model.objects.get(pk=record.pk)
+            setattr(theirs, name, "张建国改的")
+            save(world.company_committee, theirs, expected_version=1)
+            outcome["second"] = "saved"
+        except Exception as error:  # EditConflict expected
+            outcome["second"] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert outcome["first"] == "saved"
+    assert isinstance(outcome["second"], workflow.EditConflict), outcome["second"]
+    stored = model.objects.get(pk=record.pk)
+    assert (getattr(stored, name), stored.version) == ("李明改的", 2)

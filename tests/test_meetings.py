@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from ledger.models import Attendance, Issue, Item, Meeting
 from tests.factories import IssueFactory, MeetingFactory, category
+from tests.pages import form_data
 
 TODAY = timezone.localdate()
 
@@ -75,23 +76,125 @@ def test_errors_are_shown_per_row_and_nothing_typed_is_lost(client, world):
     assert Meeting.objects.count() == 0
 
 
+def edit_page(client, meeting):
+    """The meeting's edit page as loaded now, and what it posts back unchanged."""
+    page = client.get(f"/ledger/meetings/{meeting.pk}/edit/")
+    assert page.status_code == 200
+    return form_data(page)
+
+
+def row(data, issue):
+    """The prefix of the issue's row in the posted data of the meeting's edit page."""
+    index = next(i for i in range(int(data["issues-INITIAL_FORMS"])) if data[f"issues-{i}-id"] == issue.pk)
+    return f"issues-{index}-"
+
+
 def test_the_committee_edits_a_meeting_and_adds_an_issue(client, world, meeting):
     client.force_login(world.committee)
-    assert client.get(f"/ledger/meetings/{meeting.pk}/edit/").status_code == 200
-    existing = list(meeting.issues.order_by("pk"))
-    data = meeting_data(world, [], topic="改了题目")
-    data["issues-TOTAL_FORMS"] = 3
-    data["issues-INITIAL_FORMS"] = 2
-    for index, issue in enumerate(existing):
-        for name, value in issue_row(issue.description, id=issue.pk, meeting=meeting.pk).items():
-            data[f"issues-{index}-{name}"] = value
-    for name, value in issue_row("新增问题", meeting=meeting.pk).items():
-        data[f"issues-2-{name}"] = value
+    data = edit_page(client, meeting)
+    assert data["version"] == 1 and data["issues-0-version"] == data["issues-1-version"] == 1
+    data.update({"topic": "改了题目", "reason": "题目写错了", "issues-2-description": "新增问题"})
+    data.update({"issues-2-category": category().pk, "issues-2-source": Issue.Source.CRITICISM})
     response = client.post(f"/ledger/meetings/{meeting.pk}/edit/", data)
     assert response.status_code == 302
     meeting.refresh_from_db()
-    assert meeting.topic == "改了题目"
+    assert (meeting.topic, meeting.version) == ("改了题目", 2)
     assert meeting.issues.count() == 3
+    # The meeting's edit is on record with who, why and what; the untouched issues are not saved.
+    edited = meeting.history.latest()
+    assert (edited.history_action, edited.history_user, edited.history_change_reason) == (
+        "edit",
+        world.committee,
+        "题目写错了",
+    )
+    assert edited.diff_against(edited.prev_record).changed_fields == ["topic"]
+    new = meeting.issues.get(description="新增问题")
+    assert (new.history.get().history_action, new.history.get().history_change_reason) == (
+        "create",
+        "题目写错了",
+    )
+    assert [issue.version for issue in meeting.issues.exclude(pk=new.pk)] == [1, 1]
+
+
+def test_two_people_editing_a_meeting_never_overwrite_each_other(client, world, meeting):
+    """Both load the page; the first saves; the second is refused and sees what they typed."""
+    first_issue, second_issue = meeting.issues.order_by("pk")
+    client.force_login(world.committee)
+    alice = edit_page(client, meeting)
+    client.force_login(world.company_committee)
+    bob = edit_page(client, meeting)
+    first, second = row(bob, first_issue), row(bob, second_issue)
+
+    client.force_login(world.committee)
+    alice.update({"topic": "李明改的题目", first + "description": "学习流于形式（李明补充）"})
+    assert client.post(f"/ledger/meetings/{meeting.pk}/edit/", alice).status_code == 302
+
+    client.force_login(world.company_committee)
+    bob.update({"place": "张建国填的会议室", second + "description": "台账记录不全（张建国补充）"})
+    response = client.post(f"/ledger/meetings/{meeting.pk}/edit/", bob, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'id="edit-conflict"' in html
+    assert "Someone else changed this meeting in the meantime (now version 2)." in html
+    assert "张建国填的会议室" in html and "台账记录不全（张建国补充）" in html  # kept as typed
+    assert response.context["conflict"]["changes"] == [("topic", "专题组织生活会", "李明改的题目")]
+    # The issue the first person changed says so on its row; the other row has no error.
+    rows = {form.instance.pk: form for form in response.context["formset"].forms}
+    assert rows[first_issue.pk].non_field_errors() == [
+        "Someone else changed this issue in the meantime (now version 2). "
+        "Nothing was saved: review the changes and try again."
+    ]
+    assert not rows[second_issue.pk].non_field_errors()
+    # Nothing of the second save was stored.
+    meeting.refresh_from_db()
+    second_issue.refresh_from_db()
+    assert (meeting.topic, meeting.place, meeting.version) == ("李明改的题目", "", 2)
+    assert (second_issue.description, second_issue.version) == ("台账记录不全", 1)
+
+    # The page came back over the current versions: saving it again applies it, knowingly.
+    again = form_data(response)
+    versions = (again["version"], again[first + "version"], again[second + "version"])
+    assert [int(version) for version in versions] == [2, 2, 1]
+    assert client.post(f"/ledger/meetings/{meeting.pk}/edit/", again).status_code == 302
+    meeting.refresh_from_db()
+    second_issue.refresh_from_db()
+    assert (meeting.place, meeting.version) == ("张建国填的会议室", 3)
+    assert (second_issue.description, second_issue.version) == ("台账记录不全（张建国补充）", 2)
+    edits = meeting.history.order_by("history_id")[1:]  # after the factory's creation
+    assert [(h.history_action, h.history_user, h.version) for h in edits] == [
+        ("edit", world.committee, 2),
+        ("edit", world.company_committee, 3),
+    ]
+
+
+def test_an_issue_edited_on_its_own_page_conflicts_on_the_meeting_page(client, world, meeting):
+    issue = meeting.issues.order_by("pk").first()
+    client.force_login(world.committee)
+    stale = edit_page(client, meeting)
+    edit = form_data(client.get(f"/ledger/issues/{issue.pk}/edit/"))
+    edit["description"] = "学习流于形式，记录造假"
+    assert client.post(f"/ledger/issues/{issue.pk}/edit/", edit).status_code == 302
+
+    stale["topic"] = "改了题目"  # the issue's row still holds its old description
+    response = client.post(f"/ledger/meetings/{meeting.pk}/edit/", stale, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    assert "Someone else changed this issue in the meantime (now version 2)." in response.content.decode()
+    assert response.context["conflict"]["changes"] == []  # the meeting itself did not change
+    rows = {form.instance.pk: form for form in response.context["formset"].forms}
+    assert rows[issue.pk].non_field_errors()
+    meeting.refresh_from_db()
+    issue.refresh_from_db()
+    assert (meeting.topic, meeting.version) == ("专题组织生活会", 1)  # nothing saved, not even the meeting
+    assert (issue.description, issue.version) == ("学习流于形式，记录造假", 2)
+
+
+def test_an_old_form_without_versions_is_refused(client, world, meeting):
+    client.force_login(world.committee)
+    data = edit_page(client, meeting)
+    del data["version"]
+    response = client.post(f"/ledger/meetings/{meeting.pk}/edit/", data)
+    assert response.status_code == 400
+    assert "version" in response.context["form"].errors
 
 
 def test_the_list_and_the_page_are_scoped(client, world, meeting):
@@ -105,6 +208,7 @@ def test_the_list_and_the_page_are_scoped(client, world, meeting):
     assert list(client.get("/ledger/meetings/").context["page"].object_list) == []
     assert client.get(f"/ledger/meetings/{meeting.pk}/").status_code == 404
     assert client.get(f"/ledger/meetings/{meeting.pk}/edit/").status_code == 404
+    assert client.post(f"/ledger/meetings/{meeting.pk}/edit/").status_code == 404
     assert client.post(f"/ledger/meetings/{meeting.pk}/attendance/").status_code == 404
     assert client.post(f"/ledger/meetings/{meeting.pk}/items/").status_code == 404
 
@@ -113,6 +217,7 @@ def test_read_only_roles_may_not_log_or_change(client, world, meeting):
     client.force_login(world.leadership)
     assert client.get("/ledger/meetings/new/").status_code == 403
     assert client.get(f"/ledger/meetings/{meeting.pk}/edit/").status_code == 403
+    assert client.post(f"/ledger/meetings/{meeting.pk}/edit/").status_code == 403
     assert client.post(f"/ledger/meetings/{meeting.pk}/attendance/").status_code == 403
     assert client.post(f"/ledger/meetings/{meeting.pk}/items/").status_code == 403
 
@@ -124,6 +229,7 @@ def test_wrong_methods(client, world, meeting):
     assert client.get(f"/ledger/meetings/{meeting.pk}/attendance/").status_code == 405
     assert client.get(f"/ledger/meetings/{meeting.pk}/items/").status_code == 405
     assert client.post("/ledger/people/").status_code == 405
+    assert client.put(f"/ledger/meetings/{meeting.pk}/edit/").status_code == 405
 
 
 def test_attendance_absence_and_later_make_up_study(client, world, meeting):

@@ -9,11 +9,11 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ledger import workflow
-from ledger.models import Evidence, ExtensionRequest, Item, ProgressUpdate
-from tests.factories import IssueFactory, make_item
+from ledger.models import Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
+from tests.factories import IssueFactory, MeetingFactory, make_item
 
 S = Item.Status
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -386,3 +386,114 @@ def test_overdue_is_derived_from_the_deadline(world):
     late.refresh_from_db()
     assert late.is_overdue() and not on_time.is_overdue()
     assert set(Item.objects.due_within(30)) == {on_time}
+
+
+def test_a_progress_post_stamps_its_update_and_files_with_the_items_save(world):
+    item = item_in(world, "open")
+    update = workflow.post_progress(
+        world.owner,
+        item,
+        text="已组织学习",
+        percent=30,
+        files=[SimpleUploadedFile("签到表.png", PNG, "image/png")],
+    )
+    item.refresh_from_db()
+    post = item.history.latest()
+    assert (post.history_action, post.status, post.progress) == ("post_progress", S.IN_PROGRESS, 30)
+    assert update.created_at == post.updated_at == update.evidence.get().uploaded_at
+    assert update.history.get().created_at == post.updated_at
+
+
+# Meetings and issues: optimistic locking, as items -------------------------------------------
+
+
+@pytest.fixture(params=["issue", "meeting"])
+def record(request, world):
+    """A stored issue or meeting of the branch, with its save function and a field to edit."""
+    if request.param == "issue":
+        return IssueFactory(organization=world.branch), workflow.save_issue, "description"
+    return MeetingFactory(organization=world.branch), workflow.save_meeting, "topic"
+
+
+def loaded(obj):
+    return type(obj).objects.get(pk=obj.pk)
+
+
+def test_a_stale_version_is_refused_and_changes_nothing(world, record):
+    obj, save, name = record
+    by_alice, by_bob = loaded(obj), loaded(obj)
+    setattr(by_alice, name, "李明改的")
+    saved = save(world.committee, by_alice, reason="更正", expected_version=by_alice.version)
+    assert saved.version == 2
+    setattr(by_bob, name, "张建国改的")
+    with translation.override("en"), pytest.raises(workflow.EditConflict) as conflict:
+        save(world.company_committee, by_bob, reason="也更正", expected_version=by_bob.version)
+    assert getattr(conflict.value.current, name) == "李明改的"
+    assert conflict.value.current.version == 2
+    kind = "issue" if isinstance(obj, Issue) else "meeting"
+    assert conflict.value.message == (
+        f"Someone else changed this {kind} in the meantime (now version 2). "
+        "Nothing was saved: review the changes and try again."
+    )
+    stored = loaded(obj)
+    assert (getattr(stored, name), stored.version) == ("李明改的", 2)
+    history = list(stored.history.order_by("history_id"))[1:]  # after the factory's creation
+    assert [(h.history_action, h.history_user, h.history_change_reason, h.version) for h in history] == [
+        ("edit", world.committee, "更正", 2)
+    ]
+
+
+def test_without_a_version_an_update_saves_and_bumps_it_as_imports_do(world, record):
+    obj, save, name = record
+    stale = loaded(obj)
+    setattr(obj, name, "导入更新")
+    save(world.committee, obj, reason="导入")
+    setattr(stale, name, "再次导入")
+    saved = save(world.committee, stale)  # no version given: saved over, as before
+    assert saved.version == 3
+    assert (getattr(loaded(obj), name), loaded(obj).version) == ("再次导入", 3)
+    # A form loaded before either import is now refused.
+    with pytest.raises(workflow.EditConflict):
+        save(world.committee, loaded(obj), expected_version=1)
+
+
+def test_an_update_that_changes_nothing_is_not_saved(world, record):
+    obj, save, _name = record
+    before = obj.history.count()
+    same = save(world.committee, loaded(obj), reason="没有改动", expected_version=1)
+    assert same.version == loaded(obj).version == 1
+    assert obj.history.count() == before
+
+
+def test_creating_needs_no_version_and_writes_one_history_row(world):
+    meeting = workflow.save_meeting(
+        world.committee,
+        Meeting(
+            organization=world.branch,
+            meeting_type=Meeting.Type.BRANCH_COMMITTEE,
+            topic="支委会",
+            held_on=timezone.localdate(),
+        ),
+    )
+    issue = IssueFactory.build(organization=world.branch, meeting=meeting)
+    issue = workflow.save_issue(world.committee, issue, reason="会上提出")
+    for record in (meeting, issue):
+        row = record.history.get()
+        assert (record.version, row.history_action, row.history_user, row.version) == (
+            1,
+            "create",
+            world.committee,
+            1,
+        )
+    assert issue.history.get().history_change_reason == "会上提出"
+
+
+def test_a_record_cannot_be_moved_out_of_an_organization_one_does_not_manage(world):
+    issue = IssueFactory(organization=world.company)
+    moved = loaded(issue)
+    moved.organization = world.branch
+    with pytest.raises(workflow.NotAllowed):
+        workflow.save_issue(world.committee, moved, expected_version=1)
+    assert loaded(issue).organization == world.company
+    workflow.save_issue(world.company_committee, moved, expected_version=1)
+    assert loaded(issue).organization == world.branch

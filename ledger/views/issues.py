@@ -1,6 +1,8 @@
 """Issues: the list of all issues in scope, logging issues that do not come from a meeting
-(inspections 巡视巡察, feedback from above, self-checks), and the issue page, where items are
-created from an issue with the same form and code as on the meeting page."""
+(inspections 巡视巡察, feedback from above, self-checks), editing one issue, and the issue page,
+where items are created from an issue with the same form and code as on the meeting page."""
+
+import copy
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,6 +23,7 @@ from core.permissions import Scope
 from .. import forms, workflow
 from ..access import get_issue_for_manager, get_issue_for_user, keeps_records
 from ..filtersets import filter_issues
+from ..history import changes_since
 from ..models import Issue, Item
 from .meetings import create_item_from, item_form_context
 
@@ -98,6 +101,54 @@ def issue_create(request):
         batch = forms.IssueBatchForm(user=request.user, initial={"raised_on": timezone.localdate()})
         formset = forms.LooseIssueFormSet(queryset=Issue.objects.none(), prefix="issues")
     return render(request, "ledger/issue_form.html", {"form": batch, "formset": formset}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def issue_edit(request, pk):
+    """Correct an issue (its organization's committee), with the reason for the change. A form
+    loaded before someone else saved the issue is refused and shown again as typed."""
+    issue = get_issue_for_manager(request.user, pk)
+    context = {"issue": issue}
+    if request.method == "POST":
+        # A copy: the page keeps showing the issue as stored while the form holds what was typed.
+        form = forms.EditIssueForm(request.POST, instance=copy.copy(issue))
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                workflow.save_issue(
+                    request.user,
+                    form.save(commit=False),
+                    reason=data["reason"],
+                    expected_version=data["version"],
+                )
+            except workflow.EditConflict as conflict:
+                form, context["conflict"] = _issue_conflict(request, conflict, data["version"])
+                status = 409
+            except ValidationError as error:
+                for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, _("The issue was saved."))
+                return redirect("ledger:issue_detail", pk=issue.pk)
+    else:
+        form = forms.EditIssueForm(instance=issue)
+        status = 200
+    context["form"] = form
+    return render(request, "ledger/issue_edit.html", context, status=status)
+
+
+def _issue_conflict(request, conflict, started_from):
+    """The form again, as typed, over the issue as it is now (saving again applies it), and
+    the conflict shown above it: its message and what changed since `started_from`."""
+    current = conflict.current
+    changes = changes_since(current, started_from, forms.EditIssueForm.Meta.fields)
+    data = request.POST.copy()
+    data["version"] = current.version
+    form = forms.EditIssueForm(data, instance=current)
+    form.is_valid()
+    return form, {"message": conflict.message, "changes": changes}
 
 
 def _issue_context(request, issue, item_form=None):

@@ -25,7 +25,7 @@ from ..access import (
     keeps_records,
 )
 from ..filtersets import filter_items
-from ..history import item_timeline
+from ..history import changes_since, item_timeline
 from ..models import Evidence, ExtensionRequest, Item
 from ..workflow import Action
 
@@ -256,17 +256,7 @@ def _add_errors(form, error):
 def _conflict(request, item, form, conflict):
     """Keep what the user typed, show what changed meanwhile, and let them save over it."""
     current = conflict.current
-    expected = form.cleaned_data.get("version")
-    then = current.history.filter(version=expected).first()
-    changes = []
-    if then is not None:
-        for name in workflow.ITEM_EDITABLE_FIELDS:
-            model_field = Item._meta.get_field(name)
-            old, new = getattr(then, model_field.attname), getattr(current, model_field.attname)
-            if old != new:
-                changes.append(
-                    (model_field.verbose_name, _shown(then, model_field), _shown(current, model_field))
-                )
+    changes = changes_since(current, form.cleaned_data.get("version"), workflow.ITEM_EDITABLE_FIELDS)
     data = request.POST.copy()
     data["version"] = current.version
     rebound = forms.EditItemForm(data, instance=current, organization=current.organization)
@@ -277,15 +267,6 @@ def _conflict(request, item, form, conflict):
         bound={Action.EDIT: rebound, "conflict": {"message": conflict.message, "changes": changes}},
     )
     return render(request, "ledger/item_detail.html", context, status=409)
-
-
-def _shown(obj, model_field):
-    if model_field.is_relation:
-        return str(getattr(obj, model_field.name) or "—")
-    if model_field.choices:
-        return dict(model_field.flatchoices).get(getattr(obj, model_field.attname), "—")
-    value = getattr(obj, model_field.attname)
-    return value if value not in (None, "") else "—"
 
 
 @login_required

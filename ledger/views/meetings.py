@@ -18,6 +18,7 @@ from core.permissions import Scope
 
 from .. import forms, workflow
 from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
+from ..history import changes_since
 from ..models import Attendance, Item, Meeting
 
 PAGE_SIZE = 30
@@ -41,9 +42,18 @@ def meeting_list(request):
 
 
 def _save_meeting_and_issues(user, meeting_form, formset):
-    """Save the meeting and every issue row in one transaction, through the workflow."""
+    """Save the meeting and every issue row in one transaction, through the workflow.
+
+    Each saved record is checked against the version its form was loaded at: a conflict saves
+    nothing (`workflow.EditConflict` leaves the transaction)."""
+    reason = meeting_form.cleaned_data.get("reason", "")
     with transaction.atomic():
-        meeting = workflow.save_meeting(user, meeting_form.save(commit=False))
+        meeting = workflow.save_meeting(
+            user,
+            meeting_form.save(commit=False),
+            reason=reason,
+            expected_version=meeting_form.cleaned_data.get("version"),
+        )
         for form in formset.forms:
             if not form.has_changed() or form in formset.deleted_forms:
                 continue
@@ -52,35 +62,66 @@ def _save_meeting_and_issues(user, meeting_form, formset):
             issue.organization = meeting.organization
             if not issue.pk:
                 issue.raised_on = meeting.held_on
-            workflow.save_issue(user, issue)
+            workflow.save_issue(user, issue, reason=reason, expected_version=form.cleaned_data.get("version"))
     return meeting
+
+
+def _meeting_forms(request, instance, data=None):
+    meeting_form = forms.MeetingForm(data, instance=instance, user=request.user)
+    formset = forms.IssueFormSet(data, instance=instance, prefix="issues")
+    return meeting_form, formset
 
 
 def _meeting_form_page(request, meeting):
     """The one page where a meeting and all its issues are typed (create and edit)."""
     instance = meeting or Meeting()
+    context = {"meeting": meeting}
     if request.method == "POST":
-        meeting_form = forms.MeetingForm(request.POST, instance=instance, user=request.user)
-        formset = forms.IssueFormSet(request.POST, instance=instance, prefix="issues")
+        meeting_form, formset = _meeting_forms(request, instance, request.POST)
+        status = 400
         if meeting_form.is_valid() and formset.is_valid():
             try:
                 saved = _save_meeting_and_issues(request.user, meeting_form, formset)
+            except workflow.EditConflict as conflict:
+                meeting_form, formset, context["conflict"] = _meeting_conflict(request, meeting, conflict)
+                status = 409
             except ValidationError as error:
                 meeting_form.add_error(None, error)
             else:
                 messages.success(request, _("The meeting and its issues were saved."))
                 return redirect("ledger:meeting_detail", pk=saved.pk)
-        status = 400
     else:
-        meeting_form = forms.MeetingForm(instance=instance, user=request.user)
-        formset = forms.IssueFormSet(instance=instance, prefix="issues")
+        meeting_form, formset = _meeting_forms(request, instance)
         status = 200
-    return render(
-        request,
-        "ledger/meeting_form.html",
-        {"meeting": meeting, "form": meeting_form, "formset": formset},
-        status=status,
-    )
+    context.update(form=meeting_form, formset=formset)
+    return render(request, "ledger/meeting_form.html", context, status=status)
+
+
+def _meeting_conflict(request, meeting, conflict):
+    """The page again, as typed, over the records as they are now: each record saved by someone
+    else since the page was loaded says so, and saving again applies the typed values over them.
+
+    Returns the rebound forms and the conflict shown above them (its message, and what changed
+    in the meeting)."""
+    current = Meeting.objects.select_related("organization").get(pk=meeting.pk)
+    data = request.POST.copy()
+    changes = []
+    if data.get("version") != str(current.version):
+        changes = changes_since(current, data.get("version"), forms.MeetingForm.Meta.fields)
+    data["version"] = current.version
+    issues = {str(issue.pk): issue for issue in current.issues.all()}
+    stale = {}
+    for index in range(int(data.get("issues-INITIAL_FORMS") or 0)):
+        issue = issues.get(data.get(f"issues-{index}-id"))
+        if issue is not None and data.get(f"issues-{index}-version") != str(issue.version):
+            stale[index] = issue
+            data[f"issues-{index}-version"] = issue.version
+    meeting_form, formset = _meeting_forms(request, current, data)
+    meeting_form.is_valid()
+    formset.is_valid()
+    for index, issue in stale.items():
+        formset.forms[index].add_error(None, workflow.EditConflict(issue).message)
+    return meeting_form, formset, {"message": conflict.message, "changes": changes}
 
 
 @login_required

@@ -1,0 +1,25 @@
+"""Filling in forms as a browser does: what a page's forms post back when nothing is typed."""
+
+import datetime
+
+
+def form_data(response, formset_name="formset", form_name="form"):
+    """The POST data of the page's form and formset as rendered: every field's value (hidden
+    versions included), the formset's management form, checkboxes left unticked."""
+    context = response.context
+    forms = [context[form_name]]
+    formset = context.get(formset_name)
+    if formset is not None:
+        forms += [formset.management_form, *formset.forms]
+    data = {}
+    for form in forms:
+        for field in form:
+            value = field.value()
+            if value in (None, "", False):
+                continue
+            if value is True:
+                value = "on"
+            elif isinstance(value, datetime.date):
+                value = value.isoformat()
+            data[field.html_name] = value
+    return data
