@@ -123,9 +123,9 @@ def _progress_posts(rows):
 
     `workflow.post_progress` saves the item, then stamps the new update with the item's
     `updated_at` as its `created_at`, and the files posted with it with the same time as their
-    `uploaded_at`; an import stamps the item and the update with its one time. So the item's
-    row of a post is paired with its update's creation row by that exact time and the user,
-    whatever the rows' own history dates (an import writes its steps a microsecond apart).
+    `uploaded_at`; an import stamps the item it creates and the update with its one time. So
+    the item's row of a post (or of an import) is paired with its update's creation row by that
+    exact time and the user, whatever the rows' own history dates.
     Files attached to an update later carry their own time and stay entries of their own.
     """
     updates = {
@@ -139,7 +139,8 @@ def _progress_posts(rows):
             files.setdefault((record.update_id, record.uploaded_at), []).append(record)
     posts = {}
     for record in rows[Item]:
-        if record.history_action != Action.POST_PROGRESS:
+        # An import creates an item with its progress text, at one time: one entry too.
+        if record.history_action not in (Action.POST_PROGRESS, Action.IMPORT):
             continue
         update = updates.pop((record.updated_at, record.history_user_id), None)
         if update is not None:
@@ -165,7 +166,7 @@ def item_timeline(item):
 
     One entry per action: the rows a progress post writes (the item's, the update's and its
     files') are one entry, the post's text, percent and files as its details and the item's
-    changes as its changes. Five queries whatever the length of the history: the historical
+    changes as its changes; so are an imported item's creation and its progress text. Five queries whatever the length of the history: the historical
     rows of the item, its progress updates, evidence and extension requests, and one per kind
     of related name shown.
     """
@@ -196,11 +197,14 @@ def item_timeline(item):
     entries = []
     for record, record_label in shown:
         post = posts.get(record)
+        # A post is shown as the progress update it made; an import as the item it created.
+        if post and record.history_action == Action.POST_PROGRESS:
+            record_label = _("Progress update")
         entries.append(
             Entry(
                 when=record.history_date,
                 user=str(record.history_user) if record.history_user_id else str(_("System")),
-                record=str(_("Progress update") if post else record_label),
+                record=str(record_label),
                 action=_action_label(record),
                 reason=record.history_change_reason or "",
                 history_type=record.history_type,

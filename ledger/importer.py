@@ -63,7 +63,7 @@ HEAD_ROWS = HEADER_SEARCH_ROWS + 1
 PREVIEW_ROWS = 200
 MAX_ERROR_ROWS = 1000
 # An import stores its rows this many at a time, so that its memory does not grow with the file.
-BATCH_ROWS = 1000
+BATCH_ROWS = 2000
 # A long-term item needs a review date; one a ledger does not give is set a quarter ahead.
 DEFAULT_REVIEW_DAYS = 90
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

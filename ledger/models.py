@@ -219,7 +219,9 @@ class Issue(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
-    history = audited()
+    # Historical rows are looked up by the issue's id and organization: no index on the others,
+    # which every imported row would otherwise write.
+    history = audited(no_db_index=["meeting", "category", "raised_by", "concerns"])
 
     class Meta:
         verbose_name = _("issue")
@@ -370,7 +372,9 @@ class Item(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ItemQuerySet.as_manager()
-    history = audited()
+    # Historical rows are looked up by item, organization, owner and leader (the ledger as it
+    # stood): no index on the other people or the issue, which every change would write.
+    history = audited(no_db_index=["issue", "verified_by", "reviewed_by"])
 
     class Meta:
         verbose_name = _("rectification item")
@@ -472,7 +476,7 @@ class ProgressUpdate(models.Model):
     )
     created_at = models.DateTimeField(_("time"), default=timezone.now)
 
-    history = audited()
+    history = audited(no_db_index=["author"])
 
     class Meta:
         verbose_name = _("progress update")

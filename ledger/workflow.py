@@ -232,6 +232,24 @@ def _working_status(item):
     return S.LONG_TERM if item.kind == Item.Kind.LONG_TERM else S.IN_PROGRESS
 
 
+def _take_progress(item, percent):
+    """Progress posted on an item: the percent reached; an item not started yet is started."""
+    if item.status == S.OPEN:
+        item.status = _working_status(item)
+    item.progress = percent
+
+
+def _take_imported_state(item, status):
+    """The state a spreadsheet says an item is in, taken over as written: a closed item is
+    closed as completed (at 100 %), without a verifier."""
+    item.status = status
+    if status == S.CLOSED:
+        item.outcome = Item.Outcome.COMPLETED
+        item.progress = 100
+    else:
+        item.outcome = ""
+
+
 # ---------------------------------------------------------------------------------------------
 # Items: creating and editing
 
@@ -339,9 +357,7 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
     with transaction.atomic():
         item = _lock(item, expected_version)
         check(actor, item, Action.POST_PROGRESS)
-        if item.status == S.OPEN:
-            item.status = _working_status(item)
-        item.progress = percent
+        _take_progress(item, percent)
         _save(item, actor, Action.POST_PROGRESS, text if reason is None else reason)
         posted_at = item.updated_at
         update = save_with_history(
@@ -606,12 +622,7 @@ def set_imported_state(actor, item, *, status, reason):
             return item
         if status == S.LONG_TERM and item.kind != Item.Kind.LONG_TERM:
             raise ValidationError({"status": _("Only a long-term item can be in the long-term state.")})
-        item.status = status
-        if status == S.CLOSED:
-            item.outcome = Item.Outcome.COMPLETED
-            item.progress = 100
-        else:
-            item.outcome = ""
+        _take_imported_state(item, status)
         return _save(item, actor, Action.IMPORT, reason)
 
 
@@ -643,20 +654,33 @@ class ImportRefused(Exception):
         self.errors = errors
 
 
-# Foreign keys hold resolved objects: validating them would query each one.
+# An imported issue gives its text, source and date; its other fields hold defaults, or
+# resolved objects (foreign keys: validating them would query each one). So do an item's
+# foreign keys.
+ISSUE_IMPORTED_FIELDS = ("description", "source", "raised_on")
 _ITEM_FK = ("issue", "organization", "leader", "owner", "verified_by", "reviewed_by")
 
 
-def _clean_without_queries(obj, exclude):
-    """`full_clean()` less the per-row queries: field checks (but foreign keys) and `clean()`.
+def _clean_without_queries(obj, names, valid):
+    """`full_clean()` less the per-row queries: the checks of the fields `names` (as
+    `Model.clean_fields()` runs them) and `clean()`.
 
-    Uniqueness needs no query here: references are allocated under the organizations' locks.
+    A ledger repeats its values (departments, kinds, deadlines): a value that passed its
+    field's checks once is in `valid` and not checked again. Uniqueness needs no query here:
+    references are allocated under the organizations' locks.
     """
     errors = {}
-    try:
-        obj.clean_fields(exclude=exclude)
-    except ValidationError as error:
-        errors = error.update_error_dict(errors)
+    for name in names:
+        model_field = obj._meta.get_field(name)
+        value = getattr(obj, model_field.attname)
+        key = (name, value)
+        if key in valid or (model_field.blank and value in model_field.empty_values):
+            continue
+        try:
+            setattr(obj, model_field.attname, model_field.clean(value, obj))
+            valid.add(key)
+        except ValidationError as error:
+            errors[name] = error.error_list
     try:
         obj.clean()
     except ValidationError as error:
@@ -666,28 +690,29 @@ def _clean_without_queries(obj, exclude):
 
 
 def import_new_items(actor, rows, *, reason):
-    """Create the items of an imported ledger in bulk, with the same records as one by one.
+    """Create the items of an imported ledger in bulk, in a constant number of queries.
 
-    The same as `save_issue` + `create_item(action=IMPORT)` + `post_progress` +
-    `set_imported_state` for each row, in a constant number of queries: the actor's right is
-    checked against the (cached) scope, rows are validated in Python (`clean()` and the checks
-    of the fields a row gives, but not the foreign keys, which hold resolved objects), references are numbered for
-    the whole batch under one lock per organization, and issues, items, progress updates and
-    their history rows (user, action, reason as the per-row path writes them) are inserted in
-    bulk. Raises :class:`ImportRefused` before writing anything when a row is refused. Returns
-    the saved items, in the order of `rows`. No model signals are sent (none is used on these
-    models but simple-history's, whose rows are written here); the records' creation and
-    update times are the import's time.
+    Each row becomes what `save_issue` + `create_item(action=IMPORT)` + `post_progress` +
+    `set_imported_state` would leave: its issue (shared by rows describing the same one), the
+    item in the state and at the progress the file gives, and its progress text as an update.
+    Each record gets one history row naming the user, the action (the item's: IMPORT) and the
+    reason: the import created it so, and its progress update carries the import's time, like
+    a post's (`ledger.history` shows them as one entry).
+
+    The actor's right is checked against the (cached) scope; rows are validated in Python
+    (`clean()` and the checks of the fields a row gives, but not the foreign keys, which hold
+    resolved objects); references are numbered for the whole batch under one lock per
+    organization; the records are inserted by `ledger.bulk`. Raises :class:`ImportRefused`
+    before writing anything when a row is refused. Returns the saved items, in the order of
+    `rows`. No model signals are sent (none is used on these models but simple-history's, whose
+    rows are written here); the records' creation and update times are the import's time.
     """
     rows = list(rows)
     if not rows:
         return []
     new_item, new_update = bulk.Maker(Item), bulk.Maker(ProgressUpdate)
     scope = Scope.for_user(actor)
-    item_fields = {f.name for f in Item._meta.concrete_fields}
-    # An imported issue gives its text, source and date; the rest are defaults (or, for foreign
-    # keys, resolved objects).
-    issue_unchecked = {f.name for f in Issue._meta.concrete_fields} - {"description", "source", "raised_on"}
+    valid = set()  # (field name, value) that passed the field's checks
     statuses = set(S.values)
     errors = {}
     issues = {}  # id() → issue, in first-use order: an issue may carry several items
@@ -704,7 +729,7 @@ def import_new_items(actor, rows, *, reason):
         # An issue stored already (by an earlier batch of the same import) is only referred to.
         if issue._state.adding and id(issue) not in issues and id(issue) not in issue_errors:
             try:
-                _clean_without_queries(issue, issue_unchecked)
+                _clean_without_queries(issue, ISSUE_IMPORTED_FIELDS, valid)
                 issues[id(issue)] = issue
             except ValidationError as error:
                 issue_errors[id(issue)] = error
@@ -719,7 +744,7 @@ def import_new_items(actor, rows, *, reason):
         item.year = issue.raised_on.year
         try:
             # The fields the row gives are checked; the others hold the model's defaults.
-            _clean_without_queries(item, item_fields - (set(row.fields) - set(_ITEM_FK)))
+            _clean_without_queries(item, set(row.fields) - set(_ITEM_FK), valid)
             if row.progress and not 0 <= (row.percent or 0) <= 100:
                 raise ValidationError(
                     {"percent": _("Give the percent done as a whole number from 0 to 100.")}
@@ -758,28 +783,18 @@ def import_new_items(actor, rows, *, reason):
         issue_list = list(issues.values())
         bulk.insert_records(Issue, issue_list, now)
         bulk.insert_history(Issue, issue_list, actor, Action.CREATE, reason, now)
-        # Stored in their final state; the history replays the steps of the per-row path.
-        for row in rows:
-            _plan_steps(row)
+        # Each item goes in as the file describes it, progress and state included, with one
+        # history row: the import created it so (its progress text is an update of its own).
         items = [row.item for row in rows]
-        for item in items:
-            item.issue = item.issue  # the issue's new primary key
-        bulk.insert_records(Item, items, now)
-        for position in range(3):
-            stepped = [row for row in rows if row.steps[position] is not None]
-            for row in stepped:
-                _apply_step(row.item, row.steps[position])
-            bulk.insert_history(
-                Item,
-                [row.item for row in stepped],
-                actor,
-                row_action(position),
-                reason,
-                now + datetime.timedelta(microseconds=position),
-                update=position > 0,
-            )
         for row in rows:
-            _apply_step(row.item, row.final)
+            item = row.item
+            item.issue = item.issue  # the issue's new primary key
+            if row.progress:
+                _take_progress(item, row.percent or 0)
+            if row.status and row.status != item.status:
+                _take_imported_state(item, row.status)
+        bulk.insert_records(Item, items, now)
+        bulk.insert_history(Item, items, actor, Action.IMPORT, reason, now)
         updates = [
             new_update(item=row.item, author=actor, text=row.progress.strip(), percent=row.percent or 0)
             for row in rows
@@ -790,40 +805,3 @@ def import_new_items(actor, rows, *, reason):
         bulk.insert_records(ProgressUpdate, updates, now)
         bulk.insert_history(ProgressUpdate, updates, actor, Action.POST_PROGRESS, "", now)
     return items
-
-
-def row_action(position):
-    """The action of each step of an imported item: created, progress posted, state set."""
-    return (Action.IMPORT, Action.POST_PROGRESS, Action.IMPORT)[position]
-
-
-_STEP_FIELDS = ("status", "progress", "outcome", "version")
-
-
-def _apply_step(item, step):
-    for name, value in zip(_STEP_FIELDS, step, strict=True):
-        setattr(item, name, value)
-
-
-def _plan_steps(row):
-    """The item's state after each step the per-row path takes (None: a step not taken)."""
-    item = row.item
-    snapshot = lambda: tuple(getattr(item, name) for name in _STEP_FIELDS)  # noqa: E731
-    steps = [snapshot(), None, None]
-    if row.progress:
-        if item.status == S.OPEN:
-            item.status = _working_status(item)
-        item.progress = row.percent or 0
-        item.version += 1
-        steps[1] = snapshot()
-    if row.status and row.status != item.status:
-        item.status = row.status
-        if row.status == S.CLOSED:
-            item.outcome = Item.Outcome.COMPLETED
-            item.progress = 100
-        else:
-            item.outcome = ""
-        item.version += 1
-        steps[2] = snapshot()
-    row.steps = steps
-    row.final = snapshot()

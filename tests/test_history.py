@@ -259,8 +259,9 @@ def test_a_file_attached_later_to_an_update_is_an_entry_of_its_own(client, world
     assert {c.field: c.new for c in entries[2].changes}["original_name"] == "补充照片.png"
 
 
-def test_an_imported_progress_post_is_one_entry(client, world):
-    """The bulk import writes the update and the item's row a microsecond apart: still one entry."""
+def test_an_imported_item_is_one_entry_with_its_progress_text(client, world):
+    """The bulk import creates the item as the file describes it, with its progress text: one
+    entry saying so."""
     issue = Issue(
         organization=world.branch,
         category=category(),
@@ -284,24 +285,16 @@ def test_an_imported_progress_post_is_one_entry(client, world):
     [item] = workflow.import_new_items(world.committee, [row], reason=REASON)
     client.force_login(world.committee)
     entries, rendered = history_page(client, item)
-    assert len(entries) == len(rendered) == 3
-    assert summary(entries) == [
-        ("整改事项", "导入", "李明", REASON),
-        ("整改进展", "填报进展", "李明", REASON),
-        ("整改事项", "导入", "李明", REASON),
-    ]
-    assert details(entries[1]) == [("整改进展", "已补齐一半"), ("完成百分比", "50")]
-    assert changes(entries[1]) == [("状态", "待整改", "整改中"), ("进度（%）", "0", "50")]
-    assert ("状态", "整改中", "已销号") in changes(entries[2])
-    assert "已补齐一半" in rendered[1] and "已补齐一半" not in rendered[2]
+    assert len(entries) == len(rendered) == 1
+    assert summary(entries) == [("整改事项", "导入", "李明", REASON)]
+    assert details(entries[0]) == [("整改进展", "已补齐一半"), ("完成百分比", "50")]
+    assert ("状态", "—", "已销号") in changes(entries[0])
+    assert ("验收结论", "—", "已完成") in changes(entries[0])
+    assert "已补齐一半" in rendered[0]
 
     entries, _rendered = history_page(client, item, HTTP_ACCEPT_LANGUAGE="en")
-    assert [(e.record, e.action) for e in entries] == [
-        ("Item", "Imported"),
-        ("Progress update", "Post progress"),
-        ("Item", "Imported"),
-    ]
-    assert details(entries[1]) == [("progress", "已补齐一半"), ("percent done", "50")]
+    assert [(e.record, e.action) for e in entries] == [("Item", "Imported")]
+    assert details(entries[0]) == [("progress", "已补齐一半"), ("percent done", "50")]
 
 
 def test_a_reimported_file_posts_progress_as_one_entry(client, world):
@@ -321,15 +314,14 @@ def test_a_reimported_file_posts_progress_as_one_entry(client, world):
     item = Item.objects.get()
     client.force_login(world.committee)
     entries, rendered = history_page(client, item, HTTP_ACCEPT_LANGUAGE="en")
-    assert len(entries) == len(rendered) == 3
+    assert len(entries) == len(rendered) == 2
     assert [(e.record, e.action, e.user) for e in entries] == [
         ("Item", "Imported", "李明"),
         ("Progress update", "Post progress", "李明"),
-        ("Progress update", "Post progress", "李明"),
     ]
-    assert [details(e) for e in entries[1:]] == [
+    assert [details(e) for e in entries] == [
         [("progress", "已组织学习"), ("percent done", "30")],
         [("progress", "已组织考试"), ("percent done", "80")],
     ]
-    assert changes(entries[2]) == [("progress (%)", "30", "80")]
+    assert changes(entries[1]) == [("progress (%)", "30", "80")]
     assert all(entry.reason == "Imported from the file “台账.xlsx”" for entry in entries)

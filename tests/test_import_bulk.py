@@ -69,22 +69,12 @@ def test_every_created_record_gets_its_history_rows_naming_user_action_and_file(
     first, second, third = Item.objects.filter(organization=world.branch).order_by("sequence")
     user = world.committee.pk
     S, A = Item.Status, workflow.Action
-    # Row 1: created, then its state (in progress) set by the import.
-    assert history_of(first) == [
-        (A.IMPORT, REASON, user, S.OPEN, 0, 1),
-        (A.IMPORT, REASON, user, S.IN_PROGRESS, 0, 2),
-    ]
-    # Row 2: created, then closed by the import.
-    assert history_of(second) == [
-        (A.IMPORT, REASON, user, S.OPEN, 0, 1),
-        (A.IMPORT, REASON, user, S.CLOSED, 100, 2),
-    ]
-    # Row 3: created, then progress posted (which starts it); its state is already the ledger's.
-    assert history_of(third) == [
-        (A.IMPORT, REASON, user, S.OPEN, 0, 1),
-        (A.POST_PROGRESS, REASON, user, S.IN_PROGRESS, 0, 2),
-    ]
-    assert (first.version, second.version, third.version) == (2, 2, 2)
+    # One history row each: the import created the item in the state the file gives (row 1:
+    # in progress; row 2: closed; row 3: started by its progress text).
+    assert history_of(first) == [(A.IMPORT, REASON, user, S.IN_PROGRESS, 0, 1)]
+    assert history_of(second) == [(A.IMPORT, REASON, user, S.CLOSED, 100, 1)]
+    assert history_of(third) == [(A.IMPORT, REASON, user, S.IN_PROGRESS, 0, 1)]
+    assert [item.history.get().history_type for item in (first, second, third)] == ["+"] * 3
     assert (second.outcome, second.progress) == (Item.Outcome.COMPLETED, 100)
     for item in (first, second, third):
         issue_history = item.issue.history.get()
@@ -102,7 +92,8 @@ def test_every_created_record_gets_its_history_rows_naming_user_action_and_file(
 
 
 def test_the_bulk_path_stores_what_the_workflow_one_by_one_stores(world):
-    """The same rows through the per-row workflow calls and through the bulk path."""
+    """The same rows through the per-row workflow calls and through the bulk path: the same
+    records, and one history row where the per-row path writes one per call."""
     S = Item.Status
     cases = [
         ({}, "", None, ""),
@@ -144,17 +135,19 @@ def test_the_bulk_path_stores_what_the_workflow_one_by_one_stores(world):
 
     def stored(item):
         item = Item.objects.get(pk=item.pk)
-        fields = ("status", "progress", "outcome", "version", "kind", "deadline", "original_deadline")
+        fields = ("status", "progress", "outcome", "kind", "deadline", "original_deadline")
         fields += ("next_review_on", "owner_id", "leader_id", "year")
-        steps = [
-            (h.history_action, h.history_change_reason, h.history_type)
-            for h in item.history.order_by("history_id")
-        ]
         texts = [(u.text, u.percent) for u in item.updates.all()]
-        return [getattr(item, name) for name in fields], steps, texts
+        last = item.history.order_by("history_id").last()
+        return [getattr(item, name) for name in fields], [getattr(last, name) for name in fields], texts
 
     assert [stored(item) for item in bulk] == [stored(item) for item in one_by_one]
     assert [item.sequence for item in bulk] == [6, 7, 8, 9, 10]
+    for item in bulk:
+        assert [
+            (h.history_action, h.history_change_reason, h.history_type, h.version)
+            for h in Item.objects.get(pk=item.pk).history.all()
+        ] == [(workflow.Action.IMPORT, REASON, "+", 1)]
 
 
 def test_numbering_continues_after_the_organizations_items(world):
@@ -231,10 +224,10 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_
     assert queries_to_import(world, 8) == queries_to_import(world, 24)
     preview = preview_of(world, rows_with_progress_and_state(24, tag="again-"))
     # savepoint; the organization tree; the batch's rows imported before; savepoint; lock the
-    # organization; last sequences; issues, their history; items, their history at creation,
-    # after progress, after the state (3); progress updates, their history; release; imported
-    # rows; and before each of the four tables of records, their new keys.
-    with django_assert_num_queries(21):
+    # organization; last sequences; issues, their history; items, their history; progress
+    # updates, their history; release; imported rows; and before each of the four tables of
+    # records, their new keys.
+    with django_assert_num_queries(19):
         importer.commit(preview, world.committee, "again.xlsx")
 
 
@@ -276,3 +269,17 @@ def test_rows_after_a_refused_one_are_checked_but_not_stored(world, monkeypatch)
     assert not Item.objects.exists()
     # The first batch (rows 2 and 3) was stored before row 5 was read; nothing after it.
     assert sum(bool(re.search(r'(INSERT INTO|COPY) "ledger_item" ', q["sql"])) for q in queries) == 1
+
+
+def test_a_value_refused_once_is_refused_on_every_row(world):
+    """Values that passed their checks are not checked again; refused ones always are."""
+    too_long = "机" * 101  # a department holds at most 100 characters
+    rows = [new_item(world, number, department=too_long) for number in (1, 2)]
+    rows.append(new_item(world, 3, department="机运工区"))
+    rows.append(new_item(world, 4, department="机运工区"))
+    with pytest.raises(workflow.ImportRefused) as refused:
+        workflow.import_new_items(world.committee, rows, reason=REASON)
+    assert sorted(refused.value.errors) == [1, 2]
+    for number in (1, 2):
+        assert list(refused.value.errors[number].message_dict) == ["department"]
+    assert not Item.objects.exists()

@@ -1,5 +1,7 @@
 """The import pages: upload, preview (GET, changes nothing), confirm (POST, all rows or none)."""
 
+import csv
+import io
 import os
 import time
 
@@ -192,3 +194,34 @@ def test_a_long_preview_shows_the_rows_with_problems_and_the_first_others(client
     assert "（1）" in page and "（2）" in page and "（5）" in page
     assert "（3）" not in page and "（4）" not in page
     assert "3 of 5 rows are shown" in page
+
+
+def test_a_csv_in_gb18030_goes_through_upload_preview_and_confirm(client, world):
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(ledger_rows(count=3))
+    content = buffer.getvalue().encode("gb18030")
+    response = uploaded(client, world, content, name="整改台账.csv")
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()
+    assert "班前会安全讲评流于形式（3）" in page
+    assert "Store all rows" in page
+    client.post(reverse("ledger:import_confirm", args=[token_of(response)]))
+    assert sorted(Item.objects.values_list("measures", flat=True)) == [
+        f"组织全员重新学习作业规程（{number}）" for number in (1, 2, 3)
+    ]
+
+
+def test_a_refusal_found_while_storing_shows_the_preview_again(client, world, monkeypatch):
+    """A row the workflow refuses only when storing it (a long-term state on a dated item):
+    the preview comes back with the row's message, and nothing is stored."""
+    rows = ledger_rows(count=2)
+    rows[0].append("整改状态")
+    rows[1].append("长期坚持")
+    rows[2].append("整改中")
+    response = uploaded(client, world, xlsx_bytes(rows))
+    confirmed = client.post(reverse("ledger:import_confirm", args=[token_of(response)]))
+    assert confirmed.status_code == 400
+    page = confirmed.content.decode()
+    assert "Nothing was stored: these rows were refused." in page
+    assert "Only a long-term item can be in the long-term state." in page
+    assert not Item.objects.exists()

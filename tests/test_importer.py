@@ -396,3 +396,26 @@ def test_reimporting_later_keeps_what_the_file_does_not_say(world):
     assert item.department == "调度室"
     assert item.issue.raised_on == timezone.localdate()
     assert item.next_review_on == timezone.localdate() + datetime.timedelta(days=importer.DEFAULT_REVIEW_DAYS)
+
+
+def test_a_preview_keeps_what_it_shows_and_counts_the_rest(world, monkeypatch):
+    monkeypatch.setattr(importer, "MAX_ERROR_ROWS", 2)
+    rows = ledger_rows(count=12)
+    for number in (3, 5, 7, 9):
+        rows[number][8] = "下月底"  # four rows with an error: rows 4, 6, 8 and 10 of the file
+    preview = preview_of(world, xlsx_bytes(rows), keep=3)
+    assert (preview.row_count, preview.error_row_count, preview.error_count) == (12, 4, 4)
+    # The first three rows without an error (2, 3, 5) and the first two with one (4, 6).
+    assert [row.number for row in preview.rows] == [2, 3, 4, 5, 6]
+    assert [bool(row.errors) for row in preview.rows] == [False, False, True, False, True]
+
+
+def test_the_file_is_read_again_for_each_pass_and_once_for_the_first(world):
+    content = xlsx_bytes(ledger_rows(count=3))
+    table = importer.open_table(io.BytesIO(content), "台账.xlsx")
+    assert [number for number, _values in table.head] == [1, 2, 3, 4]
+    assert [number for number, _values in table.rows()] == [1, 2, 3, 4]
+    assert [number for number, _values in table.rows()] == [1, 2, 3, 4]
+    preview = importer.prepare(table, world.committee, world.branch)
+    assert [row.number for row in preview.parse()] == [2, 3, 4]
+    assert [row.number for row in preview.parse()] == [2, 3, 4]
