@@ -1,19 +1,23 @@
 """Importing a ledger kept in Excel, WPS or CSV (导入台账).
 
-Three steps, so that nothing is stored before the user saw what will be:
+Three steps, so that nothing is stored before the user saw what will be, and nothing holds the
+whole file in memory:
 
-1. `read_table()` reads the first sheet of an .xlsx (openpyxl, read-only and streaming) or a .csv
-   (UTF-8 or GB18030) into plain rows, refusing hostile files with a clear message
-   (`SheetRefused`): not a spreadsheet, an old .xls, encrypted, too big, a zip bomb, too many
-   rows, a cell too long.
+1. `open_table()` opens the first sheet of an .xlsx (openpyxl, read-only and streaming) or a
+   .csv (UTF-8 or GB18030) as a `Table` that reads its rows as a stream, refusing hostile
+   files with a clear message (`SheetRefused`): not a spreadsheet, an old .xls, encrypted, too
+   big, a zip bomb; and, as the rows are read, too many rows or a cell too long.
+   `read_table()` also reads every row once, so that the upload refuses such a file at once.
 2. `prepare()` finds the heading row (below title rows, over a second row of merged headings),
-   maps columns to fields by their usual headings or by the user's hand-made mapping, and turns
-   every row into the values it will store, with per-cell errors in plain language.
-3. `commit()` stores all rows or none (one transaction). New rows are created together by
-   `workflow.import_new_items` (a constant number of queries, whatever the number of rows); a row
-   that was imported before (recognised by its reference number, else by `ImportedRow.key`)
-   updates its item instead of creating a second one, one by one through `workflow.save_issue` /
-   `edit_item` / `post_progress` / `set_imported_state`. Every history row names the file.
+   maps columns to fields by their usual headings or by the user's hand-made mapping, and (for
+   the preview) reads every row as the value it will store, with per-cell errors in plain
+   language, keeping only the rows a person looks at.
+3. `commit()` reads the file once more and stores all rows or none (one transaction), checking
+   each row as it goes. New rows are created `BATCH_ROWS` at a time by
+   `workflow.import_new_items` (a constant number of queries a batch); a row that was imported
+   before (recognised by its reference number, else by `ImportedRow.key`) updates its item
+   instead of creating a second one, one by one through `workflow.save_issue` / `edit_item` /
+   `post_progress` / `set_imported_state`. Every history row names the file.
 """
 
 import codecs
