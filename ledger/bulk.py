@@ -16,7 +16,9 @@ import operator
 from contextlib import contextmanager
 
 from django.db import connection
+from django.db.models import NOT_PROVIDED, signals
 from django.db.models.base import ModelState
+from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
 _INTEGER_TYPES = {
@@ -86,8 +88,14 @@ class Maker:
     """
 
     def __init__(self, model):
+        if signals.pre_init.has_listeners(model) or signals.post_init.has_listeners(model):
+            raise TypeError(
+                f"{model.__name__} has pre_init or post_init receivers: make it with {model.__name__}()"
+            )
         self.model = model
         fields = model._meta.concrete_fields
+        if any(f.db_default is not NOT_PROVIDED for f in fields):
+            raise TypeError(f"{model.__name__} has database defaults: make it with {model.__name__}()")
         self.attname = {f.name: f.attname for f in fields} | {f.attname: f.attname for f in fields}
         self.defaults = {f.attname: f.get_default() for f in fields}
         # A callable default (a new dict, the time now) is called for each instance.
@@ -177,7 +185,10 @@ def _next_ids(meta, count):
             )
             return [pk for (pk,) in cursor.fetchall()]
         # AUTOINCREMENT: above the largest key ever given (kept in sqlite_sequence) and the
-        # largest one there is.
+        # largest one there is. Only safe under the write lock a transaction takes (BEGIN
+        # IMMEDIATE, see core/settings.py): no other writer can take the same keys meanwhile.
+        if not connection.in_atomic_block:
+            raise TransactionManagementError("Keys are drawn for new records inside a transaction only.")
         ops = connection.ops
         cursor.execute(
             "SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = %s), 0), "

@@ -138,13 +138,15 @@ def _progress_posts(rows):
         if record.history_type == "+" and record.update_id is not None:
             files.setdefault((record.update_id, record.uploaded_at), []).append(record)
     posts = {}
-    for record in rows[Item]:
-        # An import creates an item with its progress text, at one time: one entry too.
-        if record.history_action not in (Action.POST_PROGRESS, Action.IMPORT):
-            continue
-        update = updates.pop((record.updated_at, record.history_user_id), None)
-        if update is not None:
-            posts[record] = (update, files.pop((update.id, update.created_at), []))
+    # Posts first: an import creates an item with its progress text at one time (one entry
+    # too), but imports before 2026-11 also wrote a post row at that time, which takes it.
+    for action in (Action.POST_PROGRESS, Action.IMPORT):
+        for record in rows[Item]:
+            if record.history_action != action or record in posts:
+                continue
+            update = updates.pop((record.updated_at, record.history_user_id), None)
+            if update is not None:
+                posts[record] = (update, files.pop((update.id, update.created_at), []))
     return posts
 
 

@@ -157,11 +157,13 @@ class SheetRefused(Exception):
 
 
 class ImportFailed(Exception):
-    """Some rows could not be stored, so none was; `errors` maps row numbers to messages."""
+    """Some rows could not be stored, so none was; `errors` maps row numbers to messages (the
+    first `MAX_ERROR_ROWS` rows), `more` counts the refused rows left out."""
 
-    def __init__(self, errors):
+    def __init__(self, errors, more=0):
         super().__init__(errors)
         self.errors = errors
+        self.more = max(more, 0)
 
 
 @dataclass(frozen=True)
@@ -179,14 +181,6 @@ class Placeholder:
 
     def __str__(self):
         return self.name
-
-
-@dataclass
-class Table:
-    """The rows of a sheet: (row number in the file, cell values), blank rows left out."""
-
-    name: str
-    rows: list
 
 
 @dataclass
@@ -239,7 +233,7 @@ class Preview:
     and the first `keep` others) and counts the rest: nothing here grows with the file.
     """
 
-    table: Table
+    table: "Table"
     organization: Organization
     header_number: int | None
     columns: list
@@ -314,6 +308,19 @@ class Table:
         """Read every row once, so that a file refused anywhere is refused now."""
         for _row in self.rows():
             pass
+
+    def close(self):
+        """Stop a first reading that was not finished (it holds the workbook open), while the
+        file is still open. `with open_table(…) as table:` closes the table at the end."""
+        if self._fresh is not None:
+            self._fresh.close()
+            self._fresh = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
 
 
 def open_table(file, name):
@@ -458,7 +465,8 @@ def _csv_rows(file, encoding):
         raise SheetRefused(_("The CSV file could not be read: its quotes do not match.")) from None
     finally:
         # Leave the caller's file open (closing the wrapper would close it too).
-        text.detach()
+        if not file.closed:
+            text.detach()
 
 
 def _collect(raw_rows):
@@ -502,12 +510,20 @@ def _collect(raw_rows):
 BLANKS = re.compile(r"[\s*:：]+")
 
 
-@functools.lru_cache(maxsize=4096)
 def normalise(text):
-    """Text as headings and words are compared: no blanks or colons, lower case. Cached: a
-    ledger repeats the same few categories, states and names on every row."""
-    text = str(text).replace("（", "(").replace("）", ")").replace("：", ":")
+    """Text as headings and words are compared: no blanks or colons, lower case."""
+    text = str(text)
+    # A ledger repeats the same few categories, states and names on every row: short texts
+    # are remembered (long ones, which would fill the memory of a server, are not).
+    return _normalise_short(text) if len(text) <= 50 else _normalise(text)
+
+
+def _normalise(text):
+    text = text.replace("（", "(").replace("）", ")").replace("：", ":")
     return BLANKS.sub("", text).lower()
+
+
+_normalise_short = functools.lru_cache(maxsize=4096)(_normalise)
 
 
 def heading_index():
@@ -902,8 +918,8 @@ def commit(preview, actor, source_name, dry_run=False):
     """Store every row of the file, or none. Returns a `Result`; raises `ImportFailed`.
 
     The rows are read from the file again and checked as they are stored, `BATCH_ROWS` at a
-    time, in one transaction: once a row is refused nothing more is stored, but every row is
-    still checked, so that all refusals can be listed. With `dry_run` everything is done and
+    time, in one transaction: after a refusal the rows are still stored (and all rolled back at
+    the end), so that every refusal, the workflow's included, can be listed. With `dry_run` everything is done and
     then rolled back, so the workflow's own checks run too.
     """
     if not preview.is_valid:
@@ -922,17 +938,20 @@ def commit(preview, actor, source_name, dry_run=False):
                 count += 1
                 if row.errors:
                     errors[row.number] = row_messages(row)
-                elif not errors:
+                else:
+                    # Stored even after a refusal (and rolled back with the rest), so that
+                    # the workflow's refusals further down are listed too.
                     batch.append(row)
                     if len(batch) == BATCH_ROWS:
                         store.store(batch, errors)
                         batch = []
-            if batch and not errors:
+            if batch:
                 store.store(batch, errors)
             if not count:
                 errors[0] = [str(NO_ROWS)]
             if errors:
-                raise ImportFailed(dict(sorted(errors.items())))
+                refused = sorted(errors.items())
+                raise ImportFailed(dict(refused[:MAX_ERROR_ROWS]), more=len(refused) - MAX_ERROR_ROWS)
             if dry_run:
                 raise _DryRun
     except _DryRun:
@@ -1027,7 +1046,7 @@ class _Store:
         except workflow.ImportRefused as refused:
             for number, error in refused.errors.items():
                 errors[number] = _error_messages(error)
-        if not errors:
+        else:
             # Rows repeating a row created above update the item it became.
             for row in later:
                 with _row_errors(errors, row.number), transaction.atomic():
@@ -1131,8 +1150,13 @@ class _Store:
         """Update the item a row was imported as before (or became earlier in this import)."""
         values, org, key, item, imported = self._match(row)
         item, changed = self.update(item, values)
-        changed = self.after(item, values) or changed
-        if changed:
+        item, progressed = self.after(item, values)
+        # A later row naming the same item (a repeat in the file) meets it as saved now, at its
+        # new version, not as it was loaded.
+        self.by_reference[(item.organization_id, item.reference)] = item
+        if imported is not None and imported.item_id == item.pk:
+            imported.item = item
+        if changed or progressed:
             self.result.updated += 1
         else:
             self.result.unchanged += 1
@@ -1183,16 +1207,13 @@ class _Store:
             )
         return item, bool(issue_changes or changes)
 
-    def after(self, item, values, new=False):
-        """Progress text and state, when the file gives them and they differ. True if changed."""
+    def after(self, item, values):
+        """Progress text and state, when the file gives them and they differ: (the item as
+        saved, whether it changed)."""
         changed = False
         text = values.get("progress")
         if text:
-            latest = (
-                None
-                if new
-                else ProgressUpdate.objects.filter(item=item).order_by("-created_at", "-pk").first()
-            )
+            latest = ProgressUpdate.objects.filter(item=item).order_by("-created_at", "-pk").first()
             if latest is None or latest.text != text:
                 percent = values.get("percent", item.progress)
                 # The update holds the item as the workflow saved it (new state and version).
@@ -1202,6 +1223,6 @@ class _Store:
                 changed = True
         status = values.get("status")
         if status and status != item.status:
-            workflow.set_imported_state(self.actor, item, status=status, reason=self.reason)
+            item = workflow.set_imported_state(self.actor, item, status=status, reason=self.reason)
             changed = True
-        return changed
+        return item, changed

@@ -666,19 +666,23 @@ def _clean_without_queries(obj, names, valid):
     `Model.clean_fields()` runs them) and `clean()`.
 
     A ledger repeats its values (departments, kinds, deadlines): a value that passed its
-    field's checks once is in `valid` and not checked again. Uniqueness needs no query here:
-    references are allocated under the organizations' locks.
+    field's checks once is in `valid` ({(field name, value): cleaned value}) and not checked
+    again. Uniqueness needs no query here: references are allocated under the organizations'
+    locks.
     """
     errors = {}
     for name in names:
         model_field = obj._meta.get_field(name)
         value = getattr(obj, model_field.attname)
         key = (name, value)
-        if key in valid or (model_field.blank and value in model_field.empty_values):
+        if key in valid:
+            setattr(obj, model_field.attname, valid[key])
+            continue
+        if model_field.blank and value in model_field.empty_values:
             continue
         try:
-            setattr(obj, model_field.attname, model_field.clean(value, obj))
-            valid.add(key)
+            valid[key] = model_field.clean(value, obj)
+            setattr(obj, model_field.attname, valid[key])
         except ValidationError as error:
             errors[name] = error.error_list
     try:
@@ -712,7 +716,7 @@ def import_new_items(actor, rows, *, reason):
         return []
     new_item, new_update = bulk.Maker(Item), bulk.Maker(ProgressUpdate)
     scope = Scope.for_user(actor)
-    valid = set()  # (field name, value) that passed the field's checks
+    valid = {}  # (field name, value) that passed the field's checks: the cleaned value
     statuses = set(S.values)
     errors = {}
     issues = {}  # id() → issue, in first-use order: an issue may carry several items

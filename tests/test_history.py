@@ -8,7 +8,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
-from ledger import importer, workflow
+from ledger import bulk, importer, workflow
 from ledger.history import item_timeline
 from ledger.models import Issue, Item
 from tests.factories import IssueFactory, category, make_item
@@ -295,6 +295,50 @@ def test_an_imported_item_is_one_entry_with_its_progress_text(client, world):
     entries, _rendered = history_page(client, item, HTTP_ACCEPT_LANGUAGE="en")
     assert [(e.record, e.action) for e in entries] == [("Item", "Imported")]
     assert details(entries[0]) == [("progress", "已补齐一半"), ("percent done", "50")]
+
+
+def test_an_item_imported_before_one_row_per_import_pairs_its_post(client, world):
+    """Imports before 2026-11 wrote the item's creation and a post row at the import's one
+    time: the update goes with the post row, as it did then."""
+    issue = Issue(
+        organization=world.branch,
+        category=category(),
+        source=Issue.Source.INSPECTION,
+        description="巡察发现：台账记录不全",
+        raised_on=datetime.date(2027, 1, 5),
+    )
+    row = workflow.NewItem(
+        key=1,
+        issue=issue,
+        organization=world.branch,
+        fields={
+            "measures": "逐条补齐台账",
+            "kind": Item.Kind.BY_DEADLINE,
+            "deadline": datetime.date(2027, 3, 1),
+        },
+        progress="已补齐一半",
+        percent=50,
+    )
+    [item] = workflow.import_new_items(world.committee, [row], reason=REASON)
+    creation = item.history.get()
+    # The post row such an import wrote, a microsecond after the creation row.
+    bulk.insert_history(
+        Item,
+        [item],
+        world.committee,
+        workflow.Action.POST_PROGRESS,
+        REASON,
+        creation.history_date + datetime.timedelta(microseconds=1),
+        update=True,
+    )
+    client.force_login(world.committee)
+    entries, _rendered = history_page(client, item)
+    assert summary(entries) == [
+        ("整改事项", "导入", "李明", REASON),
+        ("整改进展", "填报进展", "李明", REASON),
+    ]
+    assert details(entries[0]) == []
+    assert details(entries[1]) == [("整改进展", "已补齐一半"), ("完成百分比", "50")]
 
 
 def test_a_reimported_file_posts_progress_as_one_entry(client, world):

@@ -2,7 +2,6 @@
 
 import datetime
 import io
-import re
 
 import pytest
 from django.db import connection
@@ -249,26 +248,69 @@ def test_a_long_file_is_stored_in_batches_with_the_same_records(world, monkeypat
     assert [item.sequence for item in Item.objects.order_by("pk")] == list(range(1, 11))
 
 
-def test_rows_after_a_refused_one_are_checked_but_not_stored(world, monkeypatch):
+def test_every_refusal_is_listed_whatever_its_batch(world, monkeypatch):
     monkeypatch.setattr(importer, "BATCH_ROWS", 2)
     rows = ledger_rows(count=6)
-    rows[4][8] = "下月底"  # row 5: refused while reading
-    rows[6][8] = "年底前"  # row 7: refused too, and listed
+    rows[0].append("整改状态")
+    for row in rows[1:]:
+        row.append("整改中")
+    rows[2][8] = "下月底"  # row 3: refused while reading
+    rows[6][9] = "长期坚持"  # row 7 (third batch): refused by the workflow when stored
     preview = importer.prepare(
         importer.open_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx"),
         world.committee,
         world.branch,
         scan=False,
     )
-    with CaptureQueriesContext(connection) as queries, pytest.raises(importer.ImportFailed) as failed:
+    with pytest.raises(importer.ImportFailed) as failed:
         importer.commit(preview, world.committee, "台账.xlsx")
-    assert sorted(failed.value.errors) == [5, 7]
-    assert failed.value.errors[5] == [
-        "Deadline: Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."
-    ]
+    assert failed.value.errors == {
+        3: ["Deadline: Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."],
+        7: ["Status: Only a long-term item can be in the long-term state."],
+    }
+    assert failed.value.more == 0
     assert not Item.objects.exists()
-    # The first batch (rows 2 and 3) was stored before row 5 was read; nothing after it.
-    assert sum(bool(re.search(r'(INSERT INTO|COPY) "ledger_item" ', q["sql"])) for q in queries) == 1
+
+
+def test_the_refused_rows_listed_are_capped(world, monkeypatch):
+    monkeypatch.setattr(importer, "MAX_ERROR_ROWS", 2)
+    rows = ledger_rows(count=5)
+    for row in rows[1:]:
+        row[8] = "下月底"
+    with pytest.raises(importer.ImportFailed) as failed:
+        importer.commit(
+            importer.prepare(
+                importer.open_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx"),
+                world.committee,
+                world.branch,
+                scan=False,
+            ),
+            world.committee,
+            "台账.xlsx",
+        )
+    assert list(failed.value.errors) == [2, 3]
+    assert failed.value.more == 3
+
+
+@pytest.mark.parametrize("batch_rows", [1, 2, 3, 2000])
+def test_the_batch_size_does_not_change_what_is_stored(world, monkeypatch, batch_rows):
+    """A row repeated three times in the file (each copy with another department) updates the
+    item the first copy became, each time at its new version, wherever the batches end."""
+    monkeypatch.setattr(importer, "BATCH_ROWS", batch_rows)
+    rows = ledger_rows(count=2)
+    for department in ("调度室", "安监处", "机电科"):
+        rows.append(list(rows[1]))
+        rows[-1][6] = department
+    result = importer.commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    assert (result.created, result.updated, result.unchanged) == (2, 3, 0)
+    item = Item.objects.get(measures="组织全员重新学习作业规程（1）")
+    assert item.department == "机电科"
+    assert [h.department for h in item.history.order_by("history_id")] == [
+        "机运工区",
+        "调度室",
+        "安监处",
+        "机电科",
+    ]
 
 
 def test_a_value_refused_once_is_refused_on_every_row(world):

@@ -1,6 +1,7 @@
 """The import pages: upload, preview (GET, changes nothing), confirm (POST, all rows or none)."""
 
 import csv
+import gc
 import io
 import os
 import time
@@ -225,3 +226,20 @@ def test_a_refusal_found_while_storing_shows_the_preview_again(client, world, mo
     assert "Nothing was stored: these rows were refused." in page
     assert "Only a long-term item can be in the long-term state." in page
     assert not Item.objects.exists()
+
+
+def test_a_csv_preview_with_problems_closes_what_it_opened(client, world):
+    """The preview stops at the headings (no column holds the measures) with the file's first
+    reading unfinished (past the head rows): it is closed with the file, not left to the
+    garbage collector."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([["问题描述", "备注"]] + [[f"问题（{n}）", "无"] for n in range(40)])
+    response = uploaded(client, world, buffer.getvalue().encode("utf-8-sig"), name="整改台账.csv")
+    preview = client.get(response.url)
+    assert "No column holds “Measures”: map it by hand below." in preview.content.decode()
+    confirmed = client.post(reverse("ledger:import_confirm", args=[token_of(response)]))
+    assert confirmed.status_code == 400
+    assert not Item.objects.exists()
+    # The pages' contexts hold the previews: what they left open goes now, within the test.
+    del preview, confirmed
+    gc.collect()

@@ -156,14 +156,13 @@ def _choices(data):
 def _preview(request, pending, organization, data, scan=True):
     """The preview of a pending upload with the choices in `data`, while its file is open."""
     mapping, people, create_people = _choices(data)
-    with open(pending["path"], "rb") as file:
-        table = importer.open_table(file, pending["name"])
+    with open(pending["path"], "rb") as file, importer.open_table(file, pending["name"]) as table:
         yield importer.prepare(
             table, request.user, organization, mapping, people, create_people, scan=scan, keep=PREVIEW_ROWS
         )
 
 
-def _render_preview(request, token, pending, organization, data, commit_errors=None, status=200):
+def _render_preview(request, token, pending, organization, data, refused=None, status=200):
     with _preview(request, pending, organization, data) as preview:
         people = _choices(data)[1]
         people_rows = [
@@ -178,7 +177,8 @@ def _render_preview(request, token, pending, organization, data, commit_errors=N
             "fields": list(importer.FIELDS.items()),
             "people_rows": people_rows,
             "create_people": data.get("create_people") == "1",
-            "commit_errors": commit_errors or {},
+            "commit_errors": refused.errors if refused else {},
+            "commit_more": refused.more if refused else 0,
             "query": data,
         }
         return render(request, "ledger/import_preview.html", context, status=status)
@@ -222,7 +222,7 @@ def import_confirm(request, token):
                 return _render_preview(request, token, pending, organization, request.POST, status=400)
             result = importer.commit(preview, request.user, pending["name"])
     except importer.ImportFailed as failed:
-        return _render_preview(request, token, pending, organization, request.POST, failed.errors, status=400)
+        return _render_preview(request, token, pending, organization, request.POST, failed, status=400)
     Path(pending["path"]).unlink(missing_ok=True)
     stored = request.session.get(SESSION_KEY, {})
     stored.pop(token, None)

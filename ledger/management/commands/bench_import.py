@@ -142,8 +142,7 @@ def peak_rss():
 
 def run_import(path, actor, organization):
     """What confirming an import does: read the file once, checking and storing every row."""
-    with path.open("rb") as file:
-        table = importer.open_table(file, path.name)
+    with path.open("rb") as file, importer.open_table(file, path.name) as table:
         preview = importer.prepare(table, actor, organization, scan=False)
         if preview.problems:
             raise RuntimeError(f"the generated ledger does not import: {preview.problems}")
@@ -152,8 +151,8 @@ def run_import(path, actor, organization):
 
 def run_preview(path, actor, organization):
     """What the preview page does: read and check every row."""
-    with path.open("rb") as file:
-        preview = importer.prepare(importer.open_table(file, path.name), actor, organization)
+    with path.open("rb") as file, importer.open_table(file, path.name) as table:
+        preview = importer.prepare(table, actor, organization)
     if not preview.is_valid:
         raise RuntimeError(f"the generated ledger does not import: {preview.problems or preview.rows[:3]}")
     return preview

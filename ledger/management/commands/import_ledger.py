@@ -48,7 +48,10 @@ class Command(BaseCommand):
 
     def run(self, file, actor, organization, options):
         """Read the file once: every row is checked as it is stored, all or none."""
-        table = importer.open_table(file, options["file"])
+        with importer.open_table(file, options["file"]) as table:
+            return self.store(table, actor, organization, options)
+
+    def store(self, table, actor, organization, options):
         preview = importer.prepare(
             table, actor, organization, create_people=options["create_people"], scan=False
         )
@@ -63,7 +66,7 @@ class Command(BaseCommand):
                 for message in messages:
                     self.stderr.write(f"{number}: {message}")
             raise CommandError(
-                _("{count} problems; nothing was stored.").format(count=len(failed.errors))
+                _("{count} problems; nothing was stored.").format(count=len(failed.errors) + failed.more)
             ) from None
 
     def organization(self, value):
