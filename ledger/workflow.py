@@ -159,6 +159,16 @@ def roles_on(user, item):
     return roles
 
 
+def needs_double_review(user, item):
+    """True when `item` needs its responsible leader's review (复核) before the committee closes
+    it: its organization or one above it has double review on (`Organization.double_review`).
+
+    Read from the user's scope, which loads the organization tree once per request: no query per
+    item nor per level of the tree.
+    """
+    return Scope.for_user(user).needs_double_review(item.organization_id)
+
+
 def refusal(user, item, action):
     """Why `user` may not take `action` on `item` now, or None when allowed.
 
@@ -174,7 +184,7 @@ def refusal(user, item, action):
         return InvalidTransition, _("“{action}” is not possible while the item is “{status}”.").format(
             action=action.label, status=item.get_status_display()
         )
-    double_review = item.organization.double_review
+    double_review = needs_double_review(user, item)
     if action == Action.REVIEW and not double_review:
         return InvalidTransition, _("This organization does not use double review.")
     if action == Action.REVIEW and Role.OWNER in roles:
