@@ -532,7 +532,13 @@ def withdraw(actor, item, *, reason, expected_version=None):
 
 
 def decide_extension(actor, extension, *, approve, note=""):
-    """Approve or reject a pending extension request; approval moves the deadline, on record."""
+    """Approve or reject a pending extension request; approval moves the deadline, on record.
+
+    An approval saves the item (its new deadline) first; the request is then stamped with the
+    time the item was saved (`decided_at` equals the item's `updated_at`), which is how the
+    history shows the two rows of one decision as one entry (`ledger.history`), as it does a
+    progress post's. A rejection changes the request only.
+    """
     if not approve:
         note = _require(note, "note", _("Give the reason for rejecting the request."))
     with transaction.atomic():
@@ -545,10 +551,11 @@ def decide_extension(actor, extension, *, approve, note=""):
         extension.decided_by = actor
         extension.decided_at = timezone.now()
         extension.decision_note = note
-        save_with_history(extension, user=actor, action=Action.DECIDE_EXTENSION, reason=note)
         if approve:
             item.deadline = extension.proposed_deadline
             _save(item, actor, Action.DECIDE_EXTENSION, note)
+            extension.decided_at = item.updated_at
+        save_with_history(extension, user=actor, action=Action.DECIDE_EXTENSION, reason=note)
         return extension
 
 

@@ -189,7 +189,7 @@ def test_a_group_under_a_double_review_branch_needs_the_leaders_review(world):
     item = item_in(world, "submitted", double_review=True, organization=world.group)
     assert not world.group.double_review  # set on the branch only
     assert workflow.needs_double_review(world.committee, item)
-    with pytest.raises(workflow.InvalidTransition, match="该事项须经责任领导复核后方可销号"):
+    with translation.override("en"), pytest.raises(workflow.InvalidTransition, match="must review this"):
         workflow.close(world.committee, item, note="验收合格")
     assert workflow.allowed_actions(world.leader, item) == [workflow.Action.REVIEW, workflow.Action.RETURN]
     assert workflow.Action.CLOSE not in workflow.allowed_actions(world.committee, item)
@@ -204,7 +204,7 @@ def test_a_group_under_a_normal_branch_needs_no_review(world):
     item = item_in(world, "submitted", organization=world.group)
     assert not workflow.needs_double_review(world.committee, item)
     assert workflow.allowed_actions(world.leader, item) == []
-    with pytest.raises(workflow.InvalidTransition, match="该组织未启用双审核"):
+    with translation.override("en"), pytest.raises(workflow.InvalidTransition, match="not use double review"):
         workflow.review(world.leader, item)
     item = workflow.close(world.committee, item, note="验收合格")
     assert (item.status, item.reviewed_by) == (S.CLOSED, None)
@@ -345,6 +345,10 @@ def test_approving_an_extension_moves_the_deadline_on_record(world):
         world.committee,
         proposed,
     )
+    # The decision is stamped with the item's save, as a progress post is (one history entry).
+    decided = request.history.latest("history_date", "history_id")
+    assert (decided.history_action, decided.status) == ("decide_extension", ExtensionRequest.Status.APPROVED)
+    assert request.decided_at == decided.decided_at == item.updated_at == record.updated_at
     with pytest.raises(workflow.InvalidTransition, match="该延期申请已审批"):
         workflow.decide_extension(world.committee, request, approve=False, note="改变主意")
 
@@ -362,7 +366,8 @@ def test_rejecting_an_extension_needs_a_reason_and_keeps_the_deadline(world):
     assert item.deadline == item.original_deadline
     assert item.history.count() == versions  # the item itself did not change
     request.refresh_from_db()
-    assert request.status == ExtensionRequest.Status.REJECTED
+    assert (request.status, request.decided_by) == (ExtensionRequest.Status.REJECTED, world.committee)
+    assert request.decided_at is not None
 
 
 def test_extension_must_move_the_deadline_later(world):
