@@ -72,12 +72,13 @@ class Organization(models.Model):
         on_delete=models.PROTECT,
         related_name="children",
     )
+    # Inherited: the items of the units below need the review too (`core.permissions.double_review_ids`).
     double_review = models.BooleanField(
         _("double review"),
         default=False,
         help_text=_(
-            "When on, a submitted item must be reviewed by its responsible leader "
-            "before the committee can close it."
+            "When on, a submitted item of this organization or of any organization below it "
+            "must be reviewed by its responsible leader before the committee can close it."
         ),
     )
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)

@@ -4,6 +4,9 @@ A role held in an organization reaches that organization and every unit below it
 user is computed once per user object (so once per request) with two queries: the user's
 memberships and the (small) organization tree. Every list, report, export and API narrows its
 queryset through `visible_to(user)` methods that read this scope.
+
+Double review (`Organization.double_review`) reaches down the tree the same way: the scope keeps
+the organizations it applies to, read with the same tree.
 """
 
 from collections import defaultdict
@@ -27,12 +30,28 @@ def subtree_ids(root_ids, children_by_parent):
     return found
 
 
+def organization_tree():
+    """The organization tree, read in one query: the map of parent id to its children's ids, and
+    the ids of the organizations that set `double_review` themselves."""
+    children = defaultdict(list)
+    flagged = set()
+    rows = Organization.objects.values_list("pk", "parent_id", "double_review")
+    for org_id, parent_id, double_review in rows:
+        children[parent_id].append(org_id)
+        if double_review:
+            flagged.add(org_id)
+    return children, flagged
+
+
 def children_map():
     """Map of parent id to its children's ids, read in one query."""
-    children = defaultdict(list)
-    for org_id, parent_id in Organization.objects.values_list("pk", "parent_id"):
-        children[parent_id].append(org_id)
-    return children
+    return organization_tree()[0]
+
+
+def double_review_ids(children_by_parent, flagged_ids):
+    """Ids of the organizations whose items need double review: those that set `double_review`
+    and every organization below them (a party group of a branch with double review has it too)."""
+    return frozenset(subtree_ids(flagged_ids, children_by_parent))
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,9 @@ class Scope:
     visible_org_ids: frozenset = field(default_factory=frozenset)
     committee_org_ids: frozenset = field(default_factory=frozenset)
     leadership_org_ids: frozenset = field(default_factory=frozenset)
+    # Organizations whose items need double review; None until read (superusers and people
+    # without memberships read no tree to compute their scope).
+    double_review_org_ids: frozenset | None = None
 
     @classmethod
     def for_user(cls, user):
@@ -68,13 +90,14 @@ class Scope:
             roots[role].add(org_id)
         if not roots:
             return cls(user_id=user.pk)
-        children = children_map()
+        children, flagged = organization_tree()
         by_role = {role: frozenset(subtree_ids(ids, children)) for role, ids in roots.items()}
         return cls(
             user_id=user.pk,
             visible_org_ids=frozenset().union(*by_role.values()),
             committee_org_ids=by_role.get(Membership.Role.COMMITTEE, frozenset()),
             leadership_org_ids=by_role.get(Membership.Role.LEADERSHIP, frozenset()),
+            double_review_org_ids=double_review_ids(children, flagged),
         )
 
     def can_view_org(self, org_id):
@@ -87,6 +110,16 @@ class Scope:
     def leads(self, org_id):
         """True when the user holds a leadership role over this organization."""
         return self.is_superuser or org_id in self.leadership_org_ids
+
+    def needs_double_review(self, org_id):
+        """True when items of this organization need their responsible leader's review before
+        the committee closes them: it or an organization above it has double review on.
+
+        Like the rest of the scope, read once per user object (so once per request)."""
+        if self.double_review_org_ids is None:
+            # The scope is frozen; this fills in the one field it leaves to be read on demand.
+            object.__setattr__(self, "double_review_org_ids", double_review_ids(*organization_tree()))
+        return org_id in self.double_review_org_ids
 
     @property
     def manages_anything(self):

@@ -371,7 +371,7 @@ def _demo_item(issue, committee, owner, leader, department, measures, scenario, 
         return workflow.withdraw(committee, item, reason="经核实，该问题与另一事项重复，合并整改。")
     workflow.post_progress(owner, item, text="整改措施已全部落实，相关制度已印发执行。", percent=100)
     item = workflow.submit(owner, item)
-    if item.organization.double_review:
+    if workflow.needs_double_review(committee, item):
         item = workflow.review(item.leader, item, note="已现场核实。")
     if scenario == "submitted":
         return item

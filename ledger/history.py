@@ -2,7 +2,9 @@
 
 The item's own historical rows are merged with those of its progress updates, evidence and
 extension requests, so that the timeline tells the whole story in order, one entry per action:
-a progress post, which writes the update, its files and the item's new state, is one entry.
+a progress post, which writes the update, its files and the item's new state, is one entry; so
+is the decision on an extension request, which writes the request's decision and the item's new
+deadline.
 Values are shown as a person reads them: people by name, states by label, dates as dates. The
 screen and the PDF dossier render the same entries.
 """
@@ -47,7 +49,8 @@ class Entry:
     reason: str
     history_type: str  # "+" created, "~" changed, "-" deleted
     changes: list = field(default_factory=list)
-    # What the action recorded beside the changes: a progress post's text, percent and files.
+    # What the action recorded beside the changes: a progress post's text, percent and files;
+    # an extension decision's outcome, the deadline asked for and the note.
     details: list = field(default_factory=list)
 
     @property
@@ -150,6 +153,44 @@ def _progress_posts(rows):
     return posts
 
 
+def _extension_decisions(rows):
+    """The rows each extension decision wrote: {row shown as the decision: the request's row}.
+
+    `workflow.decide_extension` approves by saving the item (its new deadline), then stamps the
+    request's decision with the item's `updated_at` as its `decided_at`; so the item's row of an
+    approval is paired with the request's decision row by that exact time and the user. A
+    rejection writes the request's row only, which is then the entry itself (so is an approval
+    recorded before decisions were stamped so: the item's row then stays an entry of its own).
+    """
+    decided = {
+        (record.decided_at, record.history_user_id): record
+        for record in rows[ExtensionRequest]
+        if record.history_type == "~" and record.history_action == Action.DECIDE_EXTENSION
+    }
+    decisions = {}
+    for record in rows[Item]:
+        if record.history_action != Action.DECIDE_EXTENSION:
+            continue
+        request = decided.pop((record.updated_at, record.history_user_id), None)
+        if request is not None:
+            decisions[record] = request
+    decisions.update({request: request for request in decided.values()})
+    return decisions
+
+
+def _decision_details(request):
+    status, proposed, note = (
+        ExtensionRequest._meta.get_field(name) for name in ("status", "proposed_deadline", "decision_note")
+    )
+    details = [
+        Detail(str(status.verbose_name), _display(status, request.status, {})),
+        Detail(str(proposed.verbose_name), _display(proposed, request.proposed_deadline, {})),
+    ]
+    if request.decision_note:
+        details.append(Detail(str(note.verbose_name), request.decision_note))
+    return details
+
+
 def _post_details(update, files):
     text_field, percent_field = (
         ProgressUpdate._meta.get_field("text"),
@@ -168,9 +209,11 @@ def item_timeline(item):
 
     One entry per action: the rows a progress post writes (the item's, the update's and its
     files') are one entry, the post's text, percent and files as its details and the item's
-    changes as its changes; so are an imported item's creation and its progress text. Five queries whatever the length of the history: the historical
-    rows of the item, its progress updates, evidence and extension requests, and one per kind
-    of related name shown.
+    changes as its changes; so are an imported item's creation and its progress text; so are
+    the rows of an extension decision, the decision as its details and the item's new deadline
+    as its change. Four queries whatever the length of the history (the historical rows of the
+    item, its progress updates, evidence and extension requests), and one per kind of related
+    name shown.
     """
     sources = [
         (Item, item.history.all(), _("Item")),
@@ -188,7 +231,15 @@ def item_timeline(item):
             changes[record] = _diff(fields, previous_by_object.get(record.id), record)
             previous_by_object[record.id] = record
     posts = _progress_posts(rows)
+    decisions = _extension_decisions(rows)
     merged = {row for update, files in posts.values() for row in (update, *files)}
+    for shown_as, request in decisions.items():
+        if shown_as is request:
+            # A decision is told by its details: the request's own diff (its status, decider,
+            # time and note) would say the same again.
+            changes[request] = []
+        else:
+            merged.add(request)
     shown = [
         (record, record_label)
         for model, _queryset, record_label in sources
@@ -199,9 +250,17 @@ def item_timeline(item):
     entries = []
     for record, record_label in shown:
         post = posts.get(record)
-        # A post is shown as the progress update it made; an import as the item it created.
-        if post and record.history_action == Action.POST_PROGRESS:
-            record_label = _("Progress update")
+        decision = decisions.get(record)
+        # A post is shown as the progress update it made; an import as the item it created; an
+        # extension decision as the request decided.
+        details = []
+        if post:
+            details = _post_details(*post)
+            if record.history_action == Action.POST_PROGRESS:
+                record_label = _("Progress update")
+        elif decision:
+            details = _decision_details(decision)
+            record_label = _("Extension request")
         entries.append(
             Entry(
                 when=record.history_date,
@@ -219,7 +278,7 @@ def item_timeline(item):
                     )
                     for model_field, old, new in changes[record]
                 ],
-                details=_post_details(*post) if post else [],
+                details=details,
             )
         )
     entries.sort(key=lambda entry: entry.when)

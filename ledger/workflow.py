@@ -159,6 +159,16 @@ def roles_on(user, item):
     return roles
 
 
+def needs_double_review(user, item):
+    """True when `item` needs its responsible leader's review (复核) before the committee closes
+    it: its organization or one above it has double review on (`Organization.double_review`).
+
+    Read from the user's scope, which loads the organization tree once per request: no query per
+    item nor per level of the tree.
+    """
+    return Scope.for_user(user).needs_double_review(item.organization_id)
+
+
 def refusal(user, item, action):
     """Why `user` may not take `action` on `item` now, or None when allowed.
 
@@ -174,7 +184,7 @@ def refusal(user, item, action):
         return InvalidTransition, _("“{action}” is not possible while the item is “{status}”.").format(
             action=action.label, status=item.get_status_display()
         )
-    double_review = item.organization.double_review
+    double_review = needs_double_review(user, item)
     if action == Action.REVIEW and not double_review:
         return InvalidTransition, _("This organization does not use double review.")
     if action == Action.REVIEW and Role.OWNER in roles:
@@ -522,7 +532,13 @@ def withdraw(actor, item, *, reason, expected_version=None):
 
 
 def decide_extension(actor, extension, *, approve, note=""):
-    """Approve or reject a pending extension request; approval moves the deadline, on record."""
+    """Approve or reject a pending extension request; approval moves the deadline, on record.
+
+    An approval saves the item (its new deadline) first; the request is then stamped with the
+    time the item was saved (`decided_at` equals the item's `updated_at`), which is how the
+    history shows the two rows of one decision as one entry (`ledger.history`), as it does a
+    progress post's. A rejection changes the request only.
+    """
     if not approve:
         note = _require(note, "note", _("Give the reason for rejecting the request."))
     with transaction.atomic():
@@ -535,10 +551,11 @@ def decide_extension(actor, extension, *, approve, note=""):
         extension.decided_by = actor
         extension.decided_at = timezone.now()
         extension.decision_note = note
-        save_with_history(extension, user=actor, action=Action.DECIDE_EXTENSION, reason=note)
         if approve:
             item.deadline = extension.proposed_deadline
             _save(item, actor, Action.DECIDE_EXTENSION, note)
+            extension.decided_at = item.updated_at
+        save_with_history(extension, user=actor, action=Action.DECIDE_EXTENSION, reason=note)
         return extension
 
 

@@ -67,7 +67,8 @@ def test_the_timeline_tells_the_whole_story_in_order(world, story):
     with translation.override("en"):
         entries = item_timeline(story)
     summary = [(e.record, e.action, e.user) for e in entries]
-    # A progress post (the update, its file and the item's new progress) is one entry.
+    # A progress post (the update, its file and the item's new progress) is one entry; so is an
+    # extension decision (the request's decision and the item's new deadline).
     assert summary == [
         ("Item", "Created", "李明"),
         ("Item", "Edit", "李明"),
@@ -75,14 +76,13 @@ def test_the_timeline_tells_the_whole_story_in_order(world, story):
         ("Progress update", "Post progress", "王强"),
         ("Extension request", "Request extension", "王强"),
         ("Extension request", "Decide extension", "李明"),
-        ("Item", "Decide extension", "李明"),
         ("Item", "Submit for verification", "王强"),
         ("Item", "Return", "李明"),
         ("Progress update", "Post progress", "王强"),
         ("Item", "Submit for verification", "王强"),
         ("Item", "Close", "张建国"),
     ]
-    first_post, second_post = entries[3], entries[9]
+    first_post, second_post = entries[3], entries[8]
     assert [(d.label, d.value) for d in first_post.details] == [
         ("progress", "已组织全员学习"),
         ("percent done", "60"),
@@ -104,15 +104,16 @@ def test_diffs_show_people_states_and_dates_readably(world, story):
     assert reassigned.reason == "调整责任人"
     assert [(c.label, c.old, c.new) for c in reassigned.changes] == [("owner", "杨帆", "王强")]
 
-    returned = entries[8]
+    returned = entries[7]
     assert returned.reason == "缺少考试成绩单"
     assert [(c.label, c.old, c.new) for c in returned.changes] == [
         ("status", "Awaiting verification", "In progress")
     ]
 
-    extended = entries[6]
-    deadline_change = {c.field: c for c in extended.changes}["deadline"]
-    assert (deadline_change.old, deadline_change.new) == ("Dec. 4, 2026", "Jan. 3, 2027")
+    extended = entries[5]
+    assert [(c.label, c.old, c.new) for c in extended.changes] == [
+        ("deadline", "Dec. 4, 2026", "Jan. 3, 2027")
+    ]
 
     closed = entries[-1]
     assert closed.reason == "验收合格，同意销号"
@@ -128,7 +129,7 @@ def test_the_timeline_speaks_chinese_by_default(world, story):
     closed = entries[-1]
     assert {c.field: c.new for c in closed.changes}["status"] == "已销号"
     assert closed.action == "销号"
-    extended = {c.field: c for c in entries[6].changes}["deadline"]
+    extended = {c.field: c for c in entries[5].changes}["deadline"]
     assert (extended.old, extended.new) == ("2026年12月4日", "2027年1月3日")
 
 
@@ -369,3 +370,134 @@ def test_a_reimported_file_posts_progress_as_one_entry(client, world):
     ]
     assert changes(entries[1]) == [("progress (%)", "30", "80")]
     assert all(entry.reason == "Imported from the file “台账.xlsx”" for entry in entries)
+
+
+# One entry per action: an extension decision ---------------------------------------------------
+
+
+@pytest.fixture
+def requested(client, world):
+    """An item due on 1 March 2027 whose owner asked, from the item page, to move it to 15 April."""
+    item = make_item(
+        world.committee,
+        IssueFactory(organization=world.branch),
+        owner=world.owner,
+        deadline=datetime.date(2027, 3, 1),
+    )
+    client.force_login(world.owner)
+    response = client.post(
+        f"/ledger/items/{item.pk}/extension/", {"proposed_deadline": "2027-04-15", "reason": "配件未到"}
+    )
+    assert response.status_code == 302
+    return item
+
+
+def decide(client, world, item, *, approve, note):
+    client.force_login(world.committee)
+    response = client.post(
+        f"/ledger/items/{item.pk}/extension/decide/",
+        {"extension": item.extension_requests.get().pk, "approve": "1" if approve else "0", "note": note},
+    )
+    assert response.status_code == 302
+
+
+def test_an_approved_extension_is_one_entry_with_the_new_deadline(client, world, requested):
+    decide(client, world, requested, approve=True, note="同意延期")
+    entries, rendered = history_page(client, requested)
+    assert len(entries) == len(rendered) == 3
+    assert summary(entries) == [
+        ("整改事项", "创建", "李明", ""),
+        ("延期申请", "申请延期", "王强", "配件未到"),
+        ("延期申请", "审批延期", "李明", "同意延期"),
+    ]
+    decision = entries[2]
+    assert details(decision) == [
+        ("审批结果", "已批准"),
+        ("申请延期至", "2027年4月15日"),
+        ("审批意见", "同意延期"),
+    ]
+    assert changes(decision) == [("整改时限", "2027年3月1日", "2027年4月15日")]
+    # The request's decision and the item's new deadline were written by one decision: one time.
+    item = Item.objects.get(pk=requested.pk)
+    assert item.extension_requests.get().decided_at == item.updated_at
+    assert decision.when == item.history.latest().history_date
+    for text in ("审批延期", "李明", "已批准", "审批意见", "同意延期", "整改时限", "2027年4月15日"):
+        assert text in rendered[2]
+    assert "审批延期" not in rendered[1]
+
+
+def test_the_approved_extension_entry_in_english(client, world, requested):
+    decide(client, world, requested, approve=True, note="同意延期")
+    entries, rendered = history_page(client, requested, HTTP_ACCEPT_LANGUAGE="en")
+    assert len(entries) == len(rendered) == 3
+    assert summary(entries)[2] == ("Extension request", "Decide extension", "李明", "同意延期")
+    decision = entries[2]
+    assert details(decision) == [
+        ("decision", "Approved"),
+        ("proposed deadline", "April 15, 2027"),
+        ("decision note", "同意延期"),
+    ]
+    assert changes(decision) == [("deadline", "March 1, 2027", "April 15, 2027")]
+    for text in (
+        "Decide extension",
+        "Approved",
+        "Decision note",
+        "Deadline",
+        "March 1, 2027",
+        "April 15, 2027",
+    ):
+        assert text in rendered[2]
+
+
+def test_a_rejected_extension_is_one_entry_and_changes_no_deadline(client, world, requested):
+    decide(client, world, requested, approve=False, note="时限内可以完成")
+    entries, rendered = history_page(client, requested)
+    assert len(entries) == len(rendered) == 3
+    assert summary(entries)[2] == ("延期申请", "审批延期", "李明", "时限内可以完成")
+    decision = entries[2]
+    assert details(decision) == [
+        ("审批结果", "未批准"),
+        ("申请延期至", "2027年4月15日"),
+        ("审批意见", "时限内可以完成"),
+    ]
+    assert changes(decision) == []  # the item kept its deadline; the request's diff is the details
+    assert "未批准" in rendered[2] and "history-changes" not in rendered[2]
+    assert Item.objects.get(pk=requested.pk).history.count() == 1  # created; nothing since
+
+    entries, rendered = history_page(client, requested, HTTP_ACCEPT_LANGUAGE="en")
+    assert summary(entries)[2] == ("Extension request", "Decide extension", "李明", "时限内可以完成")
+    assert details(entries[2]) == [
+        ("decision", "Rejected"),
+        ("proposed deadline", "April 15, 2027"),
+        ("decision note", "时限内可以完成"),
+    ]
+    assert changes(entries[2]) == []
+    assert "Rejected" in rendered[2] and "Decision note" in rendered[2]
+
+
+def test_an_approval_without_a_note_lists_no_note(client, world, requested):
+    decide(client, world, requested, approve=True, note="")
+    entries, _rendered = history_page(client, requested, HTTP_ACCEPT_LANGUAGE="en")
+    assert summary(entries)[2] == ("Extension request", "Decide extension", "李明", "")
+    assert details(entries[2]) == [("decision", "Approved"), ("proposed deadline", "April 15, 2027")]
+    assert changes(entries[2]) == [("deadline", "March 1, 2027", "April 15, 2027")]
+
+
+def test_decisions_are_paired_by_exact_time_not_by_closeness(client, world, requested):
+    """An approval whose request was not stamped with the item's save (as before decisions were
+    stamped so) stays two entries, however close in time: the item's new deadline, and the
+    decision."""
+    decide(client, world, requested, approve=True, note="同意延期")
+    request = requested.extension_requests.get()
+    request.history.filter(history_action="decide_extension").update(
+        decided_at=request.decided_at - datetime.timedelta(microseconds=7)
+    )
+    entries, _rendered = history_page(client, requested, HTTP_ACCEPT_LANGUAGE="en")
+    assert [(e.record, e.action) for e in entries] == [
+        ("Item", "Created"),
+        ("Extension request", "Request extension"),
+        ("Item", "Decide extension"),
+        ("Extension request", "Decide extension"),
+    ]
+    assert changes(entries[2]) == [("deadline", "March 1, 2027", "April 15, 2027")]
+    assert details(entries[3])[0] == ("decision", "Approved")

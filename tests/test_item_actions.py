@@ -113,6 +113,35 @@ def test_the_leader_reviews_under_double_review(client, world, item):
     assert item.status == S.REVIEWED and item.reviewed_by == world.leader
 
 
+def test_a_group_item_under_a_double_review_branch_is_reviewed_before_closing(client, world):
+    world.branch.double_review = True
+    world.branch.save()
+    item = make_item(
+        world.committee,
+        IssueFactory(organization=world.branch),
+        organization=world.group,
+        owner=world.owner,
+        leader=world.leader,
+    )
+    item = submitted(world, item)
+    client.force_login(world.committee)
+    page = client.get(f"/ledger/items/{item.pk}/")
+    assert "close" not in [entry["action"] for entry in page.context["action_forms"]]
+    closing = {"note": "验收合格", "outcome": "completed"}
+    response = post(client, world.committee, item, "close", closing, follow=True)
+    assert "该事项须经责任领导复核后方可销号。" in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == S.SUBMITTED
+
+    client.force_login(world.leader)
+    page = client.get(f"/ledger/items/{item.pk}/")
+    assert [entry["action"] for entry in page.context["action_forms"]] == ["review", "return"]
+    assert post(client, world.leader, item, "review", {"note": "属实"}).status_code == 302
+    assert post(client, world.committee, item, "close", closing).status_code == 302
+    item.refresh_from_db()
+    assert (item.status, item.reviewed_by) == (S.CLOSED, world.leader)
+
+
 def test_the_committee_returns_with_a_reason(client, world, item):
     item = submitted(world, item)
     assert post(client, world.committee, item, "return", {"reason": ""}).status_code == 400

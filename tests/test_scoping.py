@@ -83,6 +83,7 @@ def test_scope_is_computed_once_per_user_object(world, django_assert_num_queries
     with django_assert_num_queries(0):
         Scope.for_user(user)
         Scope.for_user(user).manages(world.group.pk)
+        Scope.for_user(user).needs_double_review(world.group.pk)  # read with the same tree
 
 
 def test_the_filterset_organization_filter_takes_the_subtree(rf, world, items):

@@ -11,9 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
+from core.models import User
 from ledger import workflow
 from ledger.models import Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
-from tests.factories import IssueFactory, MeetingFactory, make_item
+from tests.factories import IssueFactory, MeetingFactory, OrganizationFactory, UserFactory, make_item
 
 S = Item.Status
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -27,8 +28,9 @@ def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
 
 
-def item_in(world, state, double_review=False):
-    """An item of the branch brought to `state` through the workflow."""
+def item_in(world, state, double_review=False, organization=None):
+    """An item of the branch (or of `organization`, a unit below it) brought to `state` through
+    the workflow; `double_review` is set on the branch."""
     world.branch.double_review = double_review
     world.branch.save()
     long_term = state == "long_term"
@@ -36,6 +38,7 @@ def item_in(world, state, double_review=False):
     item = make_item(
         world.committee,
         IssueFactory(organization=world.branch),
+        organization=organization or world.branch,
         owner=world.owner,
         leader=world.leader,
         kind="long_term" if long_term else "by_deadline",
@@ -116,13 +119,17 @@ RESULT = {
     "withdraw": dict.fromkeys(ACTIVE, S.WITHDRAWN),
 }
 
+# Where the item is: "branch" (double review off), "double" (the branch has double review),
+# "inherited" (the item is in the branch's party group, which does not set double review itself:
+# the branch's reaches it).
 CASES = [
-    pytest.param(False, state, action, role, id=f"{state}-{action}-{role}")
+    pytest.param("branch", state, action, role, id=f"{state}-{action}-{role}")
     for state in ("open", "in_progress", "submitted", "long_term", "closed", "withdrawn")
     for action in ALLOWED
     for role in ROLES
 ] + [
-    pytest.param(True, state, action, role, id=f"double-{state}-{action}-{role}")
+    pytest.param(where, state, action, role, id=f"{where}-{state}-{action}-{role}")
+    for where in ("double", "inherited")
     for state in ("submitted", "reviewed")
     for action in ALLOWED
     for role in ROLES
@@ -138,12 +145,14 @@ def _history_counts(item):
     }
 
 
-@pytest.mark.parametrize(("double_review", "state", "action", "role"), CASES)
-def test_transition_matrix(world, double_review, state, action, role):
-    item = item_in(world, state, double_review)
+@pytest.mark.parametrize(("where", "state", "action", "role"), CASES)
+def test_transition_matrix(world, where, state, action, role):
+    organization = world.group if where == "inherited" else world.branch
+    item = item_in(world, state, where != "branch", organization)
     assert item.status == state
+    assert item.organization == organization and not world.group.double_review
     actor = getattr(world, role)
-    table = ALLOWED_DOUBLE_REVIEW if double_review else ALLOWED
+    table = ALLOWED if where == "branch" else ALLOWED_DOUBLE_REVIEW
     allowed = role in table[action].get(state, set())
     before = _history_counts(item)
     version = item.version
@@ -174,6 +183,66 @@ def test_transition_matrix(world, double_review, state, action, role):
         assert item.version == version + 1
     else:
         assert after[Item] == before[Item]
+
+
+def test_a_group_under_a_double_review_branch_needs_the_leaders_review(world):
+    item = item_in(world, "submitted", double_review=True, organization=world.group)
+    assert not world.group.double_review  # set on the branch only
+    assert workflow.needs_double_review(world.committee, item)
+    with translation.override("en"), pytest.raises(workflow.InvalidTransition, match="must review this"):
+        workflow.close(world.committee, item, note="验收合格")
+    assert workflow.allowed_actions(world.leader, item) == [workflow.Action.REVIEW, workflow.Action.RETURN]
+    assert workflow.Action.CLOSE not in workflow.allowed_actions(world.committee, item)
+
+    item = workflow.review(world.leader, item, note="已现场核实")
+    assert workflow.Action.CLOSE in workflow.allowed_actions(world.committee, item)
+    item = workflow.close(world.committee, item, note="验收合格")
+    assert (item.status, item.reviewed_by, item.verified_by) == (S.CLOSED, world.leader, world.committee)
+
+
+def test_a_group_under_a_normal_branch_needs_no_review(world):
+    item = item_in(world, "submitted", organization=world.group)
+    assert not workflow.needs_double_review(world.committee, item)
+    assert workflow.allowed_actions(world.leader, item) == []
+    with translation.override("en"), pytest.raises(workflow.InvalidTransition, match="not use double review"):
+        workflow.review(world.leader, item)
+    item = workflow.close(world.committee, item, note="验收合格")
+    assert (item.status, item.reviewed_by) == (S.CLOSED, None)
+
+
+def test_double_review_reaches_down_the_tree_not_up_nor_sideways(world):
+    world.group.double_review = True
+    world.group.save()
+    in_group = item_in(world, "submitted", organization=world.group)
+    in_branch = item_in(world, "submitted")
+    beside = make_item(world.outsider, IssueFactory(organization=world.sibling))
+    committee = world.company_committee
+    assert workflow.needs_double_review(committee, in_group)
+    assert not workflow.needs_double_review(committee, in_branch)
+    assert not workflow.needs_double_review(committee, beside)
+    with pytest.raises(workflow.InvalidTransition):
+        workflow.close(committee, in_group, note="验收合格")
+    assert workflow.close(committee, in_branch, note="验收合格").status == S.CLOSED
+
+
+def test_double_review_is_read_with_the_scope_whatever_the_depth(world, django_assert_num_queries):
+    """Asking for many items of a deep tree costs the scope's two queries, no more."""
+    parent = world.group
+    for depth in range(5):
+        parent = OrganizationFactory(name=f"第{depth}层", short_name=f"层{depth}", parent=parent)
+    world.company.double_review = True
+    world.company.save()
+    items = [
+        make_item(world.company_committee, IssueFactory(organization=world.company), organization=org)
+        for org in (world.company, world.branch, world.group, parent)
+    ]
+    owner = User.objects.get(pk=world.owner.pk)  # a fresh user object: the scope not read yet
+    with django_assert_num_queries(2):  # the owner's memberships, the organization tree
+        assert all(workflow.needs_double_review(owner, item) for item in items)
+    superuser = UserFactory(is_superuser=True)
+    with django_assert_num_queries(1):  # the organization tree, read once
+        assert all(workflow.needs_double_review(superuser, item) for item in items)
+        assert workflow.allowed_actions(superuser, items[-1])
 
 
 def test_actions_that_need_a_reason_refuse_without_one(world):
@@ -276,6 +345,10 @@ def test_approving_an_extension_moves_the_deadline_on_record(world):
         world.committee,
         proposed,
     )
+    # The decision is stamped with the item's save, as a progress post is (one history entry).
+    decided = request.history.latest("history_date", "history_id")
+    assert (decided.history_action, decided.status) == ("decide_extension", ExtensionRequest.Status.APPROVED)
+    assert request.decided_at == decided.decided_at == item.updated_at == record.updated_at
     with pytest.raises(workflow.InvalidTransition, match="该延期申请已审批"):
         workflow.decide_extension(world.committee, request, approve=False, note="改变主意")
 
@@ -293,7 +366,8 @@ def test_rejecting_an_extension_needs_a_reason_and_keeps_the_deadline(world):
     assert item.deadline == item.original_deadline
     assert item.history.count() == versions  # the item itself did not change
     request.refresh_from_db()
-    assert request.status == ExtensionRequest.Status.REJECTED
+    assert (request.status, request.decided_by) == (ExtensionRequest.Status.REJECTED, world.committee)
+    assert request.decided_at is not None
 
 
 def test_extension_must_move_the_deadline_later(world):
