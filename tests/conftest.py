@@ -4,6 +4,8 @@ outsider from a sibling branch, and a plain member of the branch."""
 from dataclasses import dataclass
 
 import pytest
+from django.conf import settings
+from django.utils import translation
 
 from core.models import Membership, Organization
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -72,3 +74,13 @@ def plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language. A request in English (Accept-Language: en)
+    leaves English active in the thread after the response, as Django's LocaleMiddleware does;
+    without this, later tests would read messages in whatever language ran last."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
