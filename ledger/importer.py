@@ -242,6 +242,7 @@ class Preview:
     rows: list = field(default_factory=list)
     row_count: int = 0
     error_row_count: int = 0
+    width: int = 0  # of the widest row read
     problems: list = field(default_factory=list)  # about the whole file
     unknown_names: list = field(default_factory=list)
     candidates: list = field(default_factory=list)
@@ -260,6 +261,7 @@ class Preview:
         mapped = [(c.field, c.index) for c in self.columns if c.field]
         for number, values in itertools.islice(self.table.rows(), self.start, None):
             width = len(values)
+            self.width = max(self.width, width)
             raw = {
                 name: values[index] for name, index in mapped if index < width and values[index] is not None
             }
@@ -579,7 +581,9 @@ def detect_columns(table, mapping=None):
     index = heading_index()
     header, second = find_header(table)
     columns = []
-    for position in range(table.width):
+    # Columns mapped by hand may lie right of the head rows (found by the preview's reading).
+    width = max(table.width, max(mapping, default=-1) + 1 if mapping else 0)
+    for position in range(width):
         heading, name = "", ""
         if header is not None:
             main = _cell(table.head[header][1], position)
@@ -792,6 +796,9 @@ def prepare(
             preview.rows.append(row)
     if not preview.row_count:
         preview.problems.append(NO_ROWS)
+    # Cells right of the headings, further down than the head: columns to map by hand too.
+    for index in range(len(preview.columns), preview.width):
+        preview.columns.append(Column(index=index, heading="", field=""))
     preview.unknown_names = sorted(preview.lookups.unknown_names)
     preview.candidates = preview.lookups.candidates
     return preview

@@ -419,3 +419,18 @@ def test_the_file_is_read_again_for_each_pass_and_once_for_the_first(world):
     preview = importer.prepare(table, world.committee, world.branch)
     assert [row.number for row in preview.parse()] == [2, 3, 4]
     assert [row.number for row in preview.parse()] == [2, 3, 4]
+
+
+def test_a_column_that_starts_below_the_head_rows_can_be_mapped(world):
+    rows = ledger_rows(count=40)
+    for row in rows[1:]:
+        row[8] = "2027-03-31"
+    rows[40].append("已组织学习")  # column J holds something on row 41 only, with no heading
+    preview = preview_of(world, xlsx_bytes(rows))
+    assert [column.letter for column in preview.columns][-1] == "J"
+    assert preview.columns[-1].field == ""
+    mapped = preview_of(world, xlsx_bytes(rows), mapping={9: "progress"})
+    assert mapped.is_valid
+    importer.commit(mapped, world.committee, "台账.xlsx")
+    item = Item.objects.get(measures="组织全员重新学习作业规程（40）")
+    assert item.updates.get().text == "已组织学习"
