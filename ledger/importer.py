@@ -1018,6 +1018,15 @@ def _issue_signature(values):
     return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
+def _differs(record, name, value):
+    """Whether `record`'s field `name` holds something else than `value`; a related record is
+    compared by its key, not loaded (one query a row otherwise)."""
+    model_field = record._meta.get_field(name)
+    if model_field.is_relation:
+        return getattr(record, model_field.attname) != (value.pk if value is not None else None)
+    return getattr(record, name) != value
+
+
 class _Store:
     """Writes the rows of one import a batch at a time, recognising rows imported before.
 
@@ -1195,7 +1204,7 @@ class _Store:
         issue_changes = {
             name: values[name]
             for name in ISSUE_FIELDS
-            if name in given and getattr(issue, name) != values[name]
+            if name in given and _differs(issue, name, values[name])
         }
         if issue_changes:
             for name, value in issue_changes.items():
@@ -1207,7 +1216,7 @@ class _Store:
             if values["kind"] == Item.Kind.LONG_TERM and not item.next_review_on:
                 names.add("next_review_on")
         changes = {name: values.get(name) or ("" if name == "department" else None) for name in names}
-        changes = {name: value for name, value in changes.items() if getattr(item, name) != value}
+        changes = {name: value for name, value in changes.items() if _differs(item, name, value)}
         if changes:
             item = workflow.edit_item(
                 self.actor, item, expected_version=item.version, reason=self.reason, **changes
