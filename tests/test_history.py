@@ -260,9 +260,8 @@ def test_a_file_attached_later_to_an_update_is_an_entry_of_its_own(client, world
     assert {c.field: c.new for c in entries[2].changes}["original_name"] == "补充照片.png"
 
 
-def test_an_imported_item_is_one_entry_with_its_progress_text(client, world):
-    """The bulk import creates the item as the file describes it, with its progress text: one
-    entry saying so."""
+def bulk_imported(world, status=""):
+    """An item the bulk import created, with its progress text (half done)."""
     issue = Issue(
         organization=world.branch,
         category=category(),
@@ -281,9 +280,16 @@ def test_an_imported_item_is_one_entry_with_its_progress_text(client, world):
         },
         progress="已补齐一半",
         percent=50,
-        status=Item.Status.CLOSED,
+        status=status,
     )
     [item] = workflow.import_new_items(world.committee, [row], reason=REASON)
+    return item
+
+
+def test_an_imported_item_is_one_entry_with_its_progress_text(client, world):
+    """The bulk import creates the item as the file describes it, with its progress text: one
+    entry saying so."""
+    item = bulk_imported(world, status=Item.Status.CLOSED)
     client.force_login(world.committee)
     entries, rendered = history_page(client, item)
     assert len(entries) == len(rendered) == 1
@@ -301,26 +307,7 @@ def test_an_imported_item_is_one_entry_with_its_progress_text(client, world):
 def test_an_item_imported_before_one_row_per_import_pairs_its_post(client, world):
     """Imports before 2026-11 wrote the item's creation and a post row at the import's one
     time: the update goes with the post row, as it did then."""
-    issue = Issue(
-        organization=world.branch,
-        category=category(),
-        source=Issue.Source.INSPECTION,
-        description="巡察发现：台账记录不全",
-        raised_on=datetime.date(2027, 1, 5),
-    )
-    row = workflow.NewItem(
-        key=1,
-        issue=issue,
-        organization=world.branch,
-        fields={
-            "measures": "逐条补齐台账",
-            "kind": Item.Kind.BY_DEADLINE,
-            "deadline": datetime.date(2027, 3, 1),
-        },
-        progress="已补齐一半",
-        percent=50,
-    )
-    [item] = workflow.import_new_items(world.committee, [row], reason=REASON)
+    item = bulk_imported(world)
     creation = item.history.get()
     # The post row such an import wrote, a microsecond after the creation row.
     bulk.insert_history(
