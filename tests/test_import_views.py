@@ -225,6 +225,8 @@ def test_a_refusal_found_while_storing_shows_the_preview_again(client, world, mo
     page = confirmed.content.decode()
     assert "Nothing was stored: these rows were refused." in page
     assert "Only a long-term item can be in the long-term state." in page
+    # Storing again would be refused again: the file or the mapping must change first.
+    assert "Store all rows" not in page
     assert not Item.objects.exists()
 
 

@@ -418,3 +418,13 @@ def test_the_navigation_and_the_meeting_list_link_to_issues(client, world):
     client.force_login(world.leadership)
     html = client.get("/ledger/meetings/").content.decode()
     assert 'href="/ledger/issues/new/"' not in html
+
+
+def test_the_issue_list_is_named_a_list_and_the_meetings_count_their_issues(client, world):
+    """问题清单 is the list of issues; 问题数 is a meeting's count of them."""
+    client.force_login(world.committee)
+    issues_page = client.get("/ledger/issues/").content.decode()
+    assert '<h1 class="h3 mb-0">问题清单</h1>' in issues_page
+    assert ">问题清单</a>" in issues_page  # the menu
+    meetings_page = client.get("/ledger/meetings/").content.decode()
+    assert '<th scope="col">问题数</th>' in meetings_page
