@@ -750,14 +750,15 @@ def prepare(
     create_people=False,
     *,
     scan=True,
-    keep=PREVIEW_ROWS,
+    keep=None,
 ):
     """The rows as they will be stored, with per-cell errors; nothing is written.
 
     `mapping` ({column index: field name or ""}) overrides what the headings say; `people`
     ({`person_key(name)`: user id}) names the person a name stands for. With `scan` every row
     is read and checked now (the preview); without it only the headings are, and `commit()`
-    checks each row as it stores it (one reading of the file in all).
+    checks each row as it stores it (one reading of the file in all). The preview keeps every
+    row with an error (up to `MAX_ERROR_ROWS`) and the first `keep` others (`PREVIEW_ROWS`).
     """
     header, columns, start = detect_columns(table, mapping)
     preview = Preview(
@@ -792,7 +793,7 @@ def prepare(
             preview.error_row_count += 1
             if preview.error_row_count <= MAX_ERROR_ROWS:
                 preview.rows.append(row)
-        elif preview.row_count - preview.error_row_count <= keep:
+        elif preview.row_count - preview.error_row_count <= (PREVIEW_ROWS if keep is None else keep):
             preview.rows.append(row)
     if not preview.row_count:
         preview.problems.append(NO_ROWS)

@@ -648,9 +648,9 @@ class NewItem:
     """One new item of an import, for :func:`import_new_items`.
 
     `issue` is an unsaved issue, or one an earlier batch of the same import stored; several
-    items may share the same one. `fields` are the item's
-    editable fields. `progress` (with `percent`) is the progress text the ledger gives, `status`
-    the state it says the item is in; both may be empty. `key` names the row in refusals.
+    items may share the same one. `fields` are the item's editable fields. `progress` (with
+    `percent`) is the progress text the ledger gives, `status` the state it says the item is
+    in; both may be empty. `key` names the row in refusals.
     """
 
     key: object
@@ -683,7 +683,7 @@ def _clean_without_queries(obj, names, valid):
     `Model.clean_fields()` runs them) and `clean()`.
 
     A ledger repeats its values (departments, kinds, deadlines): a value that passed its
-    field's checks once is in `valid` ({(field name, value): cleaned value}) and not checked
+    field's checks once is in `valid` ({(field, value): cleaned value}) and not checked
     again. Uniqueness needs no query here: references are allocated under the organizations'
     locks.
     """
@@ -691,7 +691,7 @@ def _clean_without_queries(obj, names, valid):
     for name in names:
         model_field = obj._meta.get_field(name)
         value = getattr(obj, model_field.attname)
-        key = (name, value)
+        key = (model_field, value)
         if key in valid:
             setattr(obj, model_field.attname, valid[key])
             continue
@@ -733,7 +733,7 @@ def import_new_items(actor, rows, *, reason):
         return []
     new_item, new_update = bulk.Maker(Item), bulk.Maker(ProgressUpdate)
     scope = Scope.for_user(actor)
-    valid = {}  # (field name, value) that passed the field's checks: the cleaned value
+    valid = {}  # (field, value) that passed the field's checks: the cleaned value
     statuses = set(S.values)
     errors = {}
     issues = {}  # id() → issue, in first-use order: an issue may carry several items

@@ -84,3 +84,19 @@ def default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def english(client):
+    """Messages asserted in English, whatever the catalogues say: the test's own calls and the
+    test client's requests. Modules use it with ``pytestmark = pytest.mark.usefixtures(...)``."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def import_dir(settings, tmp_path):
+    """Uploads waiting for confirmation go to a folder of the test's own."""
+    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
+    return tmp_path / "imports"

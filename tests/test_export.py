@@ -6,20 +6,13 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from ledger import exporter, workflow
 from ledger.importer import FIELDS
 from tests.factories import IssueFactory, make_item
 from tests.sheet_files import read_xlsx
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English, whatever the catalogues say."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def headings():

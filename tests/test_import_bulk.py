@@ -6,20 +6,15 @@ import io
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from ledger import importer, workflow
 from ledger.models import ImportedRow, Issue, Item, ProgressUpdate
 from tests.factories import IssueFactory, category, make_item
 from tests.sheet_files import ledger_rows, xlsx_bytes
 
+pytestmark = pytest.mark.usefixtures("english")
+
 REASON = "Imported from the file “台账.xlsx”"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def preview_of(world, rows, actor=None):

@@ -4,19 +4,12 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import translation
 
 from core.models import Organization, User
 from ledger.models import Item
 from tests.sheet_files import ledger_rows, xlsx_bytes
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English, whatever the catalogues say."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import zipfile
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
@@ -14,19 +13,7 @@ from ledger import importer
 from ledger.models import Issue, Item
 from tests.sheet_files import ledger_rows, upload, xlsx_bytes
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English, whatever the catalogues say."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def import_dir(settings, tmp_path):
-    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
-    return tmp_path / "imports"
+pytestmark = pytest.mark.usefixtures("english", "import_dir")
 
 
 def refused(content, name="整改台账.xlsx"):

@@ -8,26 +8,13 @@ import time
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 
 from ledger.importer import person_key
 from ledger.models import Issue, Item
 from ledger.views.sheets import SESSION_KEY
 from tests.sheet_files import ledger_rows, upload, xlsx_bytes
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English, whatever the catalogues say."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture(autouse=True)
-def import_dir(settings, tmp_path):
-    settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
-    return tmp_path / "imports"
+pytestmark = pytest.mark.usefixtures("english", "import_dir")
 
 
 def uploaded(client, world, content=None, name="整改台账.xlsx", user=None):
@@ -188,7 +175,7 @@ def test_uploads_never_confirmed_are_removed_after_a_day(client, world, import_d
 
 
 def test_a_long_preview_shows_the_rows_with_problems_and_the_first_others(client, world, monkeypatch):
-    monkeypatch.setattr("ledger.views.sheets.PREVIEW_ROWS", 2)
+    monkeypatch.setattr("ledger.importer.PREVIEW_ROWS", 2)
     rows = ledger_rows(count=5)
     rows[5][8] = "下月底"
     page = client.get(uploaded(client, world, xlsx_bytes(rows)).url).content.decode()

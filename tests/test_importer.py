@@ -6,7 +6,7 @@ import io
 
 import pytest
 import time_machine
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from core.models import User
 from ledger import importer, workflow
@@ -14,13 +14,7 @@ from ledger.models import ImportedRow, Issue, Item
 from tests.factories import IssueFactory, make_item
 from tests.sheet_files import HEADINGS, ledger_rows, libreoffice_xlsx, soffice, xlsx_bytes
 
-
-@pytest.fixture(autouse=True)
-def english(client):
-    """Messages are asserted in English, whatever the catalogues say."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
-    with translation.override("en"):
-        yield
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def table_of(content, name="整改台账.xlsx"):

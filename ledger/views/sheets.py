@@ -31,8 +31,6 @@ from ..access import keeps_records
 from ..filtersets import filter_items
 
 SESSION_KEY = "ledger_imports"
-# The preview lists every row with an error, and the others up to this many.
-PREVIEW_ROWS = importer.PREVIEW_ROWS
 # Uploads waiting for a confirmation that never came are removed after this many seconds.
 PENDING_LIFETIME = 24 * 3600
 
@@ -157,9 +155,7 @@ def _preview(request, pending, organization, data, scan=True):
     """The preview of a pending upload with the choices in `data`, while its file is open."""
     mapping, people, create_people = _choices(data)
     with open(pending["path"], "rb") as file, importer.open_table(file, pending["name"]) as table:
-        yield importer.prepare(
-            table, request.user, organization, mapping, people, create_people, scan=scan, keep=PREVIEW_ROWS
-        )
+        yield importer.prepare(table, request.user, organization, mapping, people, create_people, scan=scan)
 
 
 def _render_preview(request, token, pending, organization, data, refused=None, status=200):
