@@ -45,15 +45,12 @@ def test_every_workflow_action_checks_the_version(world):
     assert item.status == Item.Status.OPEN
 
 
-@pytest.mark.django_db(transaction=True)
-def test_two_connections_editing_at_once_never_lose_an_update(world):
-    """Two real database connections (one per thread) edit the same version of an item.
+def race(model, pk, first_save, second_save):
+    """Two real database connections (one per thread) save the same record.
 
-    The first holds the row lock while it edits; the second, based on the same version, waits
-    for the lock and must then be refused, instead of reading the old version and overwriting.
+    The first holds the row lock of `model` `pk` while it saves; the second starts meanwhile
+    and runs into the lock. Returns each save's outcome: "saved", or the exception it raised.
     """
-    item = make_item(world.committee, IssueFactory(organization=world.branch), department="机运工区")
-    version = item.version
     first_holds_lock = threading.Event()
     second_started = threading.Event()
     outcome = {}
@@ -61,14 +58,14 @@ def test_two_connections_editing_at_once_never_lose_an_update(world):
     def first():
         try:
             with transaction.atomic():
-                Item.objects.select_for_update().get(pk=item.pk)
+                model.objects.select_for_update().get(pk=pk)
                 first_holds_lock.set()
-                # Let the second connection run into the lock before this edit commits.
+                # Let the second connection run into the lock before this save commits.
                 second_started.wait(timeout=10)
                 threading.Event().wait(0.5)
-                workflow.edit_item(world.committee, item, expected_version=version, department="调度室")
+                first_save()
             outcome["first"] = "saved"
-        except Exception as error:  # reported to the main thread below
+        except Exception as error:  # reported to the main thread
             outcome["first"] = error
         finally:
             connection.close()
@@ -77,11 +74,9 @@ def test_two_connections_editing_at_once_never_lose_an_update(world):
         first_holds_lock.wait(timeout=10)
         second_started.set()
         try:
-            workflow.edit_item(world.company_committee, item, expected_version=version, department="安全科")
+            second_save()
             outcome["second"] = "saved"
-        except workflow.EditConflict as conflict:
-            outcome["second"] = conflict
-        except Exception as error:
+        except Exception as error:  # EditConflict expected
             outcome["second"] = error
         finally:
             connection.close()
@@ -91,6 +86,23 @@ def test_two_connections_editing_at_once_never_lose_an_update(world):
         thread.start()
     for thread in threads:
         thread.join(timeout=30)
+    return outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_connections_editing_at_once_never_lose_an_update(world):
+    """Two connections edit the same version of an item: the second waits for the first's row
+    lock and must then be refused, instead of reading the old version and overwriting."""
+    item = make_item(world.committee, IssueFactory(organization=world.branch), department="机运工区")
+    version = item.version
+    outcome = race(
+        Item,
+        item.pk,
+        lambda: workflow.edit_item(world.committee, item, expected_version=version, department="调度室"),
+        lambda: workflow.edit_item(
+            world.company_committee, item, expected_version=version, department="安全科"
+        ),
+    )
 
     assert outcome["first"] == "saved"
     assert isinstance(outcome["second"], workflow.EditConflict), outcome["second"]
@@ -112,44 +124,18 @@ def test_two_connections_saving_an_issue_or_a_meeting_at_once_never_lose_an_upda
     else:
         record, save, name = MeetingFactory(organization=world.branch), workflow.save_meeting, "topic"
     model = type(record)
-    first_holds_lock = threading.Event()
-    second_started = threading.Event()
-    outcome = {}
 
-    def first():
-        try:
-            with transaction.atomic():
-                model.objects.select_for_update().get(pk=record.pk)
-                first_holds_lock.set()
-                second_started.wait(timeout=10)
-                threading.Event().wait(0.5)
-                mine = model.objects.get(pk=record.pk)
-                setattr(mine, name, "李明改的")
-                save(world.committee, mine, expected_version=1)
-            outcome["first"] = "saved"
-        except Exception as error:  # reported to the main thread below
-            outcome["first"] = error
-        finally:
-            connection.close()
+    def saving(user, text):
+        def save_it():
+            mine = model.objects.get(pk=record.pk)
+            setattr(mine, name, text)
+            save(user, mine, expected_version=1)
 
-    def second():
-        first_holds_lock.wait(timeout=10)
-        second_started.set()
-        try:
-            theirs = model.objects.get(pk=record.pk)
-            setattr(theirs, name, "张建国改的")
-            save(world.company_committee, theirs, expected_version=1)
-            outcome["second"] = "saved"
-        except Exception as error:  # EditConflict expected
-            outcome["second"] = error
-        finally:
-            connection.close()
+        return save_it
 
-    threads = [threading.Thread(target=first), threading.Thread(target=second)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    outcome = race(
+        model, record.pk, saving(world.committee, "李明改的"), saving(world.company_committee, "张建国改的")
+    )
 
     assert outcome["first"] == "saved"
     assert isinstance(outcome["second"], workflow.EditConflict), outcome["second"]
