@@ -23,3 +23,18 @@ def form_data(response, formset_name="formset", form_name="form"):
                 value = value.isoformat()
             data[field.html_name] = value
     return data
+
+
+def issue_rows_data(rows, prefix="issues"):
+    """The POST data of a new issue formset (the meeting page's and the loose issues' page's)
+    holding `rows`, each a {field: value} dict."""
+    data = {
+        f"{prefix}-TOTAL_FORMS": len(rows),
+        f"{prefix}-INITIAL_FORMS": 0,
+        f"{prefix}-MIN_NUM_FORMS": 0,
+        f"{prefix}-MAX_NUM_FORMS": 1000,
+    }
+    for index, row in enumerate(rows):
+        for name, value in row.items():
+            data[f"{prefix}-{index}-{name}"] = value
+    return data

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ledger.models import Issue, Item
 from tests.factories import IssueFactory, MeetingFactory, category, make_item
-from tests.pages import form_data
+from tests.pages import form_data, issue_rows_data
 
 TODAY = timezone.localdate()
 
@@ -17,14 +17,8 @@ def batch_data(world, rows, **fields):
     data = {
         "organization": world.branch.pk,
         "raised_on": (TODAY - datetime.timedelta(days=2)).isoformat(),
-        "issues-TOTAL_FORMS": len(rows),
-        "issues-INITIAL_FORMS": 0,
-        "issues-MIN_NUM_FORMS": 0,
-        "issues-MAX_NUM_FORMS": 1000,
+        **issue_rows_data(rows),
     }
-    for index, row in enumerate(rows):
-        for name, value in row.items():
-            data[f"issues-{index}-{name}"] = value
     data.update(fields)
     return data
 

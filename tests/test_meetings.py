@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from ledger.models import Attendance, Issue, Item, Meeting
 from tests.factories import IssueFactory, MeetingFactory, category
-from tests.pages import form_data
+from tests.pages import form_data, issue_rows_data
 
 TODAY = timezone.localdate()
 
@@ -21,14 +21,8 @@ def meeting_data(world, rows, **fields):
         "held_on": (TODAY - datetime.timedelta(days=1)).isoformat(),
         "place": "机运工区会议室",
         "notes": "",
-        "issues-TOTAL_FORMS": len(rows),
-        "issues-INITIAL_FORMS": 0,
-        "issues-MIN_NUM_FORMS": 0,
-        "issues-MAX_NUM_FORMS": 1000,
+        **issue_rows_data(rows),
     }
-    for index, row in enumerate(rows):
-        for name, value in row.items():
-            data[f"issues-{index}-{name}"] = value
     data.update(fields)
     return data
 
