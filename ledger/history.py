@@ -111,6 +111,15 @@ def _related_names(raw_changes):
     return names
 
 
+def shown_values(model, values):
+    """Values of `model`'s fields as the timeline shows them: ``[(field name, value), …]``
+    (raw values: ids for foreign keys) in, one text each out, in one query per kind of related
+    record named."""
+    raw = [(model._meta.get_field(name), value, None) for name, value in values]
+    names = _related_names(raw)
+    return [_display(model_field, value, names) for model_field, value, _none in raw]
+
+
 _ACTION_LABELS = dict(Action.choices)
 
 
