@@ -71,6 +71,9 @@ def test_a_colleagues_change_is_kept_when_i_change_another_field(client, world, 
         "通风区",
         2,
     )
+    # The page shows the item as stored, beside the form that holds the merge.
+    shown = response.context["item"]
+    assert (shown.measures, shown.department) == ("组织全员重新学习作业规程并闭卷考试", "通风区")
 
     # The form shown holds their department, my measures, the current version: nothing to choose.
     form = edit_form(response)
@@ -308,7 +311,7 @@ def test_a_meeting_and_its_issue_rows_keep_both_peoples_changes(client, world, m
     records = response.context["conflict"]["records"]
     # The meeting and the first issue changed meanwhile; the second issue did not.
     number = int(row_prefix(mine, first).split("-")[1]) + 1  # the row's place on the page
-    assert [record.label for record in records] == ["Meeting", f"Issue {number}"]
+    assert [record.label for record in records] == ["Meeting", f"Issue {number}: 学习流于形式（李明补充）"]
     assert [(row.label, row.outcome) for row in records[0].rows] == [("Topic", "theirs"), ("Place", "mine")]
     assert [(row.label, row.outcome) for row in records[1].rows] == [("Issue description", "theirs")]
     rows = {form.instance.pk: form for form in response.context["formset"].forms}
@@ -343,7 +346,10 @@ def test_an_issue_row_both_changed_is_chosen_on_its_row(client, world, meeting):
     assert response.status_code == 409
     (record,) = response.context["conflict"]["records"]
     number = int(prefix.split("-")[1]) + 1
-    assert (record.label, [row.outcome for row in record.rows]) == (f"问题{number}", ["both"])
+    assert (record.label, [row.outcome for row in record.rows]) == (
+        f"问题{number}：学习流于形式，记录造假",
+        ["both"],
+    )
     html = response.content.decode()
     assert f'id="id_{prefix}keep_description"' in html and "保留对方的修改：学习流于形式，记录造假" in html
 
@@ -351,6 +357,8 @@ def test_an_issue_row_both_changed_is_chosen_on_its_row(client, world, meeting):
     refused = client.post(meeting_url(meeting), again)
     assert refused.status_code == 400
     assert Meeting.objects.get().version == 1
+    again = form_data(refused)  # the page as it came back, the choice still asked
+    assert again[prefix + "merge_fields"] == "description"
     again[prefix + "keep_description"] = "theirs"
     assert client.post(meeting_url(meeting), again).status_code == 302
     first.refresh_from_db()

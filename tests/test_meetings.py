@@ -178,6 +178,7 @@ def test_an_issue_edited_on_its_own_page_conflicts_on_the_meeting_page(client, w
     assert response.status_code == 409
     assert "Someone else changed this issue in the meantime (now version 2)." in response.content.decode()
     # The meeting itself did not change: only the issue's row is merged.
+    issue.refresh_from_db()
     assert [record.label for record in response.context["conflict"]["records"]] == [row_label(stale, issue)]
     rows = {form.instance.pk: form for form in response.context["formset"].forms}
     assert rows[issue.pk].non_field_errors()
@@ -188,7 +189,8 @@ def test_an_issue_edited_on_its_own_page_conflicts_on_the_meeting_page(client, w
 
 
 def row_label(data, issue):
-    return "Issue {}".format(int(row(data, issue).split("-")[1]) + 1)
+    number = int(row(data, issue).split("-")[1]) + 1
+    return f"Issue {number}: {issue.description}"
 
 
 def test_an_old_form_without_versions_is_refused(client, world, meeting):

@@ -143,7 +143,7 @@ def _issue_conflict(request, conflict, form):
     since the form was opened (`ledger.merge`), and the conflict shown above it."""
     current = conflict.current
     data, shown = merge.merge_conflict(request.POST, conflict, [(form, current, "")])
-    form = forms.EditIssueForm(data, instance=current)
+    form = forms.EditIssueForm(data, instance=copy.copy(current))
     merge.present(shown, form)
     return form, shown
 

@@ -270,8 +270,10 @@ def _conflict(request, item, form, conflict):
         rebound.add_error(None, conflict.message)
         return _invalid(request, current, action, rebound, status=409)
     data, shown = merge.merge_conflict(request.POST, conflict, [(form, current, "")])
-    rebound = forms.EditItemForm(data, instance=current, organization=current.organization)
+    # A copy: the page shows the item as stored while the form holds the merge.
+    rebound = forms.EditItemForm(data, instance=copy.copy(current), organization=current.organization)
     merge.present(shown, rebound)
+    shown["form_id"] = "action-edit"  # beside the item, not below the conflict on a phone
     context = _detail_context(request, current, bound={Action.EDIT: rebound, "conflict": shown})
     return render(request, "ledger/item_detail.html", context, status=409)
 

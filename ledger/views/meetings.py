@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -105,7 +106,11 @@ def _meeting_conflict(request, meeting, conflict, meeting_form, formset):
 
     Returns the rebound forms and the conflict shown above them."""
     current = Meeting.objects.select_related("organization").get(pk=meeting.pk)
-    rows = [(form, _("Issue {number}").format(number=n)) for n, form in enumerate(formset.forms, 1)]
+    rows = [
+        # Named by its place on the page and its description (as stored: the row may hold typing).
+        (form, _("Issue {number}: {description}").format(number=n, description=_opened_description(form)))
+        for n, form in enumerate(formset.forms, 1)
+    ]
     stale = merge.stale_forms([(meeting_form, _("Meeting")), *rows])
     data, shown = merge.merge_conflict(request.POST, conflict, stale)
     meeting_form, formset = _meeting_forms(request, current, data)
@@ -117,6 +122,10 @@ def _meeting_conflict(request, meeting, conflict, meeting_form, formset):
         if issue is not None:
             form.add_error(None, workflow.EditConflict(issue).message)
     return meeting_form, formset, shown
+
+
+def _opened_description(form):
+    return Truncator(form.initial.get("description") or "").chars(20)
 
 
 @login_required
