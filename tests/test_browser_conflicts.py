@@ -179,3 +179,44 @@ def test_a_meeting_page_merges_the_meeting_and_its_issue_rows(browser, site, wor
     assert (issue.description, issue.version) == ("学习流于形式（李明补充）", 2)
     first.close()
     second.close()
+
+
+@pytest.mark.parametrize(("screen", "language"), [("desktop", "en"), ("phone", "zh")])
+@pytest.mark.django_db(transaction=True)
+def test_an_issue_page_merges_and_asks_for_the_field_both_changed(browser, site, world, screen, language):
+    issue = IssueFactory(organization=world.branch, description="巡察发现：台账记录不全")
+    url = site + f"/ledger/issues/{issue.pk}/edit/"
+
+    def open_page(username, screen, language):
+        context = browser.new_context(**SCREENS[screen], **(CHINESE if language == "zh" else ENGLISH))
+        page = context.new_page()
+        log_in(page, site, username)
+        page.goto(url)
+        return context, page
+
+    second, b = open_page("secretary", screen, language)
+    first, a = open_page("branch_secretary", "desktop", "zh")
+    a.fill("#id_description", "巡察发现：台账记录不全（李明核实）")
+    a.fill("#id_raised_by_name", "巡察组")
+    a.click("main form button[type=submit]")
+    a.wait_for_url(site + f"/ledger/issues/{issue.pk}/")
+
+    b.fill("#id_raised_by_name", "集团巡察组")
+    b.fill("#id_reason", "补充提出人")
+    b.click("main form button[type=submit]")
+    b.wait_for_selector("#edit-conflict")
+    assert b.locator("#id_description").input_value() == "巡察发现：台账记录不全（李明核实）"
+    b.locator("#edit-conflict tr.merge-both a").click()
+    shot(b, f"conflict-issue-{screen}-{language}")
+    assert b.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+    b.locator("#id_keep_raised_by_name input[value=mine]").check()
+    b.click("main form button[type=submit]")
+    b.wait_for_url(lambda url: urlsplit(url).path == f"/ledger/issues/{issue.pk}/")
+    issue.refresh_from_db()
+    assert (issue.description, issue.raised_by_name, issue.version) == (
+        "巡察发现：台账记录不全（李明核实）",
+        "集团巡察组",
+        3,
+    )
+    first.close()
+    second.close()
