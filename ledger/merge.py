@@ -337,10 +337,13 @@ class MergeChoicesMixin:
 
     def _their_values(self):
         """The contested fields' values at the version the form carries (the ones shown)."""
-        version = self.data.get(self.add_prefix("version"))
         record = self.instance
-        if str(record.version) != str(version):
-            row = record.history.filter(version=version).order_by("-history_id").first() if version else None
+        try:
+            version = int(self.data.get(self.add_prefix("version")))
+        except (TypeError, ValueError):
+            return record_values(record, self.contested)  # the version field reports it
+        if record.version != version:
+            row = record.history.filter(version=version).order_by("-history_id").first()
             record = row if row is not None else record
         return record_values(record, self.contested)
 

@@ -125,7 +125,7 @@ def test_a_department_both_changed_is_chosen_before_saving(browser, site, world,
     second.close()
 
 
-@pytest.mark.parametrize(("screen", "language"), [("desktop", "zh"), ("phone", "en")])
+@pytest.mark.parametrize(("screen", "language"), [("phone", "en")])
 @pytest.mark.django_db(transaction=True)
 def test_a_meeting_page_merges_the_meeting_and_its_issue_rows(browser, site, world, screen, language):
     meeting = MeetingFactory(organization=world.branch)
@@ -181,7 +181,7 @@ def test_a_meeting_page_merges_the_meeting_and_its_issue_rows(browser, site, wor
     second.close()
 
 
-@pytest.mark.parametrize(("screen", "language"), [("desktop", "en"), ("phone", "zh")])
+@pytest.mark.parametrize(("screen", "language"), [("phone", "zh")])
 @pytest.mark.django_db(transaction=True)
 def test_an_issue_page_merges_and_asks_for_the_field_both_changed(browser, site, world, screen, language):
     issue = IssueFactory(organization=world.branch, description="巡察发现：台账记录不全")

@@ -197,3 +197,16 @@ def test_a_form_with_a_choice_to_make_is_refused_until_it_is_made(world, item):
         {**data, "keep_department": "mine"}, instance=item, organization=item.organization
     )
     assert form.is_valid() and form.cleaned_data["department"] == "调度室"
+
+
+def test_a_forged_version_or_field_list_is_an_error_not_a_crash(world, item):
+    data = {
+        "measures": item.measures,
+        "kind": item.kind,
+        "version": "abc",
+        "merge_fields": "department,no_such_field,version",
+        "keep_department": "theirs",
+    }
+    form = forms.EditItemForm(data, instance=item, organization=item.organization)
+    assert form.contested == ["department"]
+    assert not form.is_valid() and "version" in form.errors
