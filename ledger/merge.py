@@ -164,6 +164,7 @@ def _versions_since(current, version):
 class Row:
     """A field of a record merge as the conflict partial shows it."""
 
+    name: str
     label: str
     base: str
     theirs: str
@@ -199,9 +200,9 @@ class RecordMerge:
     def apply(self, data):
         """Put the merge into `data` (a mutable copy of the refused POST): their values where
         only they changed something, the current version, the fields to choose."""
-        for merge in self.fields:
-            if merge.outcome == THEIRS:
-                data[self.key(merge.name)] = as_data(merge.theirs)
+        for field_merge in self.fields:
+            if field_merge.outcome == THEIRS:
+                data[self.key(field_merge.name)] = as_data(field_merge.theirs)
         for key in [key for key in data if key.startswith(self.key(CHOICE_PREFIX))]:
             del data[key]  # a choice made for an earlier conflict is not one for this one
         data[self.key("version")] = self.current.version
@@ -221,27 +222,23 @@ def merge_form(form, current, label=""):
     base = record_values(base_row, names) if base_row is not None else None
     mine = {name: _raw(form.cleaned_data.get(name)) for name in names}
     fields = three_way(base, record_values(current, names), mine)
-    merge = RecordMerge(form.prefix, str(label), version, current, fields, people)
-    shown = [merge for merge in fields if merge.outcome != UNCHANGED]
-    model = type(current)
-    texts = iter(
-        shown_values(
-            model,
-            [(merge.name, value) for merge in shown for value in (merge.base, merge.theirs, merge.mine)],
-        )
-    )
-    for merge_field in shown:
+    record = RecordMerge(form.prefix, str(label), version, current, fields, people)
+    shown = [field_merge for field_merge in fields if field_merge.outcome != UNCHANGED]
+    values = [(f.name, value) for f in shown for value in (f.base, f.theirs, f.mine)]
+    texts = iter(shown_values(type(current), values))
+    for field_merge in shown:
         base_text, their_text, my_text = next(texts), next(texts), next(texts)
-        merge.rows.append(
+        record.rows.append(
             Row(
-                label=str(form.fields[merge_field.name].label or merge_field.name),
+                name=field_merge.name,
+                label=str(form.fields[field_merge.name].label or field_merge.name),
                 base=base_text if base is not None else "?",
                 theirs=their_text,
                 mine=my_text,
-                outcome=merge_field.outcome,
+                outcome=field_merge.outcome,
             )
         )
-    return merge
+    return record
 
 
 def merge_conflict(data, conflict, stale):
@@ -253,27 +250,24 @@ def merge_conflict(data, conflict, stale):
     Returns the data to bind the page's forms to (then pass them to :func:`present`) and the
     conflict as the partial `ledger/includes/edit_conflict.html` shows it."""
     data = data.copy()
-    merges = [merge_form(form, current, label) for form, current, label in stale]
-    for merge in merges:
-        merge.apply(data)
-    contested = any(merge.contested for merge in merges)
-    return data, {"message": conflict.message, "records": merges, "contested": contested}
+    records = [merge_form(form, current, label) for form, current, label in stale]
+    for record in records:
+        record.apply(data)
+    contested = any(record.contested for record in records)
+    return data, {"message": conflict.message, "records": records, "contested": contested}
 
 
 def present(conflict, *forms):
     """Prepare the forms bound to :func:`merge_conflict`'s data to be shown: the choices are
     asked, not reported missing yet, and each contested row links to its choice."""
-    by_prefix = {merge.prefix: merge for merge in conflict["records"]}
+    by_prefix = {record.prefix: record for record in conflict["records"]}
     for form in forms:
         form.merge_presented = True
         form.is_valid()
-        merge = by_prefix.get(form.prefix)
-        if merge is None:
-            continue
-        contested = iter(merge.contested)
-        for row in merge.rows:
-            if row.outcome == BOTH:
-                row.choice = form[CHOICE_PREFIX + next(contested)]
+        record = by_prefix.get(form.prefix)
+        for row in record.rows if record is not None else ():
+            if row.outcome == BOTH and CHOICE_PREFIX + row.name in form.fields:
+                row.choice = form[CHOICE_PREFIX + row.name]
 
 
 def stale_forms(forms_and_labels):
