@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Organization
 from core.permissions import children_map, subtree_ids
 
+from .merge import MergeChoicesMixin
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
 from .workflow import ITEM_EDITABLE_FIELDS
 
@@ -75,7 +76,7 @@ class ItemForm(forms.ModelForm):
         self.fields["owner"].choices = choices
 
 
-class EditItemForm(ItemForm):
+class EditItemForm(MergeChoicesMixin, ItemForm):
     """Editing an item: the version the user started from travels with the form."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -182,7 +183,7 @@ class VersionedFormMixin:
         )
 
 
-class MeetingForm(VersionedFormMixin, forms.ModelForm):
+class MeetingForm(MergeChoicesMixin, VersionedFormMixin, forms.ModelForm):
     """A meeting; when editing one, the version it was loaded at and the reason for the change."""
 
     class Meta:
@@ -200,7 +201,7 @@ class MeetingForm(VersionedFormMixin, forms.ModelForm):
             )
 
 
-class IssueForm(VersionedFormMixin, forms.ModelForm):
+class IssueForm(MergeChoicesMixin, VersionedFormMixin, forms.ModelForm):
     """An issue row; a saved issue's row carries the version it was loaded at."""
 
     class Meta:

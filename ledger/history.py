@@ -111,6 +111,15 @@ def _related_names(raw_changes):
     return names
 
 
+def shown_values(model, values):
+    """Values of `model`'s fields as the timeline shows them: ``[(field name, value), …]``
+    (raw values: ids for foreign keys) in, one text each out, in one query per kind of related
+    record named."""
+    raw = [(model._meta.get_field(name), value, None) for name, value in values]
+    names = _related_names(raw)
+    return [_display(model_field, value, names) for model_field, value, _none in raw]
+
+
 _ACTION_LABELS = dict(Action.choices)
 
 
@@ -283,26 +292,3 @@ def item_timeline(item):
         )
     entries.sort(key=lambda entry: entry.when)
     return entries
-
-
-def changes_since(current, version, field_names):
-    """What changed in `current` (an item, an issue, a meeting) since it was at `version`, for
-    an edit conflict: ``(label, then, now)`` for each of `field_names` that differs, shown as the
-    timeline shows values. Empty when the history has no row at that version."""
-    try:
-        then = current.history.filter(version=int(version)).first()
-    except (TypeError, ValueError):
-        return []
-    if then is None:
-        return []
-    raw = []
-    for name in field_names:
-        model_field = type(current)._meta.get_field(name)
-        old, new = getattr(then, model_field.attname), getattr(current, model_field.attname)
-        if old != new:
-            raw.append((model_field, old, new))
-    names = _related_names(raw)
-    return [
-        (str(model_field.verbose_name), _display(model_field, old, names), _display(model_field, new, names))
-        for model_field, old, new in raw
-    ]

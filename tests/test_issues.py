@@ -324,8 +324,11 @@ def test_two_stale_forms_the_second_is_refused_and_kept_as_typed(client, world, 
         "Someone else changed this issue in the meantime (now version 2). "
         "Nothing was saved: review the changes and try again."
     ) in html
-    assert response.context["conflict"]["changes"] == [
-        ("issue description", "巡察发现：台账记录不全", "巡察发现：台账记录不全（李明核实）")
+    (record,) = response.context["conflict"]["records"]
+    assert [(row.label, row.base, row.theirs, row.outcome) for row in record.rows] == [
+        ("Source", "Inspection", "Inspection", "mine"),
+        ("Issue description", "巡察发现：台账记录不全", "巡察发现：台账记录不全（李明核实）", "theirs"),
+        ("Raised by (name)", "—", "—", "mine"),
     ]
     form = response.context["form"]
     assert form["raised_by_name"].value() == "集团巡察组" and form["reason"].value() == "来源写错"
@@ -341,8 +344,8 @@ def test_two_stale_forms_the_second_is_refused_and_kept_as_typed(client, world, 
     # In Chinese, the page and the history's field names speak Chinese.
     response = client.post(edit_url(inspection), bob)
     assert response.status_code == 409
-    assert response.context["conflict"]["changes"][0][0] == "问题描述"
-    assert "期间发生的修改" in response.content.decode()
+    assert response.context["conflict"]["records"][0].rows[1].label == "问题描述"
+    assert "您打开时" in response.content.decode()
 
     response = client.post(edit_url(inspection), form_data(response))
     assert response.status_code == 302
@@ -352,7 +355,8 @@ def test_two_stale_forms_the_second_is_refused_and_kept_as_typed(client, world, 
         "集团巡察组",
         3,
     )
-    # The second person's values went over the first's, knowingly: both edits are on record.
+    assert inspection.description == "巡察发现：台账记录不全（李明核实）"  # the first's change is kept
+    # Both edits are on record.
     assert [
         (h.history_user, h.history_change_reason, h.version)
         for h in inspection.history.order_by("history_id")

@@ -131,7 +131,11 @@ def test_two_people_editing_a_meeting_never_overwrite_each_other(client, world, 
     assert 'id="edit-conflict"' in html
     assert "Someone else changed this meeting in the meantime (now version 2)." in html
     assert "张建国填的会议室" in html and "台账记录不全（张建国补充）" in html  # kept as typed
-    assert response.context["conflict"]["changes"] == [("topic", "专题组织生活会", "李明改的题目")]
+    meeting_merge = response.context["conflict"]["records"][0]
+    assert [(row.label, row.base, row.theirs, row.outcome) for row in meeting_merge.rows] == [
+        ("Topic", "专题组织生活会", "李明改的题目", "theirs"),
+        ("Place", "—", "—", "mine"),
+    ]
     # The issue the first person changed says so on its row; the other row has no error.
     rows = {form.instance.pk: form for form in response.context["formset"].forms}
     assert rows[first_issue.pk].non_field_errors() == [
@@ -173,13 +177,20 @@ def test_an_issue_edited_on_its_own_page_conflicts_on_the_meeting_page(client, w
     response = client.post(f"/ledger/meetings/{meeting.pk}/edit/", stale, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 409
     assert "Someone else changed this issue in the meantime (now version 2)." in response.content.decode()
-    assert response.context["conflict"]["changes"] == []  # the meeting itself did not change
+    # The meeting itself did not change: only the issue's row is merged.
+    issue.refresh_from_db()
+    assert [record.label for record in response.context["conflict"]["records"]] == [row_label(stale, issue)]
     rows = {form.instance.pk: form for form in response.context["formset"].forms}
     assert rows[issue.pk].non_field_errors()
     meeting.refresh_from_db()
     issue.refresh_from_db()
     assert (meeting.topic, meeting.version) == ("专题组织生活会", 1)  # nothing saved, not even the meeting
     assert (issue.description, issue.version) == ("学习流于形式，记录造假", 2)
+
+
+def row_label(data, issue):
+    number = int(row(data, issue).split("-")[1]) + 1
+    return f"Issue {number}: {issue.description}"
 
 
 def test_an_old_form_without_versions_is_refused(client, world, meeting):

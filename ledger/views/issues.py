@@ -20,10 +20,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.permissions import Scope
 
-from .. import forms, workflow
+from .. import forms, merge, workflow
 from ..access import get_issue_for_manager, get_issue_for_user, keeps_records
 from ..filtersets import filter_issues
-from ..history import changes_since
 from ..models import Issue, Item
 from .meetings import create_item_from, item_form_context
 
@@ -124,7 +123,7 @@ def issue_edit(request, pk):
                     expected_version=data["version"],
                 )
             except workflow.EditConflict as conflict:
-                form, context["conflict"] = _issue_conflict(request, conflict, data["version"])
+                form, context["conflict"] = _issue_conflict(request, conflict, form)
                 status = 409
             except ValidationError as error:
                 for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
@@ -139,16 +138,14 @@ def issue_edit(request, pk):
     return render(request, "ledger/issue_edit.html", context, status=status)
 
 
-def _issue_conflict(request, conflict, started_from):
-    """The form again, as typed, over the issue as it is now (saving again applies it), and
-    the conflict shown above it: its message and what changed since `started_from`."""
+def _issue_conflict(request, conflict, form):
+    """The form again over the issue as it is now, merged field by field with what changed
+    since the form was opened (`ledger.merge`), and the conflict shown above it."""
     current = conflict.current
-    changes = changes_since(current, started_from, forms.EditIssueForm.Meta.fields)
-    data = request.POST.copy()
-    data["version"] = current.version
-    form = forms.EditIssueForm(data, instance=current)
-    form.is_valid()
-    return form, {"message": conflict.message, "changes": changes}
+    data, shown = merge.merge_conflict(request.POST, conflict, [(form, current, "")])
+    form = forms.EditIssueForm(data, instance=copy.copy(current))
+    merge.present(shown, form)
+    return form, shown
 
 
 def _issue_context(request, issue, item_form=None):

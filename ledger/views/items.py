@@ -16,7 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import forms, workflow
+from .. import forms, merge, workflow
 from ..access import (
     can_print_dossier,
     can_print_reports,
@@ -25,7 +25,7 @@ from ..access import (
     keeps_records,
 )
 from ..filtersets import filter_items
-from ..history import changes_since, item_timeline
+from ..history import item_timeline
 from ..models import Evidence, ExtensionRequest, Item
 from ..workflow import Action
 
@@ -254,18 +254,27 @@ def _add_errors(form, error):
 
 
 def _conflict(request, item, form, conflict):
-    """Keep what the user typed, show what changed meanwhile, and let them save over it."""
+    """The edit form again over the current version, merged field by field with what changed
+    meanwhile (`ledger.merge`): fields both changed are to be chosen before it saves."""
     current = conflict.current
-    changes = changes_since(current, form.cleaned_data.get("version"), workflow.ITEM_EDITABLE_FIELDS)
-    data = request.POST.copy()
-    data["version"] = current.version
-    rebound = forms.EditItemForm(data, instance=current, organization=current.organization)
-    rebound.is_valid()
-    context = _detail_context(
-        request,
-        current,
-        bound={Action.EDIT: rebound, "conflict": {"message": conflict.message, "changes": changes}},
-    )
+    if not isinstance(form, forms.EditItemForm):
+        # Another action posted from an older page (start, progress, close…): nothing to merge;
+        # its form comes back as typed over the current version, with the conflict's message.
+        action = next(
+            a for a, (view, _colour) in ACTION_VIEWS.items() if view == request.resolver_match.view_name
+        )
+        data = request.POST.copy()
+        data["version"] = current.version
+        rebound = type(form)(data, request.FILES)
+        rebound.is_valid()
+        rebound.add_error(None, conflict.message)
+        return _invalid(request, current, action, rebound, status=409)
+    data, shown = merge.merge_conflict(request.POST, conflict, [(form, current, "")])
+    # A copy: the page shows the item as stored while the form holds the merge.
+    rebound = forms.EditItemForm(data, instance=copy.copy(current), organization=current.organization)
+    merge.present(shown, rebound)
+    shown["form_id"] = "action-edit"  # beside the item, not below the conflict on a phone
+    context = _detail_context(request, current, bound={Action.EDIT: rebound, "conflict": shown})
     return render(request, "ledger/item_detail.html", context, status=409)
 
 

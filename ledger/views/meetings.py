@@ -10,15 +10,15 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.models import Organization
 from core.permissions import Scope
 
-from .. import forms, workflow
+from .. import forms, merge, workflow
 from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
-from ..history import changes_since
 from ..models import Attendance, Item, Meeting
 
 PAGE_SIZE = 30
@@ -83,7 +83,9 @@ def _meeting_form_page(request, meeting):
             try:
                 saved = _save_meeting_and_issues(request.user, meeting_form, formset)
             except workflow.EditConflict as conflict:
-                meeting_form, formset, context["conflict"] = _meeting_conflict(request, meeting, conflict)
+                meeting_form, formset, context["conflict"] = _meeting_conflict(
+                    request, meeting, conflict, meeting_form, formset
+                )
                 status = 409
             except ValidationError as error:
                 meeting_form.add_error(None, error)
@@ -97,31 +99,33 @@ def _meeting_form_page(request, meeting):
     return render(request, "ledger/meeting_form.html", context, status=status)
 
 
-def _meeting_conflict(request, meeting, conflict):
-    """The page again, as typed, over the records as they are now: each record saved by someone
-    else since the page was loaded says so, and saving again applies the typed values over them.
+def _meeting_conflict(request, meeting, conflict, meeting_form, formset):
+    """The page again over the records as they are now: the meeting and each issue row saved by
+    someone else since the page was loaded are merged field by field with what was typed
+    (`ledger.merge`), and each such row says so.
 
-    Returns the rebound forms and the conflict shown above them (its message, and what changed
-    in the meeting)."""
+    Returns the rebound forms and the conflict shown above them."""
     current = Meeting.objects.select_related("organization").get(pk=meeting.pk)
-    data = request.POST.copy()
-    changes = []
-    if data.get("version") != str(current.version):
-        changes = changes_since(current, data.get("version"), forms.MeetingForm.Meta.fields)
-    data["version"] = current.version
-    issues = {str(issue.pk): issue for issue in current.issues.all()}
-    stale = {}
-    for index in range(int(data.get("issues-INITIAL_FORMS") or 0)):
-        issue = issues.get(data.get(f"issues-{index}-id"))
-        if issue is not None and data.get(f"issues-{index}-version") != str(issue.version):
-            stale[index] = issue
-            data[f"issues-{index}-version"] = issue.version
+    rows = [
+        # Named by its place on the page and its description (as stored: the row may hold typing).
+        (form, _("Issue {number}: {description}").format(number=n, description=_opened_description(form)))
+        for n, form in enumerate(formset.forms, 1)
+    ]
+    stale = merge.stale_forms([(meeting_form, _("Meeting")), *rows])
+    data, shown = merge.merge_conflict(request.POST, conflict, stale)
     meeting_form, formset = _meeting_forms(request, current, data)
-    meeting_form.is_valid()
+    merge.present(shown, meeting_form, *formset.forms)
     formset.is_valid()
-    for index, issue in stale.items():
-        formset.forms[index].add_error(None, workflow.EditConflict(issue).message)
-    return meeting_form, formset, {"message": conflict.message, "changes": changes}
+    stale_rows = {record.key("id"): record.current for record in shown["records"] if record.prefix}
+    for form in formset.forms:
+        issue = stale_rows.get(form.add_prefix("id"))
+        if issue is not None:
+            form.add_error(None, workflow.EditConflict(issue).message)
+    return meeting_form, formset, shown
+
+
+def _opened_description(form):
+    return Truncator(form.initial.get("description") or "").chars(20)
 
 
 @login_required
