@@ -303,8 +303,13 @@ class Item(models.Model):
         Status.CLOSED: "success",
         Status.WITHDRAWN: "light",
     }
+    # The status groups, defined here once; the workflow, the figures, the reports and the lists
+    # read them. Finished: closed or withdrawn, nothing more happens to the item.
     FINISHED_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
-    # States in which the deadline (not the review date) is what can run late.
+    # Active: every other state (worked on, waiting for a decision, or long-term).
+    ACTIVE_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.SUBMITTED, Status.REVIEWED, Status.LONG_TERM)
+    # The active states in which the deadline (not the review date) is what can run late: all but
+    # long-term. The summary counts them as "being pushed forward" (正在推进).
     DEADLINE_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.SUBMITTED, Status.REVIEWED)
 
     issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="items")

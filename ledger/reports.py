@@ -323,7 +323,7 @@ def progress_lists(items, *, user, date_from, date_to, scope_label=""):
         "created_at", "pk"
     )
     moving = list(
-        base.filter(status__in=(*stats.ACTIVE_STATUSES, Item.Status.LONG_TERM))
+        base.filter(status__in=Item.ACTIVE_STATUSES)
         .filter(pk__in=moved_updates.values("item_id"))
         .prefetch_related(
             Prefetch("updates", queryset=moved_updates.select_related("author"), to_attr="moved")

@@ -105,7 +105,7 @@ class Rule:
     roles: frozenset
 
 
-ACTIVE = frozenset({S.OPEN, S.IN_PROGRESS, S.SUBMITTED, S.REVIEWED, S.LONG_TERM})
+ACTIVE = frozenset(Item.ACTIVE_STATUSES)  # every state but closed and withdrawn
 COMMITTEE, OWNER, LEADER = Role.COMMITTEE, Role.OWNER, Role.LEADER
 
 # The transition table: which states an action starts from and who may take it. Conditions
