@@ -1,6 +1,24 @@
-"""Admin for superusers: reference lists, meetings and issues; items are read-only here."""
+"""Admin for superusers: the reference lists are edited here; the ledger's records are only read.
+
+The records the workflow owns (meetings, attendance, issues, items, progress updates, evidence,
+extension requests), and what the import and the report tasks write, are read-only in the admin,
+history included: no add, no change, no delete, no revert from a historical row.
+
+Why not admin forms that call the workflow? A workflow edit needs the version the form was
+loaded at (or it silently restores what someone saved in between), a reason, and the rules of
+who may change what; the ledger's own screens already do all of it, conflict pages and history
+included. A second set of forms here would be a second writer to keep in step, and an admin save
+that skips any of it makes the history untrustworthy (no action, no reason, no version bump).
+Superusers reach every organization on those screens (``core.permissions.Scope``), so an
+administrator corrects a meeting, an issue, an attendance or an item where everybody does:
+``/ledger/meetings/<id>/edit/``, ``/ledger/issues/<id>/edit/``, the item's page.
+
+Categories, organizations, people and memberships are reference data, edited here with their
+own simple-history rows naming the administrator. Every model keeps simple-history's history view.
+"""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -26,14 +44,21 @@ class NoDeleteMixin:
 
 
 class WorkflowOwnedMixin(NoDeleteMixin):
-    """Read-only here: items and what hangs on them change only through `ledger.workflow`
-    (the ledger screens), which checks the rules and writes the history."""
+    """Read-only here: the record changes only through `ledger.workflow` (the ledger screens),
+    which checks the rules, bumps the version and writes the history with action and reason."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's page of one historical row saves the posted form (a "revert") after
+        # checking only the right to view: a POST would write the record around the workflow.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Category)
@@ -48,9 +73,18 @@ class AttendanceInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["person"]
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Meeting)
-class MeetingAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class MeetingAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
     list_display = ["held_on", "meeting_type", "topic", "organization"]
     list_filter = ["meeting_type", "organization", "held_on"]
     search_fields = ["topic", "notes", "place"]
@@ -60,7 +94,7 @@ class MeetingAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(SimpleHistoryAdmin):
+class AttendanceAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
     list_display = ["meeting", "person", "present", "absence_reason", "makeup_on"]
     list_filter = ["present", "absence_reason"]
     search_fields = ["person__full_name", "meeting__topic"]
@@ -68,7 +102,7 @@ class AttendanceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Issue)
-class IssueAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class IssueAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "organization", "category", "source", "raised_on"]
     list_filter = ["category", "source", "organization"]
     search_fields = ["description", "raised_by_name"]
