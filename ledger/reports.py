@@ -11,7 +11,7 @@ import io
 import re
 
 from django.conf import settings
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -190,20 +190,12 @@ def _date(value):
 
 def visible_as_of(user, when):
     """The items the user may see, as they stood at `when`: simple-history's `as_of` (the last
-    historical row of each item up to then, deleted ones left out), narrowed like
-    ``Item.objects.visible_to``. The ledger FilterSet applies to it like to the live table,
-    except the overdue and due-within filters, which need today's date."""
+    historical row of each item up to then, deleted ones left out), narrowed by the same rule
+    as ``Item.objects.visible_to`` (``Scope.visible_items``). The ledger FilterSet applies to it
+    like to the live table, except the overdue and due-within filters, which need today's date."""
     from core.permissions import Scope
 
-    historical = Item.history.as_of(when)
-    scope = Scope.for_user(user)
-    if scope.is_superuser:
-        return historical
-    if scope.user_id is None:
-        return historical.none()
-    return historical.filter(
-        Q(organization_id__in=scope.visible_org_ids) | Q(owner_id=user.pk) | Q(leader_id=user.pk)
-    )
+    return Scope.for_user(user).visible_items(Item.history.as_of(when))
 
 
 def items_as_of(historical):
