@@ -129,6 +129,7 @@ def test_workflow_records_are_read_only_in_the_admin_but_their_history_stays(adm
     page = admin_client.get(admin_url(model, "change", record.pk))
     assert page.status_code == 200  # shown, read-only
     assert 'name="_save"' not in page.content.decode()
+    assert 'class="viewsitelink"' in page.content.decode()  # to the screen where it is corrected
     # simple-history's history view and the page of one historical row still open.
     assert admin_client.get(admin_url(model, "history", record.pk)).status_code == 200
     latest = record.history.latest("history_date", "history_id")
@@ -221,3 +222,24 @@ def test_an_administrator_edits_an_item_through_the_workflow(admin_client, recor
         root,
         "措施写错了",
     )
+
+
+@pytest.mark.parametrize(
+    ("model", "screen"),
+    [
+        (Meeting, lambda r: f"/ledger/meetings/{r[Meeting].pk}/"),
+        (Attendance, lambda r: f"/ledger/meetings/{r[Meeting].pk}/"),
+        (Issue, lambda r: f"/ledger/issues/{r[Issue].pk}/"),
+        (Item, lambda r: f"/ledger/items/{r[Item].pk}/"),
+        (ProgressUpdate, lambda r: f"/ledger/items/{r[Item].pk}/"),
+        (Evidence, lambda r: f"/ledger/items/{r[Item].pk}/"),
+        (ExtensionRequest, lambda r: f"/ledger/items/{r[Item].pk}/"),
+    ],
+    ids=lambda value: getattr(value, "__name__", "page"),
+)
+def test_the_admin_page_links_to_the_screen_where_the_record_is_corrected(
+    admin_client, records, model, screen
+):
+    link = admin_client.get(admin_url(model, "change", records[model].pk)).context["absolute_url"]
+    assert link == screen(records)
+    assert admin_client.get(link).status_code == 200
