@@ -19,6 +19,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.audit import save_with_history
 from core.models import Organization
@@ -40,7 +41,8 @@ class Action(models.TextChoices):
     SUBMIT = "submit", _("Submit for verification")
     REVIEW = "review", _("Review")
     RETURN = "return", _("Return")
-    CLOSE = "close", _("Close")
+    # With a context: Django's admin has a "Close" button (关闭), which must not read 销号.
+    CLOSE = "close", pgettext_lazy("item action", "Close")
     REOPEN = "reopen", _("Reopen")
     WITHDRAW = "withdraw", _("Withdraw")
     REQUEST_EXTENSION = "request_extension", _("Request extension")

@@ -243,3 +243,10 @@ def test_the_admin_page_links_to_the_screen_where_the_record_is_corrected(
     link = admin_client.get(admin_url(model, "change", records[model].pk)).context["absolute_url"]
     assert link == screen(records)
     assert admin_client.get(link).status_code == 200
+
+
+def test_the_admin_close_button_reads_close_not_sign_off(admin_client, records):
+    """The ledger's 销号 (close an item) has its own context, so the admin's "Close" stays 关闭."""
+    html = admin_client.get(admin_url(Meeting, "change", records[Meeting].pk)).content.decode()
+    assert 'class="closelink">关闭</a>' in html
+    assert str(workflow.Action.CLOSE.label) == "销号"
