@@ -90,11 +90,6 @@ class OrganizationTree:
         """True when `org_id` is `ancestor_id` or a unit below it."""
         return org_id == ancestor_id or ancestor_id in self.ancestors(org_id)
 
-    def tops(self, org_ids):
-        """The organizations of `org_ids` that have none of `org_ids` above them."""
-        org_ids = set(org_ids)
-        return {org_id for org_id in org_ids if not org_ids.intersection(self.ancestors(org_id))}
-
 
 def double_review_ids(children_by_parent, flagged_ids):
     """Ids of the organizations whose items need double review: those that set `double_review`

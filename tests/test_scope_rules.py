@@ -27,10 +27,6 @@ def test_the_tree_is_read_in_one_query_and_walked_in_memory(world, django_assert
         assert tree.is_within(world.branch.pk, world.branch.pk)
         assert not tree.is_within(world.branch.pk, world.sibling.pk)
         assert not tree.is_within(world.company.pk, world.branch.pk)
-        assert tree.tops({world.group.pk, world.branch.pk, world.sibling.pk}) == {
-            world.branch.pk,
-            world.sibling.pk,
-        }
 
 
 def test_an_organization_cannot_be_moved_below_its_own_unit(world):
