@@ -8,8 +8,9 @@ Each action
    the reason, and bumps ``version``.
 
 A refused action raises :class:`ActionRefused` (or a field-keyed ``ValidationError`` for bad
-input) and changes nothing. Views, forms, the admin, imports and the API call these functions;
-templates only *offer* what :func:`allowed_actions` returns.
+input) and changes nothing. Views, forms, imports and the API call these functions (the admin
+only reads these records: ``ledger.admin``); templates only *offer* what :func:`allowed_actions`
+returns.
 """
 
 import datetime
