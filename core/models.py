@@ -95,14 +95,14 @@ class Organization(models.Model):
         return self.name
 
     def clean(self):
-        # Walk up from the chosen parent: meeting ourselves there would make a cycle.
-        node = self.parent
-        while node is not None:
-            if self.pk is not None and node.pk == self.pk:
-                raise ValidationError(
-                    {"parent": _("An organization cannot be placed under itself or one of its own units.")}
-                )
-            node = node.parent
+        # Meeting ourselves on the way up from the chosen parent would make a cycle.
+        from core.permissions import OrganizationTree
+
+        placed = self.pk is not None and self.parent_id is not None
+        if placed and OrganizationTree.read().is_within(self.parent_id, self.pk):
+            raise ValidationError(
+                {"parent": _("An organization cannot be placed under itself or one of its own units.")}
+            )
 
 
 class Membership(models.Model):

@@ -7,10 +7,17 @@ queryset through `visible_to(user)` methods that read this scope.
 
 Double review (`Organization.double_review`) reaches down the tree the same way: the scope keeps
 the organizations it applies to, read with the same tree.
+
+Every walk of the organization tree goes through :class:`OrganizationTree` (read in one query):
+subtrees, ancestors, "is this unit within that one". Every permission decision is a method of
+:class:`Scope`: which items the user sees (:meth:`Scope.visible_items`, for the live table and
+for its historical rows alike), who manages or leads what, who may print which report.
 """
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+from django.db.models import Q
 
 from core.models import Membership, Organization
 
@@ -33,19 +40,55 @@ def subtree_ids(root_ids, children_by_parent):
 def organization_tree():
     """The organization tree, read in one query: the map of parent id to its children's ids, and
     the ids of the organizations that set `double_review` themselves."""
-    children = defaultdict(list)
-    flagged = set()
-    rows = Organization.objects.values_list("pk", "parent_id", "double_review")
-    for org_id, parent_id, double_review in rows:
-        children[parent_id].append(org_id)
-        if double_review:
-            flagged.add(org_id)
-    return children, flagged
+    tree = OrganizationTree.read()
+    return tree.children, tree.flagged
 
 
 def children_map():
     """Map of parent id to its children's ids, read in one query."""
     return organization_tree()[0]
+
+
+class OrganizationTree:
+    """The organization tree as read once (one query): the one helper for walking it.
+
+    Walks happen in memory, so a subtree or the ancestors of a unit cost no query per level."""
+
+    def __init__(self, rows):
+        self.parent_of = {}
+        self.children = defaultdict(list)
+        self.flagged = set()
+        for org_id, parent_id, double_review in rows:
+            self.parent_of[org_id] = parent_id
+            self.children[parent_id].append(org_id)
+            if double_review:
+                self.flagged.add(org_id)
+
+    @classmethod
+    def read(cls):
+        """The tree as stored now, in one query."""
+        return cls(Organization.objects.values_list("pk", "parent_id", "double_review"))
+
+    def subtree(self, root_ids):
+        """Ids of the given organizations and of every organization below them."""
+        return subtree_ids(root_ids, self.children)
+
+    def ancestors(self, org_id):
+        """Ids of the organizations above `org_id`, the nearest first (a cycle stops the walk)."""
+        found = []
+        node = self.parent_of.get(org_id)
+        while node is not None and node != org_id and node not in found:
+            found.append(node)
+            node = self.parent_of.get(node)
+        return found
+
+    def subtree_and_ancestors(self, org_id):
+        """The organization, the units below it and the ones above it (whose leaders answer for it)."""
+        return self.subtree([org_id]) | set(self.ancestors(org_id))
+
+    def is_within(self, org_id, ancestor_id):
+        """True when `org_id` is `ancestor_id` or a unit below it."""
+        return org_id == ancestor_id or ancestor_id in self.ancestors(org_id)
 
 
 def double_review_ids(children_by_parent, flagged_ids):
@@ -124,3 +167,35 @@ class Scope:
     @property
     def manages_anything(self):
         return self.is_superuser or bool(self.committee_org_ids)
+
+    # Items: the visibility rule, written once ------------------------------------------------
+
+    def visible_items(self, items):
+        """`items` narrowed to what the user may see: the items of the user's organizations, plus
+        the items the user owns or leads anywhere. `items` is a queryset of items or of their
+        historical rows (the ledger as it stood at a date): both have these columns."""
+        if self.is_superuser:
+            return items
+        if self.user_id is None:
+            return items.none()
+        return items.filter(
+            Q(organization_id__in=self.visible_org_ids) | Q(owner_id=self.user_id) | Q(leader_id=self.user_id)
+        )
+
+    # Printing ------------------------------------------------------------------------------
+
+    def may_print_reports(self):
+        """Committee members, leadership and superusers print ledger-wide reports."""
+        return self.is_superuser or bool(self.committee_org_ids or self.leadership_org_ids)
+
+    def may_print_dossier(self, item):
+        """An item's dossier is for its managers and leadership, its owner and its leader."""
+        return (
+            self.manages(item.organization_id)
+            or self.leads(item.organization_id)
+            or (self.user_id is not None and self.user_id in (item.owner_id, item.leader_id))
+        )
+
+    def may_print_minutes(self, meeting):
+        """The minutes of a meeting are for its organization's managers and leadership."""
+        return self.manages(meeting.organization_id) or self.leads(meeting.organization_id)

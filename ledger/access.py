@@ -1,5 +1,7 @@
 """Access helpers for views: return the object the user may see, or refuse.
 
+The rules themselves are `core.permissions.Scope`'s; these helpers apply them for a view.
+
 An object outside the user's scope is a 404 (we do not confirm it exists); an object the user
 can see but may not act on is a 403 (`PermissionDenied`).
 """
@@ -60,25 +62,18 @@ def get_issue_for_manager(user, pk):
 
 
 def can_print_reports(user):
-    """Committee members, leadership and superusers print ledger-wide reports."""
-    scope = Scope.for_user(user)
-    return scope.is_superuser or bool(scope.committee_org_ids or scope.leadership_org_ids)
+    """Committee members, leadership and superusers print ledger-wide reports (`Scope`'s rule)."""
+    return Scope.for_user(user).may_print_reports()
 
 
 def can_print_dossier(user, item):
     """Who may print an item's dossier: its managers and leadership, its owner and its leader."""
-    scope = Scope.for_user(user)
-    return (
-        scope.manages(item.organization_id)
-        or scope.leads(item.organization_id)
-        or user.pk in (item.owner_id, item.leader_id)
-    )
+    return Scope.for_user(user).may_print_dossier(item)
 
 
 def can_print_minutes(user, meeting):
     """The minutes of a meeting are for its organization's managers and leadership."""
-    scope = Scope.for_user(user)
-    return scope.manages(meeting.organization_id) or scope.leads(meeting.organization_id)
+    return Scope.for_user(user).may_print_minutes(meeting)
 
 
 def keeps_records(user):

@@ -1,6 +1,26 @@
-"""Admin for superusers: reference lists, meetings and issues; items are read-only here."""
+"""Admin for superusers: the reference lists are edited here; the ledger's records are only read.
+
+The records the workflow owns (meetings, attendance, issues, items, progress updates, evidence,
+extension requests), and what the import and the report tasks write, are read-only in the admin,
+history included: no add, no change, no delete, no revert from a historical row.
+
+Why not admin forms that call the workflow? A workflow edit needs the version the form was
+loaded at (or it silently restores what someone saved in between), a reason, and the rules of
+who may change what; the ledger's own screens already do all of it, conflict pages and history
+included. A second set of forms here would be a second writer to keep in step, and an admin save
+that skips any of it makes the history untrustworthy (no action, no reason, no version bump).
+Superusers reach every organization on those screens (``core.permissions.Scope``), so an
+administrator corrects a meeting, an issue, an attendance or an item where everybody does:
+``/ledger/meetings/<id>/edit/``, ``/ledger/issues/<id>/edit/``, the item's page. Each read-only
+admin page links there (its "View on site" button).
+
+Categories, organizations, people and memberships are reference data, edited here with their
+own simple-history rows naming the administrator. Every model keeps simple-history's history view.
+"""
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -26,14 +46,30 @@ class NoDeleteMixin:
 
 
 class WorkflowOwnedMixin(NoDeleteMixin):
-    """Read-only here: items and what hangs on them change only through `ledger.workflow`
-    (the ledger screens), which checks the rules and writes the history."""
+    """Read-only here: the record changes only through `ledger.workflow` (the ledger screens),
+    which checks the rules, bumps the version and writes the history with action and reason."""
 
     def has_add_permission(self, request, obj=None):
         return False
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    # Where the record is corrected: the admin's "View on site" link goes to that screen.
+    ledger_page = None  # (URL name, function of the record giving the id)
+
+    def view_on_site(self, obj):
+        if self.ledger_page is None:
+            return None
+        name, key = self.ledger_page
+        return reverse(name, args=[key(obj)])
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history's page of one historical row saves the posted form (a "revert") after
+        # checking only the right to view: a POST would write the record around the workflow.
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 @admin.register(Category)
@@ -48,9 +84,19 @@ class AttendanceInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["person"]
 
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 @admin.register(Meeting)
-class MeetingAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class MeetingAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    ledger_page = ("ledger:meeting_detail", lambda meeting: meeting.pk)
     list_display = ["held_on", "meeting_type", "topic", "organization"]
     list_filter = ["meeting_type", "organization", "held_on"]
     search_fields = ["topic", "notes", "place"]
@@ -60,7 +106,8 @@ class MeetingAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(SimpleHistoryAdmin):
+class AttendanceAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    ledger_page = ("ledger:meeting_detail", lambda attendance: attendance.meeting_id)
     list_display = ["meeting", "person", "present", "absence_reason", "makeup_on"]
     list_filter = ["present", "absence_reason"]
     search_fields = ["person__full_name", "meeting__topic"]
@@ -68,7 +115,8 @@ class AttendanceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Issue)
-class IssueAdmin(NoDeleteMixin, SimpleHistoryAdmin):
+class IssueAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    ledger_page = ("ledger:issue_detail", lambda issue: issue.pk)
     list_display = ["__str__", "organization", "category", "source", "raised_on"]
     list_filter = ["category", "source", "organization"]
     search_fields = ["description", "raised_by_name"]
@@ -78,6 +126,7 @@ class IssueAdmin(NoDeleteMixin, SimpleHistoryAdmin):
 
 @admin.register(Item)
 class ItemAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    ledger_page = ("ledger:item_detail", lambda item: item.pk)
     list_display = ["reference", "organization", "owner", "deadline", "status", "progress"]
     list_filter = ["status", "kind", "organization", "issue__category"]
     search_fields = ["reference", "measures", "issue__description", "department"]
@@ -86,6 +135,7 @@ class ItemAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
 
 @admin.register(ProgressUpdate)
 class ProgressUpdateAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    ledger_page = ("ledger:item_detail", lambda update: update.item_id)
     list_display = ["item", "author", "percent", "created_at"]
     search_fields = ["item__reference", "text"]
     autocomplete_fields = ["item", "author"]
@@ -93,6 +143,7 @@ class ProgressUpdateAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
 
 @admin.register(Evidence)
 class EvidenceAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    ledger_page = ("ledger:item_detail", lambda evidence: evidence.item_id)
     list_display = ["original_name", "item", "content_type", "size", "uploaded_by", "uploaded_at"]
     search_fields = ["original_name", "item__reference"]
     autocomplete_fields = ["item", "update", "uploaded_by"]
@@ -100,6 +151,7 @@ class EvidenceAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
 
 @admin.register(ExtensionRequest)
 class ExtensionRequestAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    ledger_page = ("ledger:item_detail", lambda extension: extension.item_id)
     list_display = ["item", "requested_by", "previous_deadline", "proposed_deadline", "status", "decided_by"]
     list_filter = ["status"]
     search_fields = ["item__reference", "reason"]

@@ -3,6 +3,8 @@ API all build it from the same GET string on the same scoped queryset, so that a
 exactly what is on screen.
 """
 
+from dataclasses import dataclass
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
@@ -131,6 +133,21 @@ def filter_items(request, queryset=None):
     """The ledger FilterSet for this request, on the items the user may see."""
     base = Item.objects.visible_to(request.user) if queryset is None else queryset
     return ItemFilterSet(request.GET or None, queryset=base, request=request)
+
+
+@dataclass(frozen=True)
+class FilterContext:
+    """What the FilterSets' choice lists read of a request: the user, and nothing else. Code that
+    has no request (a report generated in the background) gives one of these."""
+
+    user: object
+
+
+def filter_items_for(user, data, queryset=None):
+    """The ledger FilterSet for `user` and the query parameters `data` (a QueryDict or None), on
+    the items the user may see: the same filters as :func:`filter_items`, without a request."""
+    base = Item.objects.visible_to(user) if queryset is None else queryset
+    return ItemFilterSet(data, queryset=base, request=FilterContext(user))
 
 
 class IssueFilterSet(django_filters.FilterSet):

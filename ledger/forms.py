@@ -10,7 +10,7 @@ from django.forms import inlineformset_factory, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
-from core.permissions import children_map, subtree_ids
+from core.permissions import OrganizationTree
 
 from .merge import MergeChoicesMixin
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
@@ -26,14 +26,7 @@ class DateInput(forms.DateInput):
 
 def related_organization_ids(organization):
     """The organization, the units below it and the ones above it (whose leaders answer for it)."""
-    children = children_map()
-    parents = {child: parent for parent, kids in children.items() for child in kids}
-    ids = subtree_ids([organization.pk], children)
-    node = parents.get(organization.pk)
-    while node is not None:
-        ids.add(node)
-        node = parents.get(node)
-    return ids
+    return OrganizationTree.read().subtree_and_ancestors(organization.pk)
 
 
 def people_for(organization):
@@ -41,6 +34,44 @@ def people_for(organization):
     return (
         get_user_model()
         .objects.filter(is_active=True, memberships__organization__in=related_organization_ids(organization))
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+def narrow_choices(form, *, user=None, organization=None):
+    """Narrow the form's choices of organizations and people to what may be picked: the one
+    place forms do it, so that a form never offers what the workflow would refuse.
+
+    Organizations: those `user` manages (a record is filed where its keeper may keep it).
+    People: those who may be picked for `organization`'s records (:func:`people_for`); without
+    an organization, the people of the organizations `user` manages. Other choices (the issue of
+    this meeting, a pending extension) are the form's own. Raises TypeError when the form has
+    such a field and nothing to narrow it by, rather than offer everyone.
+    """
+    User = get_user_model()
+    people = None  # one queryset for every people field of the form (owner and leader alike)
+    for name, form_field in form.fields.items():
+        model = getattr(getattr(form_field, "queryset", None), "model", None)
+        if model is Organization:
+            if user is None:
+                raise TypeError(f"narrow_choices() needs the user to narrow {name!r}")
+            form_field.queryset = Organization.objects.managed_by(user)
+        elif model is User:
+            if people is None:
+                people = _pickable_people(name, user, organization)
+            form_field.queryset = people
+
+
+def _pickable_people(name, user, organization):
+    if organization is not None:
+        return people_for(organization)
+    if user is None:
+        raise TypeError(f"narrow_choices() needs the organization or the user to narrow {name!r}")
+    managed = Organization.objects.managed_by(user).values("pk")
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__organization__in=managed)
         .distinct()
         .order_by("full_name", "username")
     )
@@ -67,9 +98,8 @@ class ItemForm(forms.ModelForm):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        people = people_for(organization)
-        self.fields["leader"].queryset = people
-        self.fields["owner"].queryset = people
+        narrow_choices(self, organization=organization)
+        people = self.fields["owner"].queryset
         # Read the people once: the form may be rendered once per issue on the meeting page.
         choices = [("", self.fields["owner"].empty_label), *((person.pk, str(person)) for person in people)]
         self.fields["leader"].choices = choices
@@ -193,7 +223,7 @@ class MeetingForm(MergeChoicesMixin, VersionedFormMixin, forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = Organization.objects.managed_by(user)
+        narrow_choices(self, user=user)
         if self.instance.pk is not None:
             self.add_version_field()
             self.fields["reason"] = forms.CharField(
@@ -228,7 +258,7 @@ class AttendanceForm(forms.ModelForm):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = people_for(organization)
+        narrow_choices(self, organization=organization)
 
 
 class NewItemForm(ItemForm):
@@ -255,7 +285,7 @@ class IssueBatchForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = Organization.objects.managed_by(user)
+        narrow_choices(self, user=user)
 
 
 class LooseIssueForm(IssueForm):

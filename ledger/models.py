@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import audited
 from core.models import Organization
-from core.permissions import Scope
+from core.permissions import OrganizationTree, Scope
 
 USER = settings.AUTH_USER_MODEL
 
@@ -249,15 +249,9 @@ class Issue(models.Model):
 
 class ItemQuerySet(ScopedQuerySet):
     def visible_to(self, user):
-        """Items of the user's organizations, plus items the user owns or leads anywhere."""
-        scope = Scope.for_user(user)
-        if scope.is_superuser:
-            return self
-        if scope.user_id is None:
-            return self.none()
-        return self.filter(
-            Q(organization__in=scope.visible_org_ids) | Q(owner_id=scope.user_id) | Q(leader_id=scope.user_id)
-        )
+        """Items of the user's organizations, plus items the user owns or leads anywhere
+        (`Scope.visible_items`, the one rule; the ledger as it stood at a date uses it too)."""
+        return Scope.for_user(user).visible_items(self)
 
     def overdue(self, today=None):
         """Items whose deadline (or, for long-term items, review date) has passed, not closed."""
@@ -303,8 +297,13 @@ class Item(models.Model):
         Status.CLOSED: "success",
         Status.WITHDRAWN: "light",
     }
+    # The status groups, defined here once; the workflow, the figures, the reports and the lists
+    # read them. Finished: closed or withdrawn, nothing more happens to the item.
     FINISHED_STATUSES = (Status.CLOSED, Status.WITHDRAWN)
-    # States in which the deadline (not the review date) is what can run late.
+    # Active: every other state (worked on, waiting for a decision, or long-term).
+    ACTIVE_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.SUBMITTED, Status.REVIEWED, Status.LONG_TERM)
+    # The active states in which the deadline (not the review date) is what can run late: all but
+    # long-term. The summary counts them as "being pushed forward" (正在推进).
     DEADLINE_STATUSES = (Status.OPEN, Status.IN_PROGRESS, Status.SUBMITTED, Status.REVIEWED)
 
     issue = models.ForeignKey(Issue, verbose_name=_("issue"), on_delete=models.PROTECT, related_name="items")
@@ -457,12 +456,8 @@ class Item(models.Model):
 
 
 def _is_within(organization, ancestor_id):
-    node = organization
-    while node is not None:
-        if node.pk == ancestor_id:
-            return True
-        node = node.parent
-    return False
+    # The usual case (the item in the issue's own organization) needs no query.
+    return organization.pk == ancestor_id or OrganizationTree.read().is_within(organization.pk, ancestor_id)
 
 
 class ProgressUpdate(models.Model):

@@ -9,15 +9,17 @@
   the project's set-up (``fonts-wqy-microhei``, see the Makefile), so the output does not depend on
   what else the machine has.
 * A glyph missing from every font is drawn as ``.notdef`` (an empty box) while pdftotext still
-  extracts the text. :func:`render_pdf` watches WeasyPrint's log for that warning and reports the
-  characters in ``RenderResult.missing_glyphs``; with ``strict=True`` it raises
-  :class:`MissingGlyphs` instead (the tests render strictly).
+  extracts the text. :func:`render_pdf` reads the characters from the document's fonts
+  (:func:`missing_glyphs`, not from WeasyPrint's log text) and reports them in
+  ``RenderResult.missing_glyphs``; with ``strict=True`` it raises :class:`MissingGlyphs` instead
+  (the tests render strictly).
+* Progress is reported by the stages :func:`render_pdf` itself goes through (parsed, laid out,
+  written), to a callback: WeasyPrint's progress log is not parsed.
 """
 
 import base64
 import io
 import logging
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -105,17 +107,15 @@ class MissingGlyphs(Exception):
         self.characters = characters
 
 
-class _NotdefCatcher(logging.Handler):
-    """Collects WeasyPrint's ".notdef glyph rendered" warnings raised by this thread."""
+def missing_glyphs(document):
+    """The characters that no font had a glyph for, in a document written by WeasyPrint.
 
-    def __init__(self):
-        super().__init__(level=logging.WARNING)
-        self.thread = threading.get_ident()
-        self.characters = set()
-
-    def emit(self, record):
-        if record.thread == self.thread and ".notdef" in str(record.msg):
-            self.characters.add(str(record.args[0]) if record.args else "?")
+    WeasyPrint has no public API for this. Its `Document.fonts` (documented: the fonts used by the
+    document) holds `weasyprint.pdf.fonts.Font` objects whose `missing` maps each such codepoint
+    to the stand-in glyph it drew while writing the PDF. The one place that relies on it;
+    tests/test_pdf.py breaks if an upgrade changes it.
+    """
+    return {chr(codepoint) for font in document.fonts.values() for codepoint in font.missing}
 
 
 @dataclass
@@ -126,35 +126,38 @@ class RenderResult:
     refused_urls: list = field(default_factory=list)
 
 
-def render_pdf(html, *, variant=None, strict=None):
+# The share of the work done after each stage of render_pdf (laying out is most of it).
+PARSED, LAID_OUT, WRITTEN = 0.1, 0.75, 1.0
+
+
+def render_pdf(html, *, variant=None, strict=None, progress=None):
     """Render an HTML string to PDF bytes with the safe fetcher and our font.
 
     `variant` is None (plain PDF) or "pdfa" (PDF/A-3b, for archived signed copies). With
     `strict` (default: the LEDGER_PDF_STRICT_GLYPHS setting, on in the tests), a missing glyph
-    raises :class:`MissingGlyphs` instead of being logged.
+    raises :class:`MissingGlyphs` instead of being logged. `progress`, if given, is called with
+    the share of the work done (0 to 1) after each stage.
     """
     if strict is None:
         strict = getattr(settings, "LEDGER_PDF_STRICT_GLYPHS", False)
+    report = progress or (lambda done: None)
     fetcher = SafeURLFetcher()
     fonts = FontConfiguration()
-    catcher = _NotdefCatcher()
-    weasy_logger = logging.getLogger("weasyprint")
-    weasy_logger.addHandler(catcher)
-    try:
-        stylesheet = weasyprint.CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher)
-        document = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
-            font_config=fonts, stylesheets=[stylesheet]
-        )
-        options = {"pdf_variant": PDF_VARIANTS[variant]} if variant else {}
-        pdf = document.write_pdf(**options)
-    finally:
-        weasy_logger.removeHandler(catcher)
-    if catcher.characters:
+    stylesheet = weasyprint.CSS(string=font_face_css(), font_config=fonts, url_fetcher=fetcher)
+    parsed = weasyprint.HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher)
+    report(PARSED)
+    document = parsed.render(font_config=fonts, stylesheets=[stylesheet])
+    report(LAID_OUT)
+    options = {"pdf_variant": PDF_VARIANTS[variant]} if variant else {}
+    pdf = document.write_pdf(**options)
+    report(WRITTEN)
+    missing = missing_glyphs(document)
+    if missing:
         if strict:
-            raise MissingGlyphs(catcher.characters)
-        logger.warning("PDF printed empty boxes for: %s", " ".join(sorted(catcher.characters)))
+            raise MissingGlyphs(missing)
+        logger.warning("PDF printed empty boxes for: %s", " ".join(sorted(missing)))
     return RenderResult(
-        pdf=pdf, pages=len(document.pages), missing_glyphs=catcher.characters, refused_urls=fetcher.refused
+        pdf=pdf, pages=len(document.pages), missing_glyphs=missing, refused_urls=fetcher.refused
     )
 
 

@@ -1,9 +1,10 @@
 """The printed documents: one function per document, each given an already-scoped queryset (or
 object the user may see) and returning PDF bytes.
 
-Who may print what is the views' business (``ledger.views.reports``); these functions only read
-what they are given, in a fixed number of queries, and render ``templates/pdf/`` through
-:func:`ledger.pdf.render_pdf`. Texts follow the active language.
+Who may print what is `core.permissions.Scope`'s rule, applied by the callers (the views, and
+``ledger.report_builders`` for the list reports); these functions only read what they are given,
+in a fixed number of queries, and render ``templates/pdf/`` through :func:`ledger.pdf.render_pdf`.
+Texts follow the active language.
 """
 
 import datetime
@@ -11,7 +12,7 @@ import io
 import re
 
 from django.conf import settings
-from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.db.models import OuterRef, Prefetch, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -61,11 +62,19 @@ def _common(user):
     }
 
 
-def _render(template, context, *, user, variant=None):
-    return render_pdf(render_to_string(template, {**_common(user), **context}), variant=variant).pdf
+def _render(template, context, *, user, variant=None, progress=None):
+    html = render_to_string(template, {**_common(user), **context})
+    return render_pdf(html, variant=variant, progress=progress).pdf
 
 
-def _render_in_parts(template, rows, context, *, user, orientation, title):
+def _share(progress, start, end):
+    """A progress callback for one stage of a report: its 0 to 1 mapped onto [start, end]."""
+    if progress is None:
+        return None
+    return lambda done: progress(start + (end - start) * done)
+
+
+def _render_in_parts(template, rows, context, *, user, orientation, title, progress=None):
     """A long table printed in parts of LEDGER_PDF_PART_ROWS rows, so that memory stays bounded.
 
     WeasyPrint keeps the layout of every page until the PDF is written: 5,000 rows would take
@@ -84,7 +93,9 @@ def _render_in_parts(template, rows, context, *, user, orientation, title):
         title=css_string(title), scope=css_string(context.get("scope_label", "")), printed=css_string(printed)
     )
     parts = []
+    count = -(-len(rows) // size)  # the number of parts; the page numbers take half a part more
     for start in range(0, len(rows), size):
+        index = start // size
         part = {
             **common,
             **context,
@@ -95,13 +106,19 @@ def _render_in_parts(template, rows, context, *, user, orientation, title):
             "page_counter_css": "none",
             "running_strings_css": running,
         }
-        parts.append(render_pdf(render_to_string(template, part)))
+        parts.append(
+            render_pdf(
+                render_to_string(template, part),
+                progress=_share(progress, index / (count + 0.5), (index + 1) / (count + 0.5)),
+            )
+        )
     total = sum(part.pages for part in parts)
     numbers = render_pdf(
         render_to_string(
             "pdf/page_numbers.html",
             {**common, "pages": range(total), "orientation": orientation},
-        )
+        ),
+        progress=_share(progress, count / (count + 0.5), 1.0),
     )
     return merge_with_overlay([part.pdf for part in parts], numbers.pdf)
 
@@ -123,17 +140,25 @@ def ledger_rows(items, today=None):
     return rows
 
 
-def ledger_report(items, *, user, scope_label="", period_label="", variant=None):
+def ledger_report(items, *, user, scope_label="", period_label="", variant=None, progress=None):
     """整改台账: landscape table of the given items with repeated header, overdue rows marked,
     page numbers, printing time and user, and the signature block. Returns PDF bytes.
 
     Long ledgers are printed in parts (:func:`_render_in_parts`), except as PDF/A, which must be
-    written by WeasyPrint in one piece."""
+    written by WeasyPrint in one piece. `progress`, if given, is called with the share of the
+    rendering done (0 to 1), as every report here does."""
     rows = ledger_rows(items)
-    return _ledger_pdf(rows, user=user, scope_label=scope_label, period_label=period_label, variant=variant)
+    return _ledger_pdf(
+        rows,
+        user=user,
+        scope_label=scope_label,
+        period_label=period_label,
+        variant=variant,
+        progress=progress,
+    )
 
 
-def _ledger_pdf(rows, *, user, scope_label, period_label, variant, as_of=None):
+def _ledger_pdf(rows, *, user, scope_label, period_label, variant, as_of=None, progress=None):
     context = {
         "rows": rows,
         "row_count": len(rows),
@@ -150,11 +175,12 @@ def _ledger_pdf(rows, *, user, scope_label, period_label, variant, as_of=None):
             user=user,
             orientation="landscape",
             title=_("Rectification ledger"),
+            progress=progress,
         )
-    return _render("pdf/ledger.html", context, user=user, variant=variant)
+    return _render("pdf/ledger.html", context, user=user, variant=variant, progress=progress)
 
 
-def ledger_report_as_of(items_as_of, *, user, when, scope_label="", variant=None):
+def ledger_report_as_of(items_as_of, *, user, when, scope_label="", variant=None, progress=None):
     """The ledger as it stood at `when`, from historical rows (see :func:`items_as_of`)."""
     rows = list(items_as_of)
     latest = latest_progress_as_of([row.pk for row in rows], when)
@@ -163,7 +189,13 @@ def ledger_report_as_of(items_as_of, *, user, when, scope_label="", variant=None
         row.overdue = row.is_overdue(timezone.localtime(when).date())
     period = _("As it stood on {date}").format(date=_date(when))
     return _ledger_pdf(
-        rows, user=user, scope_label=scope_label, period_label=period, variant=variant, as_of=when
+        rows,
+        user=user,
+        scope_label=scope_label,
+        period_label=period,
+        variant=variant,
+        as_of=when,
+        progress=progress,
     )
 
 
@@ -190,20 +222,12 @@ def _date(value):
 
 def visible_as_of(user, when):
     """The items the user may see, as they stood at `when`: simple-history's `as_of` (the last
-    historical row of each item up to then, deleted ones left out), narrowed like
-    ``Item.objects.visible_to``. The ledger FilterSet applies to it like to the live table,
-    except the overdue and due-within filters, which need today's date."""
+    historical row of each item up to then, deleted ones left out), narrowed by the same rule
+    as ``Item.objects.visible_to`` (``Scope.visible_items``). The ledger FilterSet applies to it
+    like to the live table, except the overdue and due-within filters, which need today's date."""
     from core.permissions import Scope
 
-    historical = Item.history.as_of(when)
-    scope = Scope.for_user(user)
-    if scope.is_superuser:
-        return historical
-    if scope.user_id is None:
-        return historical.none()
-    return historical.filter(
-        Q(organization_id__in=scope.visible_org_ids) | Q(owner_id=user.pk) | Q(leader_id=user.pk)
-    )
+    return Scope.for_user(user).visible_items(Item.history.as_of(when))
 
 
 def items_as_of(historical):
@@ -310,7 +334,7 @@ def meeting_minutes(meeting, items, *, user):
     return _render("pdf/minutes.html", context, user=user)
 
 
-def progress_lists(items, *, user, date_from, date_to, scope_label=""):
+def progress_lists(items, *, user, date_from, date_to, scope_label="", progress=None):
     """The three periodic lists supervising offices ask for, over [date_from, date_to]:
     new items (新增), items being pushed forward with what moved (推进落实), items closed (已办结销号)."""
     start = timezone.make_aware(datetime.datetime.combine(date_from, datetime.time.min))
@@ -323,7 +347,7 @@ def progress_lists(items, *, user, date_from, date_to, scope_label=""):
         "created_at", "pk"
     )
     moving = list(
-        base.filter(status__in=(*stats.ACTIVE_STATUSES, Item.Status.LONG_TERM))
+        base.filter(status__in=Item.ACTIVE_STATUSES)
         .filter(pk__in=moved_updates.values("item_id"))
         .prefetch_related(
             Prefetch("updates", queryset=moved_updates.select_related("author"), to_attr="moved")
@@ -342,10 +366,12 @@ def progress_lists(items, *, user, date_from, date_to, scope_label=""):
         "scope_label": scope_label,
         "summary": stats.summary(items),
     }
-    return _render("pdf/progress.html", context, user=user)
+    return _render("pdf/progress.html", context, user=user, progress=progress)
 
 
-def leadership_summary(items, *, user, date_from, date_to, scope_label="", as_of=None, meetings=None):
+def leadership_summary(
+    items, *, user, date_from, date_to, scope_label="", as_of=None, meetings=None, progress=None
+):
     """The leadership summary: the sentence leaders quote, totals, completion rate, breakdowns by
     organization and category with charts, the overdue list and the items closed in the period.
 
@@ -381,4 +407,4 @@ def leadership_summary(items, *, user, date_from, date_to, scope_label="", as_of
         participation = stats.participation(meetings, date_from, date_to)
         context["participation"] = participation
         context["participation_chart"] = charts.participation_chart(participation) if participation else ""
-    return _render("pdf/summary.html", context, user=user)
+    return _render("pdf/summary.html", context, user=user, progress=progress)

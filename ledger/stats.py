@@ -19,9 +19,6 @@ from .models import Attendance, Item
 
 S = Item.Status
 
-# The statuses that count as "being pushed forward" (正在推进) in the leaders' sentence.
-ACTIVE_STATUSES = (S.OPEN, S.IN_PROGRESS, S.SUBMITTED, S.REVIEWED)
-
 
 @dataclass
 class Totals:
@@ -39,7 +36,8 @@ class Totals:
 
     @property
     def active(self):
-        return sum(self.by_status.get(status, 0) for status in ACTIVE_STATUSES)
+        """Items being pushed forward (正在推进): the states that work towards a deadline."""
+        return sum(self.by_status.get(status, 0) for status in Item.DEADLINE_STATUSES)
 
     @property
     def long_term(self):
@@ -120,7 +118,7 @@ def _breakdown(items, key, label_fields, today):
         .annotate(
             total=Count("pk"),
             closed=Count("pk", filter=Q(status=S.CLOSED)),
-            active=Count("pk", filter=Q(status__in=ACTIVE_STATUSES)),
+            active=Count("pk", filter=Q(status__in=Item.DEADLINE_STATUSES)),
             long_term=Count("pk", filter=Q(status=S.LONG_TERM)),
             overdue=Count("pk", filter=Item.overdue_q(today)),
         )

@@ -8,8 +8,9 @@ Each action
    the reason, and bumps ``version``.
 
 A refused action raises :class:`ActionRefused` (or a field-keyed ``ValidationError`` for bad
-input) and changes nothing. Views, forms, the admin, imports and the API call these functions;
-templates only *offer* what :func:`allowed_actions` returns.
+input) and changes nothing. Views, forms, imports and the API call these functions (the admin
+only reads these records: ``ledger.admin``); templates only *offer* what :func:`allowed_actions`
+returns.
 """
 
 import datetime
@@ -19,6 +20,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.audit import save_with_history
 from core.models import Organization
@@ -40,7 +42,8 @@ class Action(models.TextChoices):
     SUBMIT = "submit", _("Submit for verification")
     REVIEW = "review", _("Review")
     RETURN = "return", _("Return")
-    CLOSE = "close", _("Close")
+    # With a context: Django's admin has a "Close" button (关闭), which must not read 销号.
+    CLOSE = "close", pgettext_lazy("item action", "Close")
     REOPEN = "reopen", _("Reopen")
     WITHDRAW = "withdraw", _("Withdraw")
     REQUEST_EXTENSION = "request_extension", _("Request extension")
@@ -105,7 +108,7 @@ class Rule:
     roles: frozenset
 
 
-ACTIVE = frozenset({S.OPEN, S.IN_PROGRESS, S.SUBMITTED, S.REVIEWED, S.LONG_TERM})
+ACTIVE = frozenset(Item.ACTIVE_STATUSES)  # every state but closed and withdrawn
 COMMITTEE, OWNER, LEADER = Role.COMMITTEE, Role.OWNER, Role.LEADER
 
 # The transition table: which states an action starts from and who may take it. Conditions

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
-from django.utils import translation
+from django.utils import timezone, translation
 
 from core.models import Membership, Organization
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
@@ -56,6 +56,13 @@ def world(db):
         member=_person("member", "杨帆", (branch, R.MEMBER)),
         outsider=_person("outsider", "吴军", (sibling, R.COMMITTEE)),
     )
+
+
+@pytest.fixture
+def today():
+    """The local date, read when the test starts: a module-level constant would be the date the
+    run started, and a run across midnight would compare yesterday with today."""
+    return timezone.localdate()
 
 
 @pytest.fixture(autouse=True)

@@ -15,7 +15,8 @@ def form_data(response, formset_name="formset", form_name="form"):
     for form in forms:
         for field in form:
             value = field.value()
-            if value in (None, "", False):
+            # Identity, not `in`: 0 == False, and a 0 (a percent, a count) is posted like any value.
+            if value is None or value is False or value == "":
                 continue
             if value is True:
                 value = "on"

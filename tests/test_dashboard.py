@@ -4,21 +4,18 @@ participation per branch, constant queries."""
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from ledger import workflow
 from ledger.models import Attendance
 from tests.factories import IssueFactory, MeetingFactory, make_item
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
-def ledger(world):
+def ledger(world, today):
     for _ in range(3):
         make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
     make_item(world.outsider, IssueFactory(organization=world.sibling))
-    meeting = MeetingFactory(organization=world.branch, held_on=TODAY)
+    meeting = MeetingFactory(organization=world.branch, held_on=today)
     Attendance.objects.create(meeting=meeting, person=world.member, present=True)
     Attendance.objects.create(meeting=meeting, person=world.owner, present=False, absence_reason="on_shift")
     return meeting
@@ -57,9 +54,9 @@ def test_the_outsider_sees_only_the_sibling(client, world, ledger):
     assert response.context["participation"] == []
 
 
-def test_the_participation_period_is_a_get_filter(client, world, ledger):
+def test_the_participation_period_is_a_get_filter(client, world, ledger, today):
     client.force_login(world.committee)
-    earlier = TODAY - datetime.timedelta(days=400)
+    earlier = today - datetime.timedelta(days=400)
     response = client.get(
         "/", {"date_from": earlier.isoformat(), "date_to": (earlier + datetime.timedelta(days=1)).isoformat()}
     )

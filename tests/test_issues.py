@@ -10,13 +10,12 @@ from ledger.models import Issue, Item
 from tests.factories import IssueFactory, MeetingFactory, category, make_item
 from tests.pages import form_data, issue_rows_data
 
-TODAY = timezone.localdate()
-
 
 def batch_data(world, rows, **fields):
+    today = timezone.localdate()
     data = {
         "organization": world.branch.pk,
-        "raised_on": (TODAY - datetime.timedelta(days=2)).isoformat(),
+        "raised_on": (today - datetime.timedelta(days=2)).isoformat(),
         **issue_rows_data(rows),
     }
     data.update(fields)
@@ -32,6 +31,7 @@ BLANK_ROW = {"source": Issue.Source.INSPECTION}
 
 
 def item_data(world, issue, **fields):
+    today = timezone.localdate()
     return {
         "issue": issue.pk,
         "measures": "逐条对照巡察反馈整改",
@@ -39,7 +39,7 @@ def item_data(world, issue, **fields):
         "department": "党支部",
         "owner": world.owner.pk,
         "kind": "by_deadline",
-        "deadline": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        "deadline": (today + datetime.timedelta(days=30)).isoformat(),
         **fields,
     }
 
@@ -54,7 +54,7 @@ def inspection(world):
 # Logging issues -------------------------------------------------------------------------------
 
 
-def test_the_committee_logs_several_inspection_issues(client, world):
+def test_the_committee_logs_several_inspection_issues(client, world, today):
     client.force_login(world.committee)
     page = client.get("/ledger/issues/new/")
     assert page.status_code == 200
@@ -71,7 +71,7 @@ def test_the_committee_logs_several_inspection_issues(client, world):
     issues = Issue.objects.order_by("pk")
     assert [issue.description for issue in issues] == ["巡察问题一", "上级反馈问题"]
     assert {(issue.organization_id, issue.meeting_id) for issue in issues} == {(world.branch.pk, None)}
-    assert {issue.raised_on for issue in issues} == {TODAY - datetime.timedelta(days=2)}
+    assert {issue.raised_on for issue in issues} == {today - datetime.timedelta(days=2)}
     # Saved through the workflow: each has its one history row.
     assert [issue.history.get().history_action for issue in issues] == ["create", "create"]
 
@@ -274,7 +274,7 @@ def edit_url(issue):
     return f"/ledger/issues/{issue.pk}/edit/"
 
 
-def test_the_committee_corrects_an_issue_with_a_reason(client, world, inspection):
+def test_the_committee_corrects_an_issue_with_a_reason(client, world, inspection, today):
     client.force_login(world.committee)
     assert f'href="{edit_url(inspection)}"' in client.get(f"/ledger/issues/{inspection.pk}/").content.decode()
     page = client.get(edit_url(inspection))
@@ -283,7 +283,7 @@ def test_the_committee_corrects_an_issue_with_a_reason(client, world, inspection
     assert data["description"] == "巡察发现：台账记录不全" and data["version"] == 1
     data.update(
         description="巡察发现：台账记录不全，三个月未更新",
-        raised_on=(TODAY - datetime.timedelta(days=3)).isoformat(),
+        raised_on=(today - datetime.timedelta(days=3)).isoformat(),
         reason="补充巡察反馈原文",
     )
     response = client.post(edit_url(inspection), data, HTTP_ACCEPT_LANGUAGE="en")
@@ -293,7 +293,7 @@ def test_the_committee_corrects_an_issue_with_a_reason(client, world, inspection
     assert "The issue was saved." in page.content.decode()
     inspection.refresh_from_db()
     assert inspection.description == "巡察发现：台账记录不全，三个月未更新"
-    assert (inspection.raised_on, inspection.version) == (TODAY - datetime.timedelta(days=3), 2)
+    assert (inspection.raised_on, inspection.version) == (today - datetime.timedelta(days=3), 2)
     # On record: who, when, what and why.
     edited = inspection.history.latest()
     assert (edited.history_action, edited.history_user, edited.history_change_reason) == (
@@ -375,13 +375,13 @@ def test_invalid_input_is_shown_again(client, world, inspection):
     assert inspection.version == 1
 
 
-def test_an_issue_from_a_meeting_keeps_the_meetings_date(client, world):
+def test_an_issue_from_a_meeting_keeps_the_meetings_date(client, world, today):
     meeting = MeetingFactory(organization=world.branch)
     issue = IssueFactory(organization=world.branch, meeting=meeting, raised_on=meeting.held_on)
     client.force_login(world.committee)
     data = form_data(client.get(edit_url(issue)))
     assert "raised_on" not in data
-    data.update(description="会上指出：学习流于形式", raised_on=TODAY.isoformat())
+    data.update(description="会上指出：学习流于形式", raised_on=today.isoformat())
     assert client.post(edit_url(issue), data).status_code == 302
     issue.refresh_from_db()
     assert (issue.description, issue.raised_on, issue.meeting) == (

@@ -3,28 +3,25 @@
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from ledger import workflow
 from ledger.models import Item
 from tests.factories import IssueFactory, make_item
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
-def items(world):
+def items(world, today):
     issue = IssueFactory(organization=world.branch, description="主井提升机制动闸瓦磨损")
     late = make_item(world.committee, issue, owner=world.owner, leader=world.leader, measures="更换闸瓦")
     # Move the deadline into the past through the workflow's edit (deadlines are not checked).
     late = workflow.edit_item(
-        world.committee, late, expected_version=late.version, deadline=TODAY - datetime.timedelta(days=2)
+        world.committee, late, expected_version=late.version, deadline=today - datetime.timedelta(days=2)
     )
     soon = make_item(
         world.committee,
         IssueFactory(organization=world.branch),
         owner=world.owner,
-        deadline=TODAY + datetime.timedelta(days=3),
+        deadline=today + datetime.timedelta(days=3),
     )
     later = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.member)
     workflow.start(world.member, later)
@@ -134,7 +131,7 @@ def test_below_md_each_item_is_a_card_linking_to_it(client, world, items):
     assert "?ordering=-deadline" in html.split('id="card-sort"')[1]  # sorting without the headers
 
 
-def test_a_long_term_card_shows_its_next_review(client, world, items):
+def test_a_long_term_card_shows_its_next_review(client, world, items, today):
     late, soon, later, hidden = items
     workflow.post_progress(world.member, later, text="阶段完成", percent=100)
     workflow.submit(world.member, later)
@@ -143,7 +140,7 @@ def test_a_long_term_card_shows_its_next_review(client, world, items):
         later,
         note="转入长期坚持",
         outcome=Item.Outcome.STAGE_COMPLETED,
-        next_review_on=TODAY + datetime.timedelta(days=90),
+        next_review_on=today + datetime.timedelta(days=90),
     )
     client.force_login(world.committee)
     html = client.get("/ledger/", {"status": [Item.Status.LONG_TERM]}).content.decode()

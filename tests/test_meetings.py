@@ -10,15 +10,14 @@ from ledger.models import Attendance, Issue, Item, Meeting
 from tests.factories import IssueFactory, MeetingFactory, category
 from tests.pages import form_data, issue_rows_data
 
-TODAY = timezone.localdate()
-
 
 def meeting_data(world, rows, **fields):
+    today = timezone.localdate()
     data = {
         "organization": world.branch.pk,
         "meeting_type": Meeting.Type.ORGANIZATION_LIFE,
         "topic": "2026年度专题组织生活会",
-        "held_on": (TODAY - datetime.timedelta(days=1)).isoformat(),
+        "held_on": (today - datetime.timedelta(days=1)).isoformat(),
         "place": "机运工区会议室",
         "notes": "",
         **issue_rows_data(rows),
@@ -237,7 +236,7 @@ def test_wrong_methods(client, world, meeting):
     assert client.put(f"/ledger/meetings/{meeting.pk}/edit/").status_code == 405
 
 
-def test_attendance_absence_and_later_make_up_study(client, world, meeting):
+def test_attendance_absence_and_later_make_up_study(client, world, meeting, today):
     client.force_login(world.committee)
     url = f"/ledger/meetings/{meeting.pk}/attendance/"
     assert client.post(url, {"person": world.member.pk, "present": "on"}).status_code == 302
@@ -246,14 +245,14 @@ def test_attendance_absence_and_later_make_up_study(client, world, meeting):
     assert client.post(url, data).status_code == 302
     page = client.get(f"/ledger/meetings/{meeting.pk}/")
     assert page.context["participation"] == 50
-    data["makeup_on"] = TODAY.isoformat()
+    data["makeup_on"] = today.isoformat()
     assert client.post(url, data).status_code == 302
     absence = Attendance.objects.get(meeting=meeting, person=world.owner)
-    assert absence.makeup_on == TODAY
+    assert absence.makeup_on == today
     assert absence.history.count() == 2
 
 
-def test_an_issue_becomes_an_item(client, world, meeting):
+def test_an_issue_becomes_an_item(client, world, meeting, today):
     issue = meeting.issues.order_by("pk").first()
     client.force_login(world.committee)
     data = {
@@ -263,7 +262,7 @@ def test_an_issue_becomes_an_item(client, world, meeting):
         "department": "党支部",
         "owner": world.owner.pk,
         "kind": "by_deadline",
-        "deadline": (TODAY + datetime.timedelta(days=30)).isoformat(),
+        "deadline": (today + datetime.timedelta(days=30)).isoformat(),
     }
     response = client.post(f"/ledger/meetings/{meeting.pk}/items/", data)
     assert response.status_code == 302

@@ -3,26 +3,23 @@
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from ledger import workflow
 from tests.factories import IssueFactory, make_item
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
-def mine(world):
+def mine(world, today):
     branch_issue = lambda: IssueFactory(organization=world.branch)  # noqa: E731
     later = make_item(
-        world.committee, branch_issue(), owner=world.owner, deadline=TODAY + datetime.timedelta(days=40)
+        world.committee, branch_issue(), owner=world.owner, deadline=today + datetime.timedelta(days=40)
     )
     soon = make_item(
-        world.committee, branch_issue(), owner=world.owner, deadline=TODAY + datetime.timedelta(days=5)
+        world.committee, branch_issue(), owner=world.owner, deadline=today + datetime.timedelta(days=5)
     )
     late = make_item(world.committee, branch_issue(), owner=world.owner)
     late = workflow.edit_item(
-        world.committee, late, expected_version=late.version, deadline=TODAY - datetime.timedelta(days=1)
+        world.committee, late, expected_version=late.version, deadline=today - datetime.timedelta(days=1)
     )
     done = make_item(world.committee, branch_issue(), owner=world.owner)
     workflow.withdraw(world.committee, done, reason="重复")
@@ -111,10 +108,10 @@ def test_typed_text_is_kept_when_the_percent_is_wrong(client, world, mine):
     assert "更换了&lt;b&gt;灯具&lt;/b&gt;</textarea>" in html  # kept, and escaped
 
 
-def test_a_bad_extension_request_comes_back_to_the_owners_page(client, world, mine):
+def test_a_bad_extension_request_comes_back_to_the_owners_page(client, world, mine, today):
     later = mine[2]
     client.force_login(world.owner)
-    proposed = (TODAY + datetime.timedelta(days=90)).isoformat()
+    proposed = (today + datetime.timedelta(days=90)).isoformat()
     data = {"next": "/ledger/mine/", "proposed_deadline": proposed, "reason": ""}
     response = client.post(f"/ledger/items/{later.pk}/extension/", data)
     assert response.status_code == 400

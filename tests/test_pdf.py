@@ -84,3 +84,31 @@ def test_pdfa_variant():
     metadata = root["/Metadata"].get_object().get_data()
     assert b'pdfaid:part="3"' in metadata
     assert b'pdfaid:conformance="B"' in metadata
+
+
+def test_missing_glyphs_are_read_from_the_documents_fonts_not_from_the_log():
+    """`pdf.missing_glyphs` relies on WeasyPrint's `Document.fonts` and on its fonts' `missing`
+    map (no public API says which characters were drawn as boxes): this breaks on an upgrade
+    that changes either, and shows that the log text plays no part."""
+    import logging
+
+    import weasyprint
+
+    document = weasyprint.HTML(string="<html><body>整改 \U00013000</body></html>").render()
+    document.write_pdf()
+    fonts = list(document.fonts.values())
+    assert fonts and all(isinstance(font.missing, dict) for font in fonts)
+    assert pdf.missing_glyphs(document) == {"\U00013000"}
+    weasy_logger = logging.getLogger("weasyprint")
+    weasy_logger.disabled = True
+    try:
+        assert pdf.render_pdf("<html><body>整改 \U00013000</body></html>").missing_glyphs == {"\U00013000"}
+    finally:
+        weasy_logger.disabled = False
+
+
+def test_progress_is_reported_by_stage():
+    done = []
+    pdf.render_pdf("<html lang='zh-Hans'><body>整改台账</body></html>", progress=done.append, strict=True)
+    assert done == [pdf.PARSED, pdf.LAID_OUT, pdf.WRITTEN]
+    assert done == sorted(done) and done[-1] == 1.0
