@@ -23,7 +23,8 @@
         node.open = true;
       }
     }
-    target.scrollIntoView({ block: "center" });
+    // "instant": Bootstrap makes scrolling smooth, and the field must be on screen at once.
+    target.scrollIntoView({ block: "center", behavior: "instant" });
     if (typeof target.focus === "function") {
       target.focus({ preventScroll: true });
     }
