@@ -367,3 +367,26 @@ def test_empty_choices_say_please_choose(client, world, item, meeting):
     html = client.get(f"/ledger/meetings/{meeting.pk}/").content.decode()
     assert "---------" not in html
     assert ">请选择</option>" in html
+
+
+def test_verification_and_decision_messages_say_what_happened(client, world, item):
+    extension = workflow.request_extension(
+        world.owner, item, proposed_deadline=datetime.date(2031, 3, 1), reason="配件未到"
+    )
+    client.force_login(world.committee)
+    decide = f"/ledger/items/{item.pk}/extension/decide/"
+    response = client.post(decide, {"extension": extension.pk, "approve": "1"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["已批准延期，整改时限改为2031年3月1日"]
+    workflow.post_progress(world.owner, item, text="全部完成", percent=100)
+    item = workflow.submit(world.owner, item, note="全部完成")
+    data = {"note": "阶段性完成", "outcome": "stage_completed", "next_review_on": "2031-06-01"}
+    response = client.post(f"/ledger/items/{item.pk}/close/", {**data, "version": item.version}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["阶段性完成，已转为长期坚持"]
+    item.refresh_from_db()
+    workflow.post_progress(world.owner, item, text="继续坚持", percent=100)
+    item = workflow.submit(world.owner, item, note="本期完成")
+    data = {"note": "验收合格", "outcome": "completed", "version": item.version}
+    response = client.post(f"/ledger/items/{item.pk}/close/", data, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["已销号"]
+    response = client.post(f"/ledger/items/{item.pk}/reopen/", {"reason": "问题反弹"}, follow=True)
+    assert [str(m) for m in response.context["messages"]] == ["已重新打开"]
