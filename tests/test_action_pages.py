@@ -390,3 +390,14 @@ def test_verification_and_decision_messages_say_what_happened(client, world, ite
     assert [str(m) for m in response.context["messages"]] == ["已销号"]
     response = client.post(f"/ledger/items/{item.pk}/reopen/", {"reason": "问题反弹"}, follow=True)
     assert [str(m) for m in response.context["messages"]] == ["已重新打开"]
+
+
+def test_the_attendance_form_comes_back_after_the_login(client, world, meeting):
+    url = f"/ledger/meetings/{meeting.pk}/attendance/"
+    client.post(url, {"person": world.member.pk, "absence_reason": "on_shift", "absence_note": "夜班"})
+    response = log_in(client, world.committee, url)
+    assert response.templates[0].name == "ledger/meeting_detail.html"
+    form = response.context["attendance_form"]
+    assert (form["person"].value(), form["absence_note"].value()) == (str(world.member.pk), "夜班")
+    assert 'value="夜班"' in response.content.decode()
+    assert meeting.attendances.count() == 0
