@@ -77,12 +77,30 @@ def _pickable_people(name, user, organization):
     )
 
 
+PLEASE_CHOOSE = _("Please choose")
+
+
+class PleaseChooseMixin:
+    """Empty choices of the form's selects read 请选择 (Please choose), not Django's "---------"."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.ModelChoiceField):
+                if field.empty_label is not None:
+                    field.empty_label = PLEASE_CHOOSE
+            elif isinstance(field, forms.ChoiceField):
+                choices = list(field.choices)
+                if choices and choices[0][0] == "":
+                    field.choices = [("", PLEASE_CHOOSE), *choices[1:]]
+
+
 class PersonChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return str(obj)
 
 
-class ItemForm(forms.ModelForm):
+class ItemForm(PleaseChooseMixin, forms.ModelForm):
     """The fields a committee member sets when creating or editing an item."""
 
     class Meta:
@@ -118,6 +136,20 @@ class NoteForm(forms.Form):
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class SubmitForm(forms.Form):
+    """Submit for verification: a short completion note, and below 100 % the owner's explicit
+    confirmation that the work is done (the workflow refuses the submit without it)."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    note = forms.CharField(
+        label=_("Completion note"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("What was done, in a sentence or two: the verifier reads it first."),
+    )
+    incomplete_confirmed = forms.BooleanField(label=_("The work is done all the same"), required=False)
 
 
 class ReasonForm(forms.Form):
@@ -213,7 +245,7 @@ class VersionedFormMixin:
         )
 
 
-class MeetingForm(MergeChoicesMixin, VersionedFormMixin, forms.ModelForm):
+class MeetingForm(MergeChoicesMixin, PleaseChooseMixin, VersionedFormMixin, forms.ModelForm):
     """A meeting; when editing one, the version it was loaded at and the reason for the change."""
 
     class Meta:
@@ -231,7 +263,7 @@ class MeetingForm(MergeChoicesMixin, VersionedFormMixin, forms.ModelForm):
             )
 
 
-class IssueForm(MergeChoicesMixin, VersionedFormMixin, forms.ModelForm):
+class IssueForm(MergeChoicesMixin, PleaseChooseMixin, VersionedFormMixin, forms.ModelForm):
     """An issue row; a saved issue's row carries the version it was loaded at."""
 
     class Meta:
@@ -249,7 +281,7 @@ IssueFormSet = inlineformset_factory(
 )
 
 
-class AttendanceForm(forms.ModelForm):
+class AttendanceForm(PleaseChooseMixin, forms.ModelForm):
     class Meta:
         model = Attendance
         fields = ["person", "present", "absence_reason", "absence_note", "makeup_on"]
@@ -277,7 +309,7 @@ class NewItemForm(ItemForm):
 # Issues that do not come from a meeting (inspections, feedback from above, self-checks)
 
 
-class IssueBatchForm(forms.Form):
+class IssueBatchForm(PleaseChooseMixin, forms.Form):
     """What the issues logged together share: the organization and the date they were found."""
 
     organization = forms.ModelChoiceField(label=_("Organization"), queryset=Organization.objects.none())
@@ -313,3 +345,17 @@ class EditIssueForm(IssueForm):
         super().__init__(*args, **kwargs)
         if self.instance.meeting_id:
             del self.fields["raised_on"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+def add_validation_errors(form, error):
+    """Put a `ValidationError` raised by the workflow on `form`: each message on its field when
+    the form has that field, else on the form itself (the summary at the top shows both)."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

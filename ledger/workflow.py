@@ -113,7 +113,7 @@ COMMITTEE, OWNER, LEADER = Role.COMMITTEE, Role.OWNER, Role.LEADER
 
 # The transition table: which states an action starts from and who may take it. Conditions
 # that depend on more than the state (double review, "not your own item", a pending
-# extension) are checked in `refusal()`.
+# extension, a progress update before submitting) are checked in `refusal()`.
 RULES = {
     Action.EDIT: Rule(ACTIVE, frozenset({COMMITTEE})),
     Action.START: Rule(frozenset({S.OPEN}), frozenset({OWNER, COMMITTEE})),
@@ -205,7 +205,46 @@ def refusal(user, item, action):
         return NotAllowed, _("Only the committee can return this item now.")
     if action == Action.REQUEST_EXTENSION and item.kind == Item.Kind.LONG_TERM:
         return InvalidTransition, _("A long-term item has review dates, not a deadline to extend.")
+    # The preconditions that read other rows come last, so that most refusals need no query.
+    if action == Action.SUBMIT and not has_progress_updates(item):
+        return InvalidTransition, _("Post at least one progress update before submitting.")
+    if action == Action.REQUEST_EXTENSION and has_pending_extension(item):
+        return InvalidTransition, _("This item already has an extension request awaiting a decision.")
     return None
+
+
+def has_progress_updates(item):
+    """Whether the item has a progress update (a submit needs one).
+
+    Reads the annotation of :func:`with_preconditions` when the item has it, else asks the
+    database: a page of many items annotates them instead of asking once per item."""
+    known = getattr(item, "has_progress_updates", None)
+    if known is not None:
+        return known
+    return item.updates.exists()
+
+
+def has_pending_extension(item):
+    """Whether an extension request of the item awaits a decision (only one may at a time).
+
+    Like :func:`has_progress_updates`, reads the annotation when there is one."""
+    known = getattr(item, "has_pending_extension", None)
+    if known is not None:
+        return known
+    return item.extension_requests.filter(status=ExtensionRequest.Status.PENDING).exists()
+
+
+def with_preconditions(queryset):
+    """`queryset` of items annotated with what :func:`refusal` reads besides the item itself,
+    so that :func:`allowed_actions` on every item of a page runs no query of its own."""
+    return queryset.annotate(
+        has_progress_updates=models.Exists(ProgressUpdate.objects.filter(item=models.OuterRef("pk"))),
+        has_pending_extension=models.Exists(
+            ExtensionRequest.objects.filter(
+                item=models.OuterRef("pk"), status=ExtensionRequest.Status.PENDING
+            )
+        ),
+    )
 
 
 def allowed_actions(user, item):
@@ -415,15 +454,34 @@ def attach_evidence(actor, item, uploaded, *, update=None):
         return _store_evidence(actor, item, uploaded, content_type, update)
 
 
-def submit(actor, item, *, expected_version=None, note=""):
-    """The owner says the work is done: the item waits for verification."""
+def submit(actor, item, *, expected_version=None, note="", incomplete_confirmed=False):
+    """The owner says the work is done: the item waits for verification.
+
+    It needs a progress update (see :func:`refusal`). An item whose last reported progress is
+    below 100 % is submitted only when the owner confirms that the work is done all the same
+    (`incomplete_confirmed`): one tap must not send a 60 % item to verification. `note` is the
+    owner's completion note, the history row's reason (the owner's page requires one).
+    """
     with transaction.atomic():
         item = _lock(item, expected_version)
         check(actor, item, Action.SUBMIT)
-        if not item.updates.exists():
-            raise InvalidTransition(_("Post at least one progress update before submitting."))
+        if needs_incomplete_confirmation(item) and not incomplete_confirmed:
+            raise ValidationError(
+                {
+                    "incomplete_confirmed": _(
+                        "The item is at {percent}%: confirm that the work is done, or post the "
+                        "progress reached first."
+                    ).format(percent=item.progress)
+                }
+            )
         item.status = S.SUBMITTED
         return _save(item, actor, Action.SUBMIT, note)
+
+
+def needs_incomplete_confirmation(item):
+    """Whether submitting `item` needs the owner's confirmation that the work is done although
+    the progress last posted is below 100 % (:func:`submit`)."""
+    return item.progress < 100
 
 
 def request_extension(actor, item, *, proposed_deadline, reason):
@@ -432,8 +490,6 @@ def request_extension(actor, item, *, proposed_deadline, reason):
     with transaction.atomic():
         item = _lock(item, None)
         check(actor, item, Action.REQUEST_EXTENSION)
-        if item.extension_requests.filter(status=ExtensionRequest.Status.PENDING).exists():
-            raise InvalidTransition(_("This item already has an extension request awaiting a decision."))
         if not isinstance(proposed_deadline, datetime.date):
             raise ValidationError({"proposed_deadline": _("Give the proposed deadline.")})
         if item.deadline and proposed_deadline <= item.deadline:

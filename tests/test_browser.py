@@ -169,6 +169,8 @@ def test_a_meeting_becomes_items_that_the_owner_works_on_and_the_committee_close
     mobile.wait_for_selector(".alert-success")
     assert mobile.evaluate("document.documentElement.scrollWidth") <= 375  # no sideways scrolling
     card = mobile.locator(f"#item-{item.pk}")
+    card.locator("details", has=mobile.locator("form[action$='/submit/']")).locator("summary").click()
+    card.locator(f"#submit-note-{item.pk}").fill("规程学习和闭卷考试已全部完成")
     card.locator("form[action$='/submit/'] button[type=submit]").click()
     mobile.wait_for_selector(".alert-success")
     shot(mobile, "06-owner-submitted")

@@ -54,7 +54,7 @@ def _story(world, today):
     )
     workflow.decide_extension(world.committee, request, approve=True, note="同意延期")
     item.refresh_from_db()
-    item = workflow.submit(world.owner, item)
+    item = workflow.submit(world.owner, item, incomplete_confirmed=True)
     item = workflow.return_item(world.committee, item, reason="缺少考试成绩单")
     workflow.post_progress(world.owner, item, text="补充成绩单", percent=100)
     item.refresh_from_db()

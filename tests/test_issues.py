@@ -245,7 +245,7 @@ def test_wrong_methods(client, world, inspection):
     client.force_login(world.committee)
     assert client.post("/ledger/issues/").status_code == 405
     assert client.post(f"/ledger/issues/{inspection.pk}/").status_code == 405
-    assert client.get(f"/ledger/issues/{inspection.pk}/items/").status_code == 405
+    assert client.put(f"/ledger/issues/{inspection.pk}/items/").status_code == 405
     assert client.put("/ledger/issues/new/").status_code == 405
     assert client.put(edit_url(inspection)).status_code == 405
     assert client.delete(edit_url(inspection)).status_code == 405

@@ -33,7 +33,7 @@ def in_progress(world, item):
 
 
 def submitted(world, item):
-    return workflow.submit(world.owner, in_progress(world, item))
+    return workflow.submit(world.owner, in_progress(world, item), incomplete_confirmed=True)
 
 
 def post(client, user, item, verb, data=None, **extra):
@@ -90,17 +90,72 @@ def test_the_owner_attaches_evidence(client, world, item):
     assert item.evidence.count() == 1
 
 
-def test_the_owner_submits_and_a_refusal_is_a_message(client, world, item):
+def test_submit_is_refused_before_any_progress_update_with_a_message(client, world, item):
     workflow.start(world.owner, item)
-    response = post(client, world.owner, item, "submit", follow=True, headers={"accept-language": "en"})
+    client.force_login(world.owner)
+    page = client.get(f"/ledger/items/{item.pk}/")
+    assert "submit" not in [entry["action"] for entry in page.context["action_forms"]]  # not offered
+    # A page loaded before (or a forged post) is refused by the workflow, with its message.
+    response = post(
+        client,
+        world.owner,
+        item,
+        "submit",
+        {"note": "已完成"},
+        follow=True,
+        headers={"accept-language": "en"},
+    )
     assert response.status_code == 200
     assert "Post at least one progress update before submitting." in response.content.decode()
-    in_progress(world, item)
-    response = post(client, world.owner, item, "submit", {"next": "/ledger/mine/"})
+    item.refresh_from_db()
+    assert item.status == S.IN_PROGRESS
+
+
+def test_submit_needs_a_completion_note(client, world, item):
+    workflow.post_progress(world.owner, item, text="全部完成", percent=100)
+    response = post(client, world.owner, item, "submit", {"note": "  "})
+    assert response.status_code == 400
+    assert response.context["summary"]["form"].errors["note"]
+    item.refresh_from_db()
+    assert item.status == S.IN_PROGRESS
+
+
+def test_submit_below_100_percent_needs_a_confirmation(client, world, item):
+    item = in_progress(world, item)  # 50 %
+    client.force_login(world.owner)
+    page = client.get(f"/ledger/items/{item.pk}/")
+    form = next(entry["form"] for entry in page.context["action_forms"] if entry["action"] == "submit")
+    assert "50%" in str(form["incomplete_confirmed"].label)
+    response = post(client, world.owner, item, "submit", {"note": "已基本完成", "version": item.version})
+    assert response.status_code == 400
+    assert "请确认" in response.context["summary"]["form"].errors["incomplete_confirmed"][0]
+    item.refresh_from_db()
+    assert item.status == S.IN_PROGRESS
+    data = {
+        "note": "已基本完成",
+        "version": item.version,
+        "incomplete_confirmed": "on",
+        "next": "/ledger/mine/",
+    }
+    response = post(client, world.owner, item, "submit", data)
     assert response["Location"] == "/ledger/mine/"
     item.refresh_from_db()
     assert item.status == S.SUBMITTED
     assert last_history(item).history_action == "submit"
+    assert last_history(item).history_change_reason == "已基本完成"
+
+
+def test_submit_at_100_percent_asks_no_confirmation(client, world, item):
+    workflow.post_progress(world.owner, item, text="全部完成", percent=100)
+    client.force_login(world.owner)
+    page = client.get(f"/ledger/items/{item.pk}/")
+    form = next(entry["form"] for entry in page.context["action_forms"] if entry["action"] == "submit")
+    assert "incomplete_confirmed" not in form.fields
+    item.refresh_from_db()
+    response = post(client, world.owner, item, "submit", {"note": "全部完成", "version": item.version})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.status == S.SUBMITTED
 
 
 def test_the_leader_reviews_under_double_review(client, world, item):
@@ -280,9 +335,39 @@ VERBS = [
 
 
 @pytest.mark.parametrize("verb", VERBS)
-def test_actions_refuse_get(client, world, item, verb):
+def test_a_get_on_an_action_address_shows_the_item_page(client, world, item, verb):
+    # A reload, a language switch or a login's redirect lands on the action's address.
     client.force_login(world.committee)
-    assert client.get(f"/ledger/items/{item.pk}/{verb}/").status_code == 405
+    response = client.get(f"/ledger/items/{item.pk}/{verb}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/ledger/items/{item.pk}/"
+    # Also for a role that may not take the action: the item page says what it may do.
+    client.force_login(world.leadership)
+    assert client.get(f"/ledger/items/{item.pk}/{verb}/", follow=True).status_code == 200
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_a_get_on_an_action_address_hides_the_item_from_outsiders(client, world, item, verb):
+    client.force_login(world.outsider)
+    assert client.get(f"/ledger/items/{item.pk}/{verb}/").status_code == 404
+
+
+def test_switching_language_after_an_error_shows_the_item_page_in_that_language(client, world, item):
+    response = post(client, world.owner, item, "progress", {"text": "", "percent": 10})
+    assert response.status_code == 400
+    html = response.content.decode()
+    # The switch sends the item page as `next`, not the action's address.
+    assert f'name="next" value="/ledger/items/{item.pk}/"' in html
+    response = client.post("/i18n/setlang/", {"language": "en", "next": f"/ledger/items/{item.pk}/progress/"})
+    response = client.get(response["Location"], follow=True)
+    assert response.redirect_chain == [(f"/ledger/items/{item.pk}/", 302)]
+    assert '<html lang="en">' in response.content.decode()
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_actions_refuse_other_methods(client, world, item, verb):
+    client.force_login(world.committee)
+    assert client.put(f"/ledger/items/{item.pk}/{verb}/").status_code == 405
 
 
 @pytest.mark.parametrize("verb", VERBS)

@@ -105,7 +105,7 @@ def test_the_evidence_section_lists_only_files_not_shown_under_an_update(client,
 
 
 def test_it_shows_the_history_timeline(client, world, item):
-    workflow.submit(world.owner, item)
+    workflow.submit(world.owner, item, incomplete_confirmed=True)
     client.force_login(world.committee)
     response = client.get(f"/ledger/items/{item.pk}/history/", headers={"accept-language": "en"})
     assert response.status_code == 200

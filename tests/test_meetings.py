@@ -230,8 +230,8 @@ def test_wrong_methods(client, world, meeting):
     client.force_login(world.committee)
     assert client.post("/ledger/meetings/").status_code == 405
     assert client.post(f"/ledger/meetings/{meeting.pk}/").status_code == 405
-    assert client.get(f"/ledger/meetings/{meeting.pk}/attendance/").status_code == 405
-    assert client.get(f"/ledger/meetings/{meeting.pk}/items/").status_code == 405
+    assert client.put(f"/ledger/meetings/{meeting.pk}/attendance/").status_code == 405
+    assert client.put(f"/ledger/meetings/{meeting.pk}/items/").status_code == 405
     assert client.post("/ledger/people/").status_code == 405
     assert client.put(f"/ledger/meetings/{meeting.pk}/edit/").status_code == 405
 

@@ -54,7 +54,7 @@ def item_in(world, state, double_review=False, organization=None):
         return item
     if state == "withdrawn":
         return workflow.withdraw(world.committee, item, reason="与另一事项重复")
-    item = workflow.submit(world.owner, item)
+    item = workflow.submit(world.owner, item, incomplete_confirmed=True)
     if state == "reviewed":
         return workflow.review(world.leader, item)
     if state == "closed":
@@ -72,7 +72,7 @@ def _run(action, actor, item):
         "attach_evidence": lambda: workflow.attach_evidence(
             actor, item, SimpleUploadedFile("现场照片.png", PNG, "image/png")
         ),
-        "submit": lambda: workflow.submit(actor, item),
+        "submit": lambda: workflow.submit(actor, item, incomplete_confirmed=True),
         "review": lambda: workflow.review(actor, item, note="属实"),
         "return": lambda: workflow.return_item(actor, item, reason="材料不全"),
         "close": lambda: workflow.close(actor, item, note="验收合格，同意销号"),

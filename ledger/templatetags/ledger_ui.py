@@ -76,3 +76,18 @@ def saved_views(context):
     if not user.is_authenticated:
         return []
     return list(SavedView.objects.filter(user=user).only("pk", "name", "query"))
+
+
+@register.inclusion_tag("ledger/includes/error_summary.html")
+def error_summary(form, anchor=""):
+    """The summary at the top of a page whose form came back with errors: one entry per message,
+    naming its field and linked to it; the form's own errors (and those of hidden fields) link
+    to `anchor`, the id of the form's section."""
+    entries = [{"label": "", "message": message, "href": anchor} for message in form.non_field_errors()]
+    for field in form:
+        for message in field.errors:
+            if field.is_hidden:
+                entries.append({"label": "", "message": message, "href": anchor})
+            else:
+                entries.append({"label": field.label, "message": message, "href": field.id_for_label})
+    return {"entries": entries}

@@ -16,12 +16,13 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.permissions import Scope
 
-from .. import forms, merge, workflow
+from .. import drafts, forms, merge, workflow
 from ..access import get_issue_for_manager, get_issue_for_user, keeps_records
+from ..drafts import login_required_keeping_typing
 from ..filtersets import filter_issues
 from ..models import Issue, Item
 from .meetings import create_item_from, item_form_context
@@ -126,8 +127,7 @@ def issue_edit(request, pk):
                 form, context["conflict"] = _issue_conflict(request, conflict, form)
                 status = 409
             except ValidationError as error:
-                for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-                    form.add_error(field if field in form.fields else None, errors)
+                forms.add_validation_errors(form, error)
             else:
                 messages.success(request, _("The issue was saved."))
                 return redirect("ledger:issue_detail", pk=issue.pk)
@@ -169,10 +169,13 @@ def issue_detail(request, pk):
     return render(request, "ledger/issue_detail.html", _issue_context(request, issue))
 
 
-@login_required
-@require_POST
+@login_required_keeping_typing
+@require_http_methods(["GET", "POST"])
 def create_issue_item(request, pk):
-    """Turn the issue into a rectification item (the meeting page's form and code)."""
+    """Turn the issue into a rectification item (the meeting page's form and code). A GET shows
+    the issue's page (with what was typed before an expired session, if kept)."""
+    if request.method == "GET":
+        return _issue_page_again(request, pk)
     issue = get_issue_for_manager(request.user, pk)
     form = forms.NewItemForm(
         request.POST, organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk)
@@ -180,3 +183,18 @@ def create_issue_item(request, pk):
     if create_item_from(request, form) is not None:
         return redirect("ledger:issue_detail", pk=issue.pk)
     return render(request, "ledger/issue_detail.html", _issue_context(request, issue, form), status=400)
+
+
+def _issue_page_again(request, pk):
+    """A GET on the issue's item form address: the issue's page (a redirect), or, when the
+    user's session had expired as they posted it (`ledger.drafts`), the page with the form
+    filled in again with what they typed."""
+    issue = get_issue_for_user(request.user, pk)
+    draft = drafts.take(request)
+    if draft is None or not Scope.for_user(request.user).manages(issue.organization_id):
+        return redirect("ledger:issue_detail", pk=issue.pk)
+    form = forms.NewItemForm(
+        initial=draft.initial(), organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk)
+    )
+    drafts.tell_restored(request, draft)
+    return render(request, "ledger/issue_detail.html", _issue_context(request, issue, form))

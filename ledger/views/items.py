@@ -1,6 +1,9 @@
-"""Ledger list, item detail, history, evidence download and one POST view per workflow action."""
+"""Ledger list, item detail, history, evidence download and the views of the workflow's actions,
+all driven by one table (`ACTIONS`)."""
 
 import copy
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.contrib import messages
@@ -12,11 +15,12 @@ from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from .. import forms, merge, workflow
+from .. import drafts, forms, merge, workflow
 from ..access import (
     can_print_dossier,
     can_print_reports,
@@ -26,26 +30,188 @@ from ..access import (
 )
 from ..filtersets import filter_items
 from ..history import item_timeline
-from ..models import Evidence, ExtensionRequest, Item
+from ..models import Evidence, Item
 from ..workflow import Action
 
 PAGE_SIZE = 50
 
-# The POST view of each action, and the colour of its button.
-ACTION_VIEWS = {
-    Action.START: ("ledger:start_item", "primary"),
-    Action.POST_PROGRESS: ("ledger:post_progress", "primary"),
-    Action.SUBMIT: ("ledger:submit_item", "success"),
-    Action.REQUEST_EXTENSION: ("ledger:request_extension", "secondary"),
-    Action.REVIEW: ("ledger:review_item", "success"),
-    Action.RETURN: ("ledger:return_item", "warning"),
-    Action.CLOSE: ("ledger:close_item", "success"),
-    Action.DECIDE_EXTENSION: ("ledger:decide_extension", "primary"),
-    Action.EDIT: ("ledger:edit_item", "primary"),
-    Action.REOPEN: ("ledger:reopen_item", "warning"),
-    Action.WITHDRAW: ("ledger:withdraw_item", "danger"),
-    Action.ATTACH_EVIDENCE: ("ledger:attach_evidence", "secondary"),
+
+@dataclass(frozen=True)
+class ItemAction:
+    """How the web takes one workflow action on an item: the address it is posted to, the colour
+    of its button, its form, the workflow call made with the form's `cleaned_data` (returning
+    what the workflow returns), and the message said on success, as people say it."""
+
+    url_name: str
+    colour: str
+    form: type
+    call: Callable
+    done: Callable
+
+    def url(self, item):
+        return reverse(self.url_name, args=[item.pk])
+
+
+def _says(message):
+    return lambda result: message
+
+
+def _edit(user, item, data):
+    changes = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
+    return workflow.edit_item(user, item, expected_version=data["version"], reason=data["reason"], **changes)
+
+
+def _closed(item):
+    if item.status == Item.Status.CLOSED:
+        return _("The item is closed.")
+    return _("Stage completed: the item continues as a long-term item.")
+
+
+def _decided(extension):
+    if extension.status == extension.Status.APPROVED:
+        return _("Extension approved: the deadline is now {date}.").format(
+            date=date_format(extension.proposed_deadline)
+        )
+    return _("Extension request rejected.")
+
+
+# The table of the item actions the web offers: one generic view per row (`action_view`).
+ACTIONS = {
+    Action.START: ItemAction(
+        "ledger:start_item",
+        "primary",
+        forms.NoteForm,
+        lambda user, item, d: workflow.start(user, item, expected_version=d["version"], note=d["note"]),
+        _says(_("Work started.")),
+    ),
+    Action.POST_PROGRESS: ItemAction(
+        "ledger:post_progress",
+        "primary",
+        forms.ProgressForm,
+        lambda user, item, d: workflow.post_progress(
+            user, item, text=d["text"], percent=d["percent"], files=d["files"], expected_version=d["version"]
+        ),
+        _says(_("Progress saved.")),
+    ),
+    Action.ATTACH_EVIDENCE: ItemAction(
+        "ledger:attach_evidence",
+        "secondary",
+        forms.EvidenceForm,
+        lambda user, item, d: workflow.attach_evidence(user, item, d["file"]),
+        _says(_("Evidence attached.")),
+    ),
+    Action.SUBMIT: ItemAction(
+        "ledger:submit_item",
+        "success",
+        forms.SubmitForm,
+        lambda user, item, d: workflow.submit(
+            user,
+            item,
+            expected_version=d["version"],
+            note=d["note"],
+            incomplete_confirmed=d.get("incomplete_confirmed", False),
+        ),
+        _says(_("Submitted for verification.")),
+    ),
+    Action.REQUEST_EXTENSION: ItemAction(
+        "ledger:request_extension",
+        "secondary",
+        forms.ExtensionForm,
+        lambda user, item, d: workflow.request_extension(
+            user, item, proposed_deadline=d["proposed_deadline"], reason=d["reason"]
+        ),
+        _says(_("Extension requested.")),
+    ),
+    Action.REVIEW: ItemAction(
+        "ledger:review_item",
+        "success",
+        forms.NoteForm,
+        lambda user, item, d: workflow.review(user, item, expected_version=d["version"], note=d["note"]),
+        _says(_("Review recorded.")),
+    ),
+    Action.RETURN: ItemAction(
+        "ledger:return_item",
+        "warning",
+        forms.ReasonForm,
+        lambda user, item, d: workflow.return_item(
+            user, item, reason=d["reason"], expected_version=d["version"]
+        ),
+        _says(_("Item returned for more work.")),
+    ),
+    Action.CLOSE: ItemAction(
+        "ledger:close_item",
+        "success",
+        forms.CloseForm,
+        lambda user, item, d: workflow.close(
+            user,
+            item,
+            note=d["note"],
+            outcome=d["outcome"],
+            next_review_on=d["next_review_on"],
+            expected_version=d["version"],
+        ),
+        _closed,
+    ),
+    Action.DECIDE_EXTENSION: ItemAction(
+        "ledger:decide_extension",
+        "primary",
+        forms.DecideExtensionForm,
+        lambda user, item, d: workflow.decide_extension(
+            user, d["extension"], approve=d["approve"], note=d["note"]
+        ),
+        _decided,
+    ),
+    Action.EDIT: ItemAction(
+        "ledger:edit_item", "primary", forms.EditItemForm, _edit, _says(_("Changes saved."))
+    ),
+    Action.REOPEN: ItemAction(
+        "ledger:reopen_item",
+        "warning",
+        forms.ReasonForm,
+        lambda user, item, d: workflow.reopen(user, item, reason=d["reason"], expected_version=d["version"]),
+        _says(_("Item reopened.")),
+    ),
+    Action.WITHDRAW: ItemAction(
+        "ledger:withdraw_item",
+        "danger",
+        forms.ReasonForm,
+        lambda user, item, d: workflow.withdraw(
+            user, item, reason=d["reason"], expected_version=d["version"]
+        ),
+        _says(_("Item withdrawn.")),
+    ),
 }
+
+
+def action_form(action, item, data=None, files=None, *, initial=None, auto_id=None):
+    """The form of `action` on `item`: bound to `data` (a POST), or empty, starting from the
+    item's version (and, for progress, its percent) unless `initial` says otherwise."""
+    form_class = ACTIONS[action].form
+    kwargs = {}
+    if form_class is forms.EditItemForm:
+        # A bound edit form works on a copy: the page keeps showing the item as stored.
+        kwargs = {
+            "instance": copy.copy(item) if data is not None else item,
+            "organization": item.organization,
+        }
+    elif form_class is forms.DecideExtensionForm:
+        kwargs = {"item": item}
+    start = {}
+    if "version" in form_class.base_fields:
+        start["version"] = item.version
+    if action == Action.POST_PROGRESS:
+        start["percent"] = item.progress
+    form = form_class(data, files, initial={**start, **(initial or {})}, **kwargs)
+    if action == Action.SUBMIT:
+        if workflow.needs_incomplete_confirmation(item):
+            form.fields["incomplete_confirmed"].label = _(
+                "The progress posted is {percent}%: the work is done all the same."
+            ).format(percent=item.progress)
+        else:
+            del form.fields["incomplete_confirmed"]
+    if auto_id is not None:
+        form.auto_id = auto_id
+    return form
 
 
 @login_required
@@ -82,34 +248,27 @@ def _detail_context(request, item, bound=None):
     """Everything the item page shows; `bound` replaces an action's empty form by a bound one."""
     user = request.user
     allowed = workflow.allowed_actions(user, item)
-    version = {"version": item.version}
-    empty = {
-        Action.START: lambda: forms.NoteForm(initial=version),
-        Action.POST_PROGRESS: lambda: forms.ProgressForm(initial=version),
-        Action.SUBMIT: lambda: forms.NoteForm(initial=version),
-        Action.REQUEST_EXTENSION: lambda: forms.ExtensionForm(),
-        Action.REVIEW: lambda: forms.NoteForm(initial=version),
-        Action.RETURN: lambda: forms.ReasonForm(initial=version),
-        Action.CLOSE: lambda: forms.CloseForm(initial=version),
-        Action.EDIT: lambda: forms.EditItemForm(
-            instance=item, initial=version, organization=item.organization
-        ),
-        Action.REOPEN: lambda: forms.ReasonForm(initial=version),
-        Action.WITHDRAW: lambda: forms.ReasonForm(initial=version),
-        Action.ATTACH_EVIDENCE: lambda: forms.EvidenceForm(),
-    }
     bound = bound or {}
     action_forms = [
         {
             "action": action,
-            "form": _with_ids(action, bound.get(action) or empty[action]()),
-            "url": reverse(ACTION_VIEWS[action][0], args=[item.pk]),
-            "colour": ACTION_VIEWS[action][1],
+            "form": _with_ids(action, bound.get(action) or action_form(action, item)),
+            "url": ACTIONS[action].url(item),
+            "colour": ACTIONS[action].colour,
             "open": action in bound,
         }
         for action in allowed
         if action != Action.DECIDE_EXTENSION
     ]
+    # The form that came back with errors heads the page in a summary linked to its fields.
+    summary = next(
+        (
+            {"form": entry["form"], "anchor": "action-{}".format(entry["action"].value)}
+            for entry in action_forms
+            if entry["open"] and entry["form"].errors
+        ),
+        None,
+    )
     updates = list(
         item.updates.select_related("author").prefetch_related(
             Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by"))
@@ -128,6 +287,9 @@ def _detail_context(request, item, bound=None):
         "may_decide": Action.DECIDE_EXTENSION in allowed,
         "may_print_dossier": can_print_dossier(user, item),
         "conflict": bound.get("conflict"),
+        "summary": summary,
+        # The language switch leads back to the item page, not to the action's address.
+        "page_url": reverse("ledger:item_detail", args=[item.pk]),
     }
 
 
@@ -137,10 +299,16 @@ def _with_ids(action, form):
     return form
 
 
+def _item_for_page(user, pk):
+    """The item for its page, with what `workflow.refusal` reads besides it (no query per action)."""
+    related = Item.objects.select_related("organization", "issue", "issue__category", "owner", "leader")
+    return get_item_for_user(user, pk, workflow.with_preconditions(related))
+
+
 @login_required
 @require_GET
 def item_detail(request, pk):
-    item = get_item_for_user(request.user, pk)
+    item = _item_for_page(request.user, pk)
     return render(request, "ledger/item_detail.html", _detail_context(request, item))
 
 
@@ -167,20 +335,57 @@ def evidence_download(request, pk):
 
 
 # ---------------------------------------------------------------------------------------------
-# Actions: POST only, one view per verb. Each reads `cleaned_data` and calls the workflow.
+# Actions: one generic view per row of `ACTIONS`. A POST reads `cleaned_data` and calls the
+# workflow; a GET (a reload, a language switch, a login's redirect) shows the page the action
+# belongs to, with what was typed before an expired session, if anything was kept.
 
 
-def _perform(request, item, action, form, call):
-    """Validate `form`, run `call(cleaned_data)`; on success go back to `next` or the item page.
+def action_view(action):
+    """The view of one action of the table, at its own address (`ACTIONS[action].url_name`)."""
+
+    def view(request, pk):
+        if request.method == "GET":
+            return _action_page(request, pk, action)
+        item = get_item_for_action(request.user, pk, action)
+        return _perform(request, item, action, action_form(action, item, request.POST, request.FILES))
+
+    view.__name__ = view.__qualname__ = ACTIONS[action].url_name.split(":")[1]
+    view.__doc__ = f"POST: {action.value} (`ledger.workflow`). GET: the item's page."
+    return drafts.login_required_keeping_typing(require_http_methods(["GET", "POST"])(view))
+
+
+def _action_page(request, pk, action):
+    """A GET on an action's address: the item page (a redirect), or, when the user's session had
+    expired as they posted this action (`ledger.drafts`), the form again with what they typed."""
+    item = _item_for_page(request.user, pk)
+    draft = drafts.take(request)
+    restorable = (
+        draft is not None
+        and action != Action.DECIDE_EXTENSION
+        and workflow.refusal(request.user, item, action) is None
+    )
+    if not restorable:
+        return redirect("ledger:item_detail", pk=item.pk)
+    form = action_form(action, item, initial=draft.initial())
+    drafts.tell_restored(request, draft)
+    if action != Action.EDIT and _is_mine_url(request, draft.initial().get("next", "")):
+        response = _render_mine(request, bound=(item.pk, action, form))
+        if response is not None:
+            return response
+    return render(request, "ledger/item_detail.html", _detail_context(request, item, bound={action: form}))
+
+
+def _perform(request, item, action, form):
+    """Validate `form`, make the action's workflow call; on success go back to `next` or the item page.
 
     Bad input re-renders the page with the typed values and the errors; a refusal is a message
     (a `NotAllowed` refusal is a 403)."""
     if action == Action.DECIDE_EXTENSION:
         # Decisions are small forms beside each request, not an action form: errors are messages.
-        return _decide(request, item, form, call)
+        return _decide(request, item, form)
     if form.is_valid():
         try:
-            call(form.cleaned_data)
+            result = ACTIONS[action].call(request.user, item, form.cleaned_data)
         except workflow.NotAllowed as refused:
             raise PermissionDenied(refused.message) from None
         except workflow.EditConflict as conflict:
@@ -188,14 +393,14 @@ def _perform(request, item, action, form, call):
                 # The owner's page shows the item as it is now; the typed text stays in the form.
                 form.add_error(None, conflict.message)
                 return _invalid(request, item, action, form, status=409)
-            return _conflict(request, item, form, conflict)
+            return _conflict(request, item, action, form, conflict)
         except workflow.ActionRefused as refused:
             messages.error(request, refused.message)
             return redirect(_next_url(request, item))
         except ValidationError as error:
-            _add_errors(form, error)
+            forms.add_validation_errors(form, error)
         else:
-            messages.success(request, _("Done: {action}.").format(action=action.label))
+            messages.success(request, ACTIONS[action].done(result))
             return redirect(_next_url(request, item))
     return _invalid(request, item, action, form, status=400)
 
@@ -210,10 +415,10 @@ def _invalid(request, item, action, form, status):
     return render(request, "ledger/item_detail.html", context, status=status)
 
 
-def _decide(request, item, form, call):
+def _decide(request, item, form):
     if form.is_valid():
         try:
-            call(form.cleaned_data)
+            result = ACTIONS[Action.DECIDE_EXTENSION].call(request.user, item, form.cleaned_data)
         except workflow.NotAllowed as refused:
             raise PermissionDenied(refused.message) from None
         except workflow.ActionRefused as refused:
@@ -221,7 +426,7 @@ def _decide(request, item, form, call):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("Done: {action}.").format(action=Action.DECIDE_EXTENSION.label))
+            messages.success(request, ACTIONS[Action.DECIDE_EXTENSION].done(result))
     else:
         messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
     return redirect(_next_url(request, item))
@@ -233,7 +438,10 @@ def came_from_mine(request):
     The page sends its own address as `next`; it is believed only when it is a local address whose
     path is the owner's page, and the views then go to `reverse("ledger:mine")`, never to the
     address sent: a forged `next` can only lead to the item page."""
-    target = request.POST.get("next", "")
+    return _is_mine_url(request, request.POST.get("next", ""))
+
+
+def _is_mine_url(request, target):
     return url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ) and urlsplit(target).path == reverse("ledger:mine")
@@ -245,27 +453,16 @@ def _next_url(request, item):
     return reverse("ledger:item_detail", args=[item.pk])
 
 
-def _add_errors(form, error):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
-
-
-def _conflict(request, item, form, conflict):
+def _conflict(request, item, action, form, conflict):
     """The edit form again over the current version, merged field by field with what changed
     meanwhile (`ledger.merge`): fields both changed are to be chosen before it saves."""
     current = conflict.current
     if not isinstance(form, forms.EditItemForm):
         # Another action posted from an older page (start, progress, close…): nothing to merge;
         # its form comes back as typed over the current version, with the conflict's message.
-        action = next(
-            a for a, (view, _colour) in ACTION_VIEWS.items() if view == request.resolver_match.view_name
-        )
         data = request.POST.copy()
         data["version"] = current.version
-        rebound = type(form)(data, request.FILES)
+        rebound = action_form(action, current, data, request.FILES)
         rebound.is_valid()
         rebound.add_error(None, conflict.message)
         return _invalid(request, current, action, rebound, status=409)
@@ -278,191 +475,18 @@ def _conflict(request, item, form, conflict):
     return render(request, "ledger/item_detail.html", context, status=409)
 
 
-@login_required
-@require_POST
-def edit_item(request, pk):
-    item = get_item_for_action(request.user, pk, Action.EDIT)
-    form = forms.EditItemForm(request.POST, instance=copy.copy(item), organization=item.organization)
-
-    def call(data):
-        changes = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
-        workflow.edit_item(
-            request.user, item, expected_version=data["version"], reason=data["reason"], **changes
-        )
-
-    return _perform(request, item, Action.EDIT, form, call)
-
-
-@login_required
-@require_POST
-def start_item(request, pk):
-    item = get_item_for_action(request.user, pk, Action.START)
-    form = forms.NoteForm(request.POST)
-    return _perform(
-        request,
-        item,
-        Action.START,
-        form,
-        lambda d: workflow.start(request.user, item, expected_version=d["version"], note=d["note"]),
-    )
-
-
-@login_required
-@require_POST
-def post_progress(request, pk):
-    item = get_item_for_action(request.user, pk, Action.POST_PROGRESS)
-    form = forms.ProgressForm(request.POST, request.FILES)
-    return _perform(
-        request,
-        item,
-        Action.POST_PROGRESS,
-        form,
-        lambda d: workflow.post_progress(
-            request.user,
-            item,
-            text=d["text"],
-            percent=d["percent"],
-            files=d["files"],
-            expected_version=d["version"],
-        ),
-    )
-
-
-@login_required
-@require_POST
-def attach_evidence(request, pk):
-    item = get_item_for_action(request.user, pk, Action.ATTACH_EVIDENCE)
-    form = forms.EvidenceForm(request.POST, request.FILES)
-    return _perform(
-        request,
-        item,
-        Action.ATTACH_EVIDENCE,
-        form,
-        lambda d: workflow.attach_evidence(request.user, item, d["file"]),
-    )
-
-
-@login_required
-@require_POST
-def submit_item(request, pk):
-    item = get_item_for_action(request.user, pk, Action.SUBMIT)
-    form = forms.NoteForm(request.POST)
-    return _perform(
-        request,
-        item,
-        Action.SUBMIT,
-        form,
-        lambda d: workflow.submit(request.user, item, expected_version=d["version"], note=d["note"]),
-    )
-
-
-@login_required
-@require_POST
-def request_extension(request, pk):
-    item = get_item_for_action(request.user, pk, Action.REQUEST_EXTENSION)
-    form = forms.ExtensionForm(request.POST)
-    return _perform(
-        request,
-        item,
-        Action.REQUEST_EXTENSION,
-        form,
-        lambda d: workflow.request_extension(
-            request.user, item, proposed_deadline=d["proposed_deadline"], reason=d["reason"]
-        ),
-    )
-
-
-@login_required
-@require_POST
-def review_item(request, pk):
-    item = get_item_for_action(request.user, pk, Action.REVIEW)
-    form = forms.NoteForm(request.POST)
-    return _perform(
-        request,
-        item,
-        Action.REVIEW,
-        form,
-        lambda d: workflow.review(request.user, item, expected_version=d["version"], note=d["note"]),
-    )
-
-
-@login_required
-@require_POST
-def return_item(request, pk):
-    item = get_item_for_action(request.user, pk, Action.RETURN)
-    form = forms.ReasonForm(request.POST)
-    return _perform(
-        request,
-        item,
-        Action.RETURN,
-        form,
-        lambda d: workflow.return_item(request.user, item, reason=d["reason"], expected_version=d["version"]),
-    )
-
-
-@login_required
-@require_POST
-def close_item(request, pk):
-    item = get_item_for_action(request.user, pk, Action.CLOSE)
-    form = forms.CloseForm(request.POST)
-    return _perform(
-        request,
-        item,
-        Action.CLOSE,
-        form,
-        lambda d: workflow.close(
-            request.user,
-            item,
-            note=d["note"],
-            outcome=d["outcome"],
-            next_review_on=d["next_review_on"],
-            expected_version=d["version"],
-        ),
-    )
-
-
-@login_required
-@require_POST
-def reopen_item(request, pk):
-    item = get_item_for_action(request.user, pk, Action.REOPEN)
-    form = forms.ReasonForm(request.POST)
-    return _perform(
-        request,
-        item,
-        Action.REOPEN,
-        form,
-        lambda d: workflow.reopen(request.user, item, reason=d["reason"], expected_version=d["version"]),
-    )
-
-
-@login_required
-@require_POST
-def withdraw_item(request, pk):
-    item = get_item_for_action(request.user, pk, Action.WITHDRAW)
-    form = forms.ReasonForm(request.POST)
-    return _perform(
-        request,
-        item,
-        Action.WITHDRAW,
-        form,
-        lambda d: workflow.withdraw(request.user, item, reason=d["reason"], expected_version=d["version"]),
-    )
-
-
-@login_required
-@require_POST
-def decide_extension(request, pk):
-    item = get_item_for_action(request.user, pk, Action.DECIDE_EXTENSION)
-    form = forms.DecideExtensionForm(request.POST, item=item)
-    return _perform(
-        request,
-        item,
-        Action.DECIDE_EXTENSION,
-        form,
-        lambda d: workflow.decide_extension(
-            request.user, d["extension"], approve=d["approve"], note=d["note"]
-        ),
-    )
+edit_item = action_view(Action.EDIT)
+start_item = action_view(Action.START)
+post_progress = action_view(Action.POST_PROGRESS)
+attach_evidence = action_view(Action.ATTACH_EVIDENCE)
+submit_item = action_view(Action.SUBMIT)
+request_extension = action_view(Action.REQUEST_EXTENSION)
+review_item = action_view(Action.REVIEW)
+return_item = action_view(Action.RETURN)
+close_item = action_view(Action.CLOSE)
+reopen_item = action_view(Action.REOPEN)
+withdraw_item = action_view(Action.WITHDRAW)
+decide_extension = action_view(Action.DECIDE_EXTENSION)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -474,49 +498,58 @@ def _mine_sort_key(item, today):
     return (not item.is_overdue(today), due is None, due or today)
 
 
-# The actions the owner's page offers as forms, and the empty form of each for an item.
+# The actions the owner's page offers, with the ids of their fields on an item's card.
 MINE_FORMS = {
-    Action.POST_PROGRESS: lambda item: forms.ProgressForm(initial={"percent": item.progress}),
-    Action.SUBMIT: lambda item: forms.NoteForm(),
-    Action.REQUEST_EXTENSION: lambda item: forms.ExtensionForm(),
+    Action.START: "start-%s-{pk}",
+    Action.POST_PROGRESS: "%s-{pk}",
+    Action.SUBMIT: "submit-%s-{pk}",
+    Action.REQUEST_EXTENSION: "extension-%s-{pk}",
 }
 
 
 def _render_mine(request, bound=None, status=200):
-    """The owner's page. `bound` is (item id, action, form) of a post that came back with errors:
-    that card shows the form as typed, opened, with its errors. None when that item is not on
-    the page (not the user's, or finished), so that the caller shows the item page instead."""
+    """The owner's page. `bound` is (item id, action, form) of a post that came back with errors
+    (or of a form filled in again after a login): that card shows the form as typed, opened,
+    with its errors. None when that item is not on the page (not the user's, or finished), so
+    that the caller shows the item page instead."""
     today = timezone.localdate()
-    items = (
+    items = workflow.with_preconditions(
         Item.objects.filter(owner=request.user)
         .exclude(status__in=Item.FINISHED_STATUSES)
         .select_related("organization", "issue", "issue__category")
-        .prefetch_related(
-            Prefetch(
-                "extension_requests",
-                queryset=ExtensionRequest.objects.filter(status=ExtensionRequest.Status.PENDING),
-                to_attr="pending_extensions",
-            ),
-        )
     )
     cards = []
+    summary = None
     for item in sorted(items, key=lambda item: _mine_sort_key(item, today)):
-        card_forms = {action.value: empty(item) for action, empty in MINE_FORMS.items()}
+        card_forms = {
+            action.value: action_form(action, item, auto_id=ids.format(pk=item.pk))
+            for action, ids in MINE_FORMS.items()
+        }
         opened = None
         if bound is not None and bound[0] == item.pk:
             opened = bound[1].value
+            bound[2].auto_id = MINE_FORMS.get(bound[1], "%s-{pk}").format(pk=item.pk)
             card_forms[opened] = bound[2]
+            if bound[2].errors:
+                summary = {"form": bound[2], "anchor": f"item-{item.pk}"}
         cards.append(
             {
                 "item": item,
                 "actions": workflow.allowed_actions(request.user, item),
                 "forms": card_forms,
                 "opened": opened,
+                "confirm_incomplete": workflow.needs_incomplete_confirmation(item),
             }
         )
     if bound is not None and not any(card["opened"] for card in cards):
         return None
-    return render(request, "ledger/mine.html", {"cards": cards, "bound": bound is not None}, status=status)
+    context = {
+        "cards": cards,
+        "bound": bound is not None,
+        "summary": summary,
+        "page_url": reverse("ledger:mine"),
+    }
+    return render(request, "ledger/mine.html", context, status=status)
 
 
 @login_required

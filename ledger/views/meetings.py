@@ -12,13 +12,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from core.models import Organization
 from core.permissions import Scope
 
-from .. import forms, merge, workflow
+from .. import drafts, forms, merge, workflow
 from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
+from ..drafts import login_required_keeping_typing
 from ..models import Attendance, Item, Meeting
 
 PAGE_SIZE = 30
@@ -180,11 +181,16 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None):
 def item_form_context(blank, bound=None):
     """The item forms of a page of issue cards: the empty one, and the one that came back with
     errors (`bound_issue` says which card opens it)."""
-    return {
+    context = {
         "blank_item_form": blank,
         "item_form": bound or blank,
         "bound_issue": bound["issue"].value() if bound is not None else None,
     }
+    if bound is not None:
+        # The card's fields are `i-<issue>-<field>`: the error summary links to them.
+        bound.auto_id = "i-{}-%s".format(context["bound_issue"])
+        context["item_form_anchor"] = "issue-{}".format(context["bound_issue"])
+    return context
 
 
 @login_required
@@ -194,10 +200,14 @@ def meeting_detail(request, pk):
     return render(request, "ledger/meeting_detail.html", _meeting_context(request, meeting))
 
 
-@login_required
-@require_POST
+@login_required_keeping_typing
+@require_http_methods(["GET", "POST"])
 def add_attendance(request, pk):
-    """Record a person's attendance, or correct it (the make-up study date comes later)."""
+    """Record a person's attendance, or correct it (the make-up study date comes later).
+
+    A GET shows the meeting's page (with what was typed before an expired session, if kept)."""
+    if request.method == "GET":
+        return _meeting_page_again(request, pk, "attendance_form")
     meeting = get_meeting_for_manager(request.user, pk)
     form = forms.AttendanceForm(request.POST, organization=meeting.organization)
     if form.is_valid():
@@ -232,23 +242,45 @@ def create_item_from(request, form):
     except workflow.NotAllowed as refused:
         raise PermissionDenied(refused.message) from None
     except ValidationError as error:
-        for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
-            form.add_error(field if field in form.fields else None, errors)
+        forms.add_validation_errors(form, error)
         return None
     messages.success(request, _("Item {reference} created.").format(reference=item.reference))
     return item
 
 
-@login_required
-@require_POST
+@login_required_keeping_typing
+@require_http_methods(["GET", "POST"])
 def create_item(request, pk):
-    """Turn one of the meeting's issues into a rectification item."""
+    """Turn one of the meeting's issues into a rectification item. A GET shows the meeting's
+    page (with what was typed before an expired session, if kept)."""
+    if request.method == "GET":
+        return _meeting_page_again(request, pk, "item_form")
     meeting = get_meeting_for_manager(request.user, pk)
     form = forms.NewItemForm(request.POST, organization=meeting.organization, issues=meeting.issues.all())
     if create_item_from(request, form) is not None:
         return redirect("ledger:meeting_detail", pk=meeting.pk)
     context = _meeting_context(request, meeting, item_form=form)
     return render(request, "ledger/meeting_detail.html", context, status=400)
+
+
+def _meeting_page_again(request, pk, form_name):
+    """A GET on one of the meeting page's form addresses: the meeting's page (a redirect), or,
+    when the user's session had expired as they posted that form (`ledger.drafts`), the page
+    with the form filled in again with what they typed."""
+    meeting = get_meeting_for_user(request.user, pk)
+    draft = drafts.take(request)
+    if draft is None or not Scope.for_user(request.user).manages(meeting.organization_id):
+        return redirect("ledger:meeting_detail", pk=meeting.pk)
+    if form_name == "item_form":
+        form = forms.NewItemForm(
+            initial=draft.initial(), organization=meeting.organization, issues=meeting.issues.all()
+        )
+    else:
+        form = forms.AttendanceForm(initial=draft.initial(), organization=meeting.organization)
+    drafts.tell_restored(request, draft)
+    return render(
+        request, "ledger/meeting_detail.html", _meeting_context(request, meeting, **{form_name: form})
+    )
 
 
 @login_required
