@@ -10,10 +10,10 @@ from django.forms import inlineformset_factory, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
-from core.permissions import children_map, subtree_ids
+from core.permissions import Scope, children_map, subtree_ids
 
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
-from .workflow import ITEM_EDITABLE_FIELDS
+from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -282,3 +282,84 @@ class EditIssueForm(IssueForm):
         super().__init__(*args, **kwargs)
         if self.instance.meeting_id:
             del self.fields["raised_on"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk changes from the ledger list
+
+
+def people_for_managed(user):
+    """People who may be picked as owner or leader of an item in at least one organization the
+    user manages (`people_for` of each of them), for a change made to several items at once.
+
+    Whether a person fits each item's own organization is for the workflow to say, per item."""
+    people = get_user_model().objects.filter(is_active=True)
+    scope = Scope.for_user(user)
+    if not scope.is_superuser:
+        children = children_map()
+        parents = {child: parent for parent, kids in children.items() for child in kids}
+        ids = set(scope.committee_org_ids)
+        for org_id in scope.committee_org_ids:
+            node = parents.get(org_id)
+            while node is not None and node not in ids:
+                ids.add(node)
+                node = parents.get(node)
+        people = people.filter(memberships__organization__in=ids).distinct()
+    return people.order_by("full_name", "username")
+
+
+class BulkEditForm(forms.Form):
+    """Owner, leader, department or deadline set on several selected items, with one reason.
+
+    Fields left empty are kept as they are on each item. `query` is the ledger list's query
+    string, to go back to the same filtered page."""
+
+    items = forms.ModelMultipleChoiceField(
+        label=_("Selected items"),
+        queryset=Item.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Select at least one item.")},
+    )
+    owner = PersonChoiceField(
+        label=_("New owner"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Keep as is"),
+    )
+    leader = PersonChoiceField(
+        label=_("New responsible leader"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Keep as is"),
+    )
+    department = forms.CharField(label=_("New responsible department"), required=False, max_length=100)
+    deadline = forms.DateField(label=_("New deadline"), required=False, widget=DateInput())
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500)
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].queryset = Item.objects.visible_to(user).select_related("organization")
+        people = people_for_managed(user)
+        self.fields["owner"].queryset = people
+        self.fields["leader"].queryset = people
+        # Read the people once for both selects.
+        choices = [("", _("Keep as is")), *((person.pk, str(person)) for person in people)]
+        self.fields["owner"].choices = choices
+        self.fields["leader"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(name) not in (None, "") for name in BULK_EDITABLE_FIELDS):
+            raise forms.ValidationError(
+                _("Choose at least one change: a new owner, leader, department or deadline.")
+            )
+        return data
+
+    def changes(self):
+        """The fields to change on every selected item, from the cleaned data."""
+        return {
+            name: self.cleaned_data[name]
+            for name in BULK_EDITABLE_FIELDS
+            if self.cleaned_data.get(name) not in (None, "")
+        }

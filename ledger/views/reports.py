@@ -142,12 +142,13 @@ def build_ledger(request, filterset=None):
     return content, f"ledger-{timezone.localdate():%Y%m%d}.pdf"
 
 
-def _past_items(request, as_of):
+def _past_items(request, as_of, *, with_withdrawn=False):
     """The request's filters applied to the items as they stood at `as_of` (historical rows)."""
     params = request.GET.copy()
     for key in ("overdue", "due_within"):  # these compare with today, not with then
         params.pop(key, None)
-    return ItemFilterSet(params, queryset=reports.visible_as_of(request.user, as_of), request=request).qs
+    filterset = ItemFilterSet(params, queryset=reports.visible_as_of(request.user, as_of), request=request)
+    return filterset.qs_with_withdrawn if with_withdrawn else filterset.qs
 
 
 def build_progress(request, filterset=None):
@@ -172,8 +173,10 @@ def build_summary(request, filterset=None):
     date_from, date_to = _period(request, default_days=30)
     if as_of is not None:
         date_to = min(date_to, as_of.date())
+    # The summary counts withdrawn items in a column of their own (never in totals or rates), so
+    # it is given them even where the ledger leaves them out.
     content = reports.leadership_summary(
-        filterset.qs if as_of is None else _past_items(request, as_of),
+        filterset.qs_with_withdrawn if as_of is None else _past_items(request, as_of, with_withdrawn=True),
         user=request.user,
         date_from=date_from,
         date_to=date_to,
