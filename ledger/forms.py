@@ -338,6 +338,8 @@ class BulkEditForm(forms.Form):
     query = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
+        # Ids of their own: on the list page the filter form has an owner, a leader and a deadline too.
+        kwargs.setdefault("auto_id", "bulk-%s")
         super().__init__(*args, **kwargs)
         self.fields["items"].queryset = Item.objects.visible_to(user).select_related("organization")
         people = people_for_managed(user)

@@ -6,6 +6,25 @@
   var form = document.getElementById("bulk-form");
   var count = document.getElementById("bulk-count");
   if (!form || !count) return;
+  var jump = document.getElementById("bulk-jump");
+  var panel = form.closest("details");
+  function isInView(element) {
+    var box = element.getBoundingClientRect();
+    return box.bottom > 0 && box.top < window.innerHeight;
+  }
+  if (jump) {
+    // The button opens the panel and goes to it; it hides while the form is in view.
+    jump.addEventListener("click", function (event) {
+      event.preventDefault();
+      panel.open = true;
+      panel.scrollIntoView({ block: "start" });
+      var first = form.querySelector("select, input:not([type=hidden])");
+      if (first) first.focus({ preventScroll: true });
+      refresh();
+    });
+    window.addEventListener("scroll", function () { refresh(); }, { passive: true });
+    panel.addEventListener("toggle", function () { refresh(); });
+  }
   function boxes() {
     return Array.prototype.slice.call(document.querySelectorAll("input.bulk-select[name=items]"));
   }
@@ -17,6 +36,10 @@
     var n = Object.keys(chosen).length;
     count.textContent = String(n);
     count.hidden = n === 0;
+    if (jump) {
+      jump.querySelector("[data-bulk-count]").textContent = String(n);
+      jump.hidden = n === 0 || (panel.open && isInView(form));
+    }
     document.querySelectorAll("[data-select-all]").forEach(function (all) {
       var every = boxes();
       all.checked = every.length > 0 && every.every(function (box) { return box.checked; });
