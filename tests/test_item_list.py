@@ -363,3 +363,17 @@ def test_the_filter_panel_opens_on_a_bad_filter_and_shows_all_for_empty_choices(
     assert '<details class="card mb-3" id="filter-panel" open>' in bad
     issues = client.get("/ledger/issues/").content.decode()
     assert "---------" not in issues and '<option value="" selected>全部</option>' in issues
+
+
+def test_the_issue_list_shows_its_filters_as_chips(client, world):
+    IssueFactory(organization=world.branch, source=Issue.Source.SOLICITATION)
+    IssueFactory(organization=world.branch, source=Issue.Source.INSPECTION)
+    client.force_login(world.committee)
+    response = client.get(
+        "/ledger/issues/", {"source": Issue.Source.INSPECTION, "organization": world.branch.pk}
+    )
+    assert response.context["page"].paginator.count == 1
+    chips = {text: href for href, text in links(response.content.decode(), "filter-chip")}
+    assert set(chips) == {"问题来源：巡视巡察 ×", "组织（含下级）：机运党支部 ×"}
+    wider = follow(client, "/ledger/issues/", chips["问题来源：巡视巡察 ×"])
+    assert wider.context["page"].paginator.count == 2
