@@ -223,3 +223,13 @@ def test_the_owner_choices_are_the_people_of_the_managed_organizations(client, w
     form = html.split('id="bulk-form"')[1].split("</form>")[0]
     assert "王强" in form and "赵志刚" in form  # the branch's group, and leadership above
     assert "外单位人员" not in form
+
+
+def test_items_that_already_had_the_values_are_counted_apart(client, world, items):
+    workflow.bulk_edit_items(world.committee, items[:2], reason="先改两项", department="调度室")
+    response = post(
+        client,
+        world.committee,
+        {"items": [item.pk for item in items], "department": "调度室", "reason": "统一"},
+    )
+    assert texts(response) == ["已保存 1 项事项的修改。", "2 项事项原已是这些值，未作修改。"]

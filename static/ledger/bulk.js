@@ -59,4 +59,7 @@
     refresh();
   });
   refresh();
+  // After bad input the page opens with a summary of what went wrong: start reading there.
+  var summary = document.getElementById("error-summary");
+  if (summary) summary.focus();
 })();
