@@ -157,6 +157,8 @@ def to_xlsx(queryset, filterset=None, user=None):
         about.append([gettext("Filters"), gettext("None: all items you can see")])
     for label, shown in described:
         about.append([neutralise(label), neutralise(shown)])
+    if filterset is not None and not filterset.shows_withdrawn():
+        about.append([gettext("Withdrawn items"), gettext("Left out")])
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 60
     buffer = io.BytesIO()

@@ -17,6 +17,9 @@ from core.permissions import children_map, subtree_ids
 
 from .models import Category, Issue, Item, Meeting
 
+# What an empty choice of a filter means: no narrowing (not "---------").
+ALL = _("All")
+
 
 def _organizations(request):
     if request is None:
@@ -45,31 +48,43 @@ def _people(request):
 
 class ItemFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label=_("Keyword"), method="filter_keyword", help_text=_("Reference, issue or measures")
+        label=_("Keyword"),
+        method="filter_keyword",
+        help_text=_("Reference, issue, measures, owner, leader or department"),
     )
     organization = django_filters.ModelChoiceFilter(
-        label=_("Organization (with units below)"), queryset=_organizations, method="filter_subtree"
+        label=_("Organization (with units below)"),
+        queryset=_organizations,
+        method="filter_subtree",
+        empty_label=ALL,
     )
     category = django_filters.ModelChoiceFilter(
-        label=_("Category"), field_name="issue__category", queryset=Category.objects.all()
+        label=_("Category"), field_name="issue__category", queryset=Category.objects.all(), empty_label=ALL
     )
     source = django_filters.ChoiceFilter(
-        label=_("Source"), field_name="issue__source", choices=Issue.Source.choices
+        label=_("Source"), field_name="issue__source", choices=Issue.Source.choices, empty_label=ALL
     )
     status = django_filters.MultipleChoiceFilter(
         label=_("Status"), choices=Item.Status.choices, widget=forms.CheckboxSelectMultiple
     )
-    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Item.Kind.choices)
+    # Withdrawn items no longer apply: the ledger, its reports and exports leave them out unless
+    # this box is ticked or the status filter names them (see `qs`).
+    withdrawn = django_filters.BooleanFilter(
+        label=_("Include withdrawn items"), method="filter_nothing", widget=forms.CheckboxInput
+    )
+    kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Item.Kind.choices, empty_label=ALL)
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
     )
     due_within = django_filters.NumberFilter(
         label=_("Due within (days)"), method="filter_due_within", min_value=0, max_value=3650
     )
-    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_people)
-    leader = django_filters.ModelChoiceFilter(label=_("Responsible leader"), queryset=_people)
+    owner = django_filters.ModelChoiceFilter(label=_("Owner"), queryset=_people, empty_label=ALL)
+    leader = django_filters.ModelChoiceFilter(
+        label=_("Responsible leader"), queryset=_people, empty_label=ALL
+    )
     meeting = django_filters.ModelChoiceFilter(
-        label=_("Meeting"), field_name="issue__meeting", queryset=_meetings
+        label=_("Meeting"), field_name="issue__meeting", queryset=_meetings, empty_label=ALL
     )
     deadline = django_filters.DateFromToRangeFilter(
         label=_("Deadline"), widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"})
@@ -103,13 +118,45 @@ class ItemFilterSet(django_filters.FilterSet):
         model = Item
         fields = []
 
+    @property
+    def qs(self):
+        """The filtered items, withdrawn ones only when the filter asks for them."""
+        if not hasattr(self, "_shown_qs"):
+            queryset = self.qs_with_withdrawn
+            if not self.shows_withdrawn():
+                queryset = queryset.exclude(status=Item.Status.WITHDRAWN)
+            self._shown_qs = queryset
+        return self._shown_qs
+
+    @property
+    def qs_with_withdrawn(self):
+        """The filtered items, withdrawn ones included (for counts that name them apart)."""
+        return super().qs
+
+    def shows_withdrawn(self):
+        """True when the filter asks for withdrawn items: the explicit option, or the status
+        filter naming 已撤销."""
+        if not self.is_bound:
+            return False
+        self.form.is_valid()  # cleans the form: `cleaned_data` then holds the valid values
+        data = self.form.cleaned_data
+        return bool(data.get("withdrawn")) or Item.Status.WITHDRAWN in (data.get("status") or ())
+
+    def filter_nothing(self, queryset, name, value):
+        return queryset
+
     def filter_keyword(self, queryset, name, value):
+        # Each word must match somewhere: the text of the item or its issue, or the names of the
+        # people and the department answering for it (王强 finds his items).
         words = value.split()
         for word in words:
             queryset = queryset.filter(
                 Q(reference__icontains=word)
                 | Q(issue__description__icontains=word)
                 | Q(measures__icontains=word)
+                | Q(department__icontains=word)
+                | Q(owner__full_name__icontains=word)
+                | Q(leader__full_name__icontains=word)
             )
         return queryset
 
@@ -129,10 +176,73 @@ class ItemFilterSet(django_filters.FilterSet):
         return queryset.due_within(int(value), timezone.localdate())
 
 
+@dataclass(frozen=True)
+class Chip:
+    """One filter in force, shown above a list: its label, its value, and the list's query
+    string without it (`?…`, or "" for the bare list)."""
+
+    label: str
+    value: str
+    query: str
+
+
+def _without(params, names, value=None):
+    """`params` (a QueryDict) without the parameters `names` (or only the `value` of the one
+    name), nor the page."""
+    rest = params.copy()
+    rest.pop("page", None)
+    for name in names:
+        if value is None:
+            rest.pop(name, None)
+        else:
+            rest.setlist(name, [kept for kept in rest.getlist(name) if kept != value])
+    encoded = rest.urlencode()
+    return "?" + encoded if encoded else ""
+
+
+def active_filters(filterset, params):
+    """The filters in force on a list as removable chips (sorting is not a filter).
+
+    `params` is the request's GET. Only values the form accepted become chips; a multiple
+    choice (the statuses) gives one chip per value, each removing that value only."""
+    if not filterset.is_bound:
+        return []
+    filterset.form.is_valid()
+    data = filterset.form.cleaned_data
+    chips = []
+    for name, declared in filterset.filters.items():
+        value = data.get(name)
+        if name == "ordering" or value in (None, "", [], ()) or value is False:
+            continue
+        label = str(declared.label or name)
+        field = filterset.form.fields[name]
+        choices = dict(getattr(field, "choices", None) or [])
+        if isinstance(value, list | tuple):
+            chips.extend(
+                Chip(label, str(choices.get(one, one)), _without(params, [name], one)) for one in value
+            )
+            continue
+        keys = [name]
+        if isinstance(value, slice):  # a date range: its two inputs, shown as typed
+            keys = [f"{name}_{suffix}" for suffix in field.widget.suffixes]
+            start, stop = (params.get(key, "") for key in keys)
+            if start and stop:
+                shown = f"{start} – {stop}"
+            else:
+                shown = (_("from {date}") if start else _("until {date}")).format(date=start or stop)
+        elif value is True:
+            shown = ""
+        elif hasattr(value, "pk"):
+            shown = str(value)
+        else:
+            shown = str(choices.get(value, value))
+        chips.append(Chip(label, shown, _without(params, keys)))
+    return chips
+
+
 def filter_items(request, queryset=None):
     """The ledger FilterSet for this request, on the items the user may see."""
-    base = Item.objects.visible_to(request.user) if queryset is None else queryset
-    return ItemFilterSet(request.GET or None, queryset=base, request=request)
+    return filter_items_for(request.user, request.GET or None, queryset)
 
 
 @dataclass(frozen=True)
@@ -154,10 +264,15 @@ class IssueFilterSet(django_filters.FilterSet):
     """The issue list's filters: where the issues were found, their category and their source."""
 
     organization = django_filters.ModelChoiceFilter(
-        label=_("Organization (with units below)"), queryset=_organizations, method="filter_subtree"
+        label=_("Organization (with units below)"),
+        queryset=_organizations,
+        method="filter_subtree",
+        empty_label=ALL,
     )
-    category = django_filters.ModelChoiceFilter(label=_("Category"), queryset=Category.objects.all())
-    source = django_filters.ChoiceFilter(label=_("Source"), choices=Issue.Source.choices)
+    category = django_filters.ModelChoiceFilter(
+        label=_("Category"), queryset=Category.objects.all(), empty_label=ALL
+    )
+    source = django_filters.ChoiceFilter(label=_("Source"), choices=Issue.Source.choices, empty_label=ALL)
 
     class Meta:
         model = Issue

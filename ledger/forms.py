@@ -10,11 +10,11 @@ from django.forms import inlineformset_factory, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
-from core.permissions import OrganizationTree
+from core.permissions import OrganizationTree, Scope
 
 from .merge import MergeChoicesMixin
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
-from .workflow import ITEM_EDITABLE_FIELDS
+from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS
 
 
 class DateInput(forms.DateInput):
@@ -359,3 +359,82 @@ def add_validation_errors(form, error):
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk changes from the ledger list
+
+
+def people_for_managed(user):
+    """People who may be picked as owner or leader of an item in at least one organization the
+    user manages (`people_for` of each of them), for a change made to several items at once.
+
+    Whether a person fits each item's own organization is for the workflow to say, per item."""
+    people = get_user_model().objects.filter(is_active=True)
+    scope = Scope.for_user(user)
+    if not scope.is_superuser:
+        tree = OrganizationTree.read()
+        ids = set(scope.committee_org_ids)
+        for org_id in scope.committee_org_ids:
+            ids.update(tree.ancestors(org_id))
+        people = people.filter(memberships__organization__in=ids).distinct()
+    return people.order_by("full_name", "username")
+
+
+class BulkEditForm(forms.Form):
+    """Owner, leader, department or deadline set on several selected items, with one reason.
+
+    Fields left empty are kept as they are on each item. `query` is the ledger list's query
+    string, to go back to the same filtered page."""
+
+    items = forms.ModelMultipleChoiceField(
+        label=_("Selected items"),
+        queryset=Item.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Select at least one item.")},
+    )
+    owner = PersonChoiceField(
+        label=_("New owner"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Keep as is"),
+    )
+    leader = PersonChoiceField(
+        label=_("New responsible leader"),
+        queryset=get_user_model().objects.none(),
+        required=False,
+        empty_label=_("Keep as is"),
+    )
+    department = forms.CharField(label=_("New responsible department"), required=False, max_length=100)
+    deadline = forms.DateField(label=_("New deadline"), required=False, widget=DateInput())
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500)
+    query = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        # Ids of their own: on the list page the filter form has an owner, a leader and a deadline too.
+        kwargs.setdefault("auto_id", "bulk-%s")
+        super().__init__(*args, **kwargs)
+        self.fields["items"].queryset = Item.objects.visible_to(user).select_related("organization")
+        people = people_for_managed(user)
+        self.fields["owner"].queryset = people
+        self.fields["leader"].queryset = people
+        # Read the people once for both selects.
+        choices = [("", _("Keep as is")), *((person.pk, str(person)) for person in people)]
+        self.fields["owner"].choices = choices
+        self.fields["leader"].choices = choices
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(name) not in (None, "") for name in BULK_EDITABLE_FIELDS):
+            raise forms.ValidationError(
+                _("Choose at least one change: a new owner, leader, department or deadline.")
+            )
+        return data
+
+    def changes(self):
+        """The fields to change on every selected item, from the cleaned data."""
+        return {
+            name: self.cleaned_data[name]
+            for name in BULK_EDITABLE_FIELDS
+            if self.cleaned_data.get(name) not in (None, "")
+        }

@@ -118,12 +118,13 @@ def scope_label(user, filterset):
     return "、".join(top.values_list("name", flat=True))
 
 
-def _past_items(user, query):
+def _past_items(user, query, *, with_withdrawn=False):
     """The query's filters applied to the items as they stood at `query.as_of` (historical rows)."""
     params = query.params.copy()
     for key in ("overdue", "due_within"):  # these compare with today, not with then
         params.pop(key, None)
-    return filter_items_for(user, params, queryset=reports.visible_as_of(user, query.as_of)).qs
+    filterset = filter_items_for(user, params, queryset=reports.visible_as_of(user, query.as_of))
+    return filterset.qs_with_withdrawn if with_withdrawn else filterset.qs
 
 
 def build_ledger(user, query, filterset, progress=None):
@@ -172,8 +173,10 @@ def build_summary(user, query, filterset, progress=None):
     as_of = query.as_of
     if as_of is not None:
         date_to = min(date_to, as_of.date())
+    # The summary counts withdrawn items in a column of their own (never in totals or rates), so
+    # it is given them even where the ledger leaves them out.
     content = reports.leadership_summary(
-        filterset.qs if as_of is None else _past_items(user, query),
+        filterset.qs_with_withdrawn if as_of is None else _past_items(user, query, with_withdrawn=True),
         user=user,
         date_from=date_from,
         date_to=date_to,

@@ -885,3 +885,58 @@ def import_new_items(actor, rows, *, reason):
         bulk.insert_records(ProgressUpdate, updates, now)
         bulk.insert_history(ProgressUpdate, updates, actor, Action.POST_PROGRESS, "", now)
     return items
+
+
+# ---------------------------------------------------------------------------------------------
+# Bulk changes: the same edit on several items, with one reason
+
+# What a committee member changes on several items at once from the ledger list.
+BULK_EDITABLE_FIELDS = ("owner", "leader", "department", "deadline")
+
+
+@dataclass
+class BulkEdit:
+    """What :func:`bulk_edit_items` did: the items saved, those that already had the values
+    (no history row), and those refused as ``(item, message)`` (left unchanged)."""
+
+    changed: list
+    unchanged: list
+    refused: list
+
+
+def bulk_edit_items(actor, items, *, reason, **changes):
+    """Change owner, leader, department or deadline of several items in one step, one reason.
+
+    Each item goes through :func:`edit_item` (so through its rules, with its own history row
+    naming the actor, the action and the reason, and its version bumped), all in one
+    transaction. Only the fields given change: the item is read under its lock as it is now, so a
+    colleague's other changes are kept. An item the actor may not edit (outside the
+    organizations they manage, closed or withdrawn, or the change is not valid for it) is
+    refused and left unchanged, and the others are saved: the refusals name each item with the
+    reason, so that the user fixes those few instead of redoing the whole selection.
+
+    Raises ``ValidationError`` (nothing saved) when no change or no reason is given.
+    """
+    unknown = set(changes) - set(BULK_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"bulk_edit_items() got unexpected fields: {sorted(unknown)}")
+    changes = {name: value for name, value in changes.items() if value not in (None, "")}
+    if not changes:
+        raise ValidationError(_("Choose at least one change."))
+    reason = _require(reason, "reason", _("Give the reason for the change."))
+    result = BulkEdit(changed=[], unchanged=[], refused=[])
+    with transaction.atomic():
+        for item in sorted(items, key=lambda item: (item.reference, item.pk)):
+            try:
+                item = _lock(item, None)
+                if "deadline" in changes and item.kind == Item.Kind.LONG_TERM:
+                    raise InvalidTransition(_("A long-term item has review dates, not a deadline."))
+                # edit_item's own savepoint undoes a refused item's writes, and only those.
+                saved = edit_item(actor, item, expected_version=item.version, reason=reason, **changes)
+            except ActionRefused as refused:
+                result.refused.append((item, str(refused.message)))
+            except ValidationError as error:
+                result.refused.append((item, " ".join(error.messages)))
+            else:
+                (result.changed if saved.version != item.version else result.unchanged).append(saved)
+    return result

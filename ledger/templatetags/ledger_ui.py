@@ -21,6 +21,14 @@ def deadline_class(item):
     return ""
 
 
+@register.filter
+def overdue_days(item):
+    """How many days an item is overdue (its deadline, or a long-term item's review date, is
+    past), or None when it is not."""
+    days = item.days_left(timezone.localdate())
+    return -days if days is not None and days < 0 else None
+
+
 @register.simple_tag(takes_context=True)
 def sort_link(context, field):
     """The `ordering` value a column header links to: ascending, or descending if already so."""

@@ -23,7 +23,7 @@ from core.permissions import Scope
 from .. import drafts, forms, merge, workflow
 from ..access import get_issue_for_manager, get_issue_for_user, keeps_records
 from ..drafts import login_required_keeping_typing
-from ..filtersets import filter_issues
+from ..filtersets import active_filters, filter_issues
 from ..models import Issue, Item
 from .meetings import create_item_from, item_form_context
 
@@ -48,7 +48,12 @@ def issue_list(request):
     return render(
         request,
         "ledger/issue_list.html",
-        {"filterset": filterset, "page": page, "may_log": keeps_records(request.user)},
+        {
+            "filterset": filterset,
+            "page": page,
+            "chips": active_filters(filterset, request.GET),
+            "may_log": keeps_records(request.user),
+        },
     )
 
 

@@ -28,7 +28,7 @@ from ..access import (
     get_item_for_user,
     keeps_records,
 )
-from ..filtersets import filter_items
+from ..filtersets import active_filters, filter_items
 from ..history import item_timeline
 from ..models import Evidence, Item
 from ..workflow import Action
@@ -220,15 +220,23 @@ def item_list(request):
     """The ledger (整改台账): the FilterSet's items, sorted, paginated, counted by status."""
     filterset = filter_items(request)
     items = filterset.qs.select_related("organization", "issue", "issue__category", "leader", "owner")
-    by_status = dict(items.order_by().values_list("status").annotate(n=Count("pk")))
+    # Counted with the withdrawn items, which the list leaves out unless asked: their badge
+    # says how many there are and links to them.
+    by_status = dict(filterset.qs_with_withdrawn.order_by().values_list("status").annotate(n=Count("pk")))
     status_counts = [
         (value, label, by_status.get(value, 0), Item.STATUS_COLOURS[value])
         for value, label in Item.Status.choices
     ]
+    if not filterset.shows_withdrawn():
+        by_status.pop(Item.Status.WITHDRAWN, None)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     # Reports and exports take the list's own filters, so they hold exactly what is on screen.
     query = request.GET.copy()
     query.pop("page", None)
+    may_bulk_edit = keeps_records(request.user)
+    if may_bulk_edit:
+        for item in page:  # a checkbox for the items the user may edit now
+            item.may_edit = workflow.refusal(request.user, item, Action.EDIT) is None
     return render(
         request,
         "ledger/item_list.html",
@@ -237,9 +245,15 @@ def item_list(request):
             "page": page,
             "total": sum(by_status.values()),
             "status_counts": status_counts,
+            "chips": active_filters(filterset, request.GET),
             "query": query.urlencode(),
             "may_print": can_print_reports(request.user),
             "may_import": keeps_records(request.user),
+            "bulk_form": (
+                forms.BulkEditForm(initial={"query": request.GET.urlencode()}, user=request.user)
+                if may_bulk_edit
+                else None
+            ),
         },
     )
 
