@@ -68,8 +68,8 @@ def test_it_reads_in_constant_queries(client, world, mine, django_assert_num_que
 
     def count():
         # session, user, memberships, organization tree; my items (with organization and
-        # issue); their pending extension requests; saved views (menu)
-        with django_assert_num_queries(7):
+        # issue); their pending extension requests; saved views, work queue count (menu)
+        with django_assert_num_queries(8):
             client.get("/ledger/mine/")
 
     count()
@@ -202,8 +202,8 @@ def test_a_bad_post_reads_in_constant_queries(client, world, mine, django_assert
     def count():
         # session, user, memberships, organization tree; the item (with issue, people, org);
         # then the owner's page: my items (with organization and issue); their pending
-        # extension requests; saved views (menu)
-        with django_assert_num_queries(8):
+        # extension requests; saved views, work queue count (menu)
+        with django_assert_num_queries(9):
             client.post(f"/ledger/items/{soon.pk}/progress/", data)
 
     count()
