@@ -18,6 +18,7 @@ offered when the workflow would accept the action it links to (the tests hold bo
 from dataclasses import dataclass, field
 
 from django.db.models import Count, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone
@@ -78,7 +79,8 @@ def _returned_q():
         .order_by("-history_date", "-history_id")
         .values("history_action")[:1]
     )
-    return Q(Exact(Subquery(latest), Value(Action.RETURN.value)))
+    # Coalesce: a row without history (none is written so, but a negated NULL would drop it).
+    return Q(Exact(Coalesce(Subquery(latest), Value("")), Value(Action.RETURN.value)))
 
 
 def section_filters(user, today=None):
