@@ -164,6 +164,11 @@ class Scope:
             object.__setattr__(self, "double_review_org_ids", double_review_ids(*organization_tree()))
         return org_id in self.double_review_org_ids
 
+    def double_review_orgs(self):
+        """The ids of the organizations whose items need double review (read as above)."""
+        self.needs_double_review(None)
+        return self.double_review_org_ids
+
     @property
     def manages_anything(self):
         return self.is_superuser or bool(self.committee_org_ids)

@@ -62,9 +62,24 @@ def _tracked_fields(model):
     return [f for f in model._meta.concrete_fields if f.name not in NOISE_FIELDS]
 
 
+# Evidence is shown by the kind of file and its size in KB/MB, not by its content type and bytes.
+_EVIDENCE_LABELS = {"content_type": _("kind of file"), "size": _("size")}
+
+
+def field_label(model_field):
+    """The label of a field in a diff."""
+    if model_field.model is Evidence and model_field.name in _EVIDENCE_LABELS:
+        return str(_EVIDENCE_LABELS[model_field.name])
+    return str(model_field.verbose_name)
+
+
 def _display(model_field, value, names):
     if value is None or value == "":
         return "—"
+    if model_field.model is Evidence and model_field.name == "content_type":
+        return str(Evidence.kind_of(value))
+    if model_field.model is Evidence and model_field.name == "size":
+        return str(Evidence.size_text(value))
     if model_field.choices:
         return str(dict(model_field.flatchoices).get(value, value))
     if isinstance(model_field, models.ForeignKey):
@@ -281,7 +296,7 @@ def item_timeline(item):
                 changes=[
                     Change(
                         field=model_field.name,
-                        label=str(model_field.verbose_name),
+                        label=field_label(model_field),
                         old=_display(model_field, old, names),
                         new=_display(model_field, new, names),
                     )

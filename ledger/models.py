@@ -527,6 +527,53 @@ class Evidence(models.Model):
     def is_image(self):
         return self.content_type.startswith("image/")
 
+    # What a person calls a file, by its content type (the types `ledger.validators` accepts).
+    KIND_DOCUMENT = _("Document")
+    KIND_IMAGE = _("Image")
+    KIND_SPREADSHEET = _("Spreadsheet")
+    KIND_OTHER = _("Other file")
+    SPREADSHEET_TYPES = (
+        "application/vnd.ms-excel",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "text/csv",
+    )
+    DOCUMENT_TYPES = (
+        "application/pdf",
+        "application/msword",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.ms-powerpoint",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.ms-works",
+        "text/plain",
+    )
+
+    @classmethod
+    def kind_of(cls, content_type):
+        """文档 / 图片 / 表格 / 其他 for a content type, in the active language."""
+        content_type = (content_type or "").lower()
+        if content_type.startswith("image/"):
+            return cls.KIND_IMAGE
+        if content_type in cls.SPREADSHEET_TYPES:
+            return cls.KIND_SPREADSHEET
+        if content_type in cls.DOCUMENT_TYPES:
+            return cls.KIND_DOCUMENT
+        return cls.KIND_OTHER
+
+    @property
+    def kind(self):
+        return self.kind_of(self.content_type)
+
+    @staticmethod
+    def size_text(size):
+        """A size in bytes as people read it: 820 bytes, 12.5 KB, 3.2 MB."""
+        from django.template.defaultfilters import filesizeformat
+
+        return filesizeformat(size)
+
+    @property
+    def size_display(self):
+        return self.size_text(self.size)
+
 
 class ExtensionRequest(models.Model):
     """An owner's request to move an item's deadline (延期申请) and the committee's decision."""

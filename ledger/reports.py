@@ -336,13 +336,14 @@ def meeting_minutes(meeting, items, *, user):
 
 def progress_lists(items, *, user, date_from, date_to, scope_label="", progress=None):
     """The three periodic lists supervising offices ask for, over [date_from, date_to]:
-    new items (新增), items being pushed forward with what moved (推进落实), items closed (已办结销号)."""
+    new items (新增: their issue was raised in the period, see `stats.new_in_period`), items
+    being pushed forward with what moved (推进落实), items closed (已办结销号)."""
     start = timezone.make_aware(datetime.datetime.combine(date_from, datetime.time.min))
     end = timezone.make_aware(
         datetime.datetime.combine(date_to + datetime.timedelta(days=1), datetime.time.min)
     )
     base = items.select_related("issue", "issue__category", "organization", "leader", "owner")
-    new = list(base.filter(created_at__gte=start, created_at__lt=end))
+    new = list(stats.new_in_period(base, date_from, date_to))
     moved_updates = ProgressUpdate.objects.filter(created_at__gte=start, created_at__lt=end).order_by(
         "created_at", "pk"
     )

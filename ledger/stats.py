@@ -178,6 +178,16 @@ def _month_key(value):
     return (value.year, value.month)
 
 
+# The date that makes an item "new" (新增) in the trend and the periodic lists: the day its
+# issue was raised. The record's creation time says when it was typed in or imported.
+NEW_ITEM_DATE = "issue__raised_on"
+
+
+def new_in_period(items, date_from, date_to):
+    """The items that are new (新增) in the period [date_from, date_to], by `NEW_ITEM_DATE`."""
+    return items.filter(**{f"{NEW_ITEM_DATE}__range": (date_from, date_to)})
+
+
 @dataclass
 class MonthPoint:
     month: datetime.date
@@ -186,16 +196,20 @@ class MonthPoint:
 
 
 def monthly_trend(items, months=12, today=None):
-    """Items opened (created) and closed (verified) per month over the last `months` months,
-    oldest first, empty months included. Two queries."""
+    """Items opened and closed (verified) per month over the last `months` months, oldest
+    first, empty months included. Two queries.
+
+    An item counts as opened in the month its issue was raised (`NEW_ITEM_DATE`), not when its
+    record was created: an old ledger imported today shows its items in the months they came
+    from, not all as new this month."""
     today = today or timezone.localdate()
     first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
     opened = {
         _month_key(month): n
-        for month, n in items.filter(created_at__gte=start)
+        for month, n in items.filter(**{f"{NEW_ITEM_DATE}__gte": first})
         .order_by()
-        .annotate(month=TruncMonth("created_at"))
+        .annotate(month=TruncMonth(NEW_ITEM_DATE))
         .values_list("month")
         .annotate(n=Count("pk"))
     }

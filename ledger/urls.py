@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import bulk, issues, items, meetings, reports, saved_views, sheets
+from .views import bulk, issues, items, meetings, reports, saved_views, sheets, todo
 
 app_name = "ledger"
 
@@ -15,6 +15,7 @@ urlpatterns = [
     path("", items.item_list, name="item_list"),
     path("mine/", items.mine, name="mine"),
     path("bulk/", bulk.bulk_edit, name="bulk_edit"),
+    path("todo/", todo.todo, name="todo"),
     path("items/<int:pk>/", items.item_detail, name="item_detail"),
     path("items/<int:pk>/history/", items.item_history, name="item_history"),
     path("items/<int:pk>/edit/", items.edit_item, name="edit_item"),

@@ -130,8 +130,9 @@ def test_it_reads_the_detail_in_constant_queries(client, world, item, django_ass
     def count():
         # session, user, memberships, organization tree; the item (with issue, people, org);
         # organization tree and people for the edit form; progress updates with authors; their
-        # evidence with uploaders; the item's evidence; extension requests; saved views (menu)
-        with django_assert_num_queries(12):
+        # evidence with uploaders; the item's evidence; extension requests; saved views, work
+        # queue count (menu)
+        with django_assert_num_queries(13):
             client.get(f"/ledger/items/{item.pk}/")
 
     count()
@@ -155,8 +156,8 @@ def test_it_reads_the_history_in_constant_queries(client, world, item, django_as
     def count():
         # session, user, memberships, organization tree; the item; history of the item, its
         # updates, evidence, extensions; names of the issues, organizations and people mentioned;
-        # saved views (menu)
-        with django_assert_num_queries(13):
+        # saved views, work queue count (menu)
+        with django_assert_num_queries(14):
             client.get(f"/ledger/items/{item.pk}/history/")
 
     count()

@@ -100,8 +100,8 @@ def test_it_keeps_a_constant_query_count(client, world, items, django_assert_num
         # the user's saved views (managed on the page); filter form choices: organizations,
         # categories, owners, leaders, meetings; page of items (the table and the phone's cards
         # show the same page, fetched once); the bulk change form: organization tree, people;
-        # saved views for the menu
-        with django_assert_num_queries(16):
+        # saved views and the work queue's count for the menu
+        with django_assert_num_queries(17):
             client.get("/ledger/")
 
     count()

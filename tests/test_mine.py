@@ -66,8 +66,8 @@ def test_it_reads_in_constant_queries(client, world, mine, django_assert_num_que
     def count():
         # session, user, memberships, organization tree; my items (with organization and
         # issue, and whether each has progress updates and a pending extension request);
-        # saved views (menu)
-        with django_assert_num_queries(6):
+        # saved views, work queue count (menu)
+        with django_assert_num_queries(7):
             client.get("/ledger/mine/")
 
     count()
@@ -200,8 +200,8 @@ def test_a_bad_post_reads_in_constant_queries(client, world, mine, django_assert
     def count():
         # session, user, memberships, organization tree; the item (with issue, people, org);
         # then the owner's page: my items (with organization and issue, and whether each has
-        # progress updates and a pending extension request); saved views (menu)
-        with django_assert_num_queries(7):
+        # progress updates and a pending extension request); saved views, work queue count (menu)
+        with django_assert_num_queries(8):
             client.post(f"/ledger/items/{soon.pk}/progress/", data)
 
     count()
