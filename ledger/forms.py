@@ -50,6 +50,32 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
+def people_managed_by(user):
+    """People who may be named on the records `user` keeps (host, recorder, who raised an issue,
+    whom it concerns): the active members of the organizations the user manages and of the ones
+    above them (whose leaders take part in their meetings)."""
+    ids = set()
+    for organization in Organization.objects.managed_by(user):
+        ids |= related_organization_ids(organization)
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__organization__in=ids)
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+def set_people(form, names, people):
+    """Give the person fields `names` of `form` the choices `people` (a queryset, or a list of
+    (pk, label) read once for a whole formset)."""
+    for name in names:
+        field = form.fields[name]
+        if isinstance(people, list):
+            field.choices = [("", field.empty_label), *people]
+        else:
+            field.queryset = people
+
+
 class ItemForm(forms.ModelForm):
     """The fields a committee member sets when creating or editing an item."""
 
@@ -187,12 +213,14 @@ class MeetingForm(VersionedFormMixin, forms.ModelForm):
 
     class Meta:
         model = Meeting
-        fields = ["organization", "meeting_type", "topic", "held_on", "place", "notes"]
+        fields = ["organization", "meeting_type", "topic", "held_on", "place", "host", "recorder", "notes"]
         widgets = {"held_on": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"host": PersonChoiceField, "recorder": PersonChoiceField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = Organization.objects.managed_by(user)
+        set_people(self, ("host", "recorder"), people_managed_by(user))
         if self.instance.pk is not None:
             self.add_version_field()
             self.fields["reason"] = forms.CharField(
@@ -201,16 +229,35 @@ class MeetingForm(VersionedFormMixin, forms.ModelForm):
 
 
 class IssueForm(VersionedFormMixin, forms.ModelForm):
-    """An issue row; a saved issue's row carries the version it was loaded at."""
+    """An issue row; a saved issue's row carries the version it was loaded at.
+
+    `people` are those who may be picked as having raised it or as whom it concerns: a queryset
+    (`people_managed_by`), and for the rows of a formset also `people_choices`, the same people
+    read once for every row."""
 
     class Meta:
         model = Issue
-        fields = ["category", "source", "description", "raised_by_name"]
+        fields = ["category", "source", "description", "raised_by", "raised_by_name", "concerns"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"raised_by": PersonChoiceField, "concerns": PersonChoiceField}
+        help_texts = {
+            "raised_by": _("Pick the person, or type the name below when the person has no account."),
+            "raised_by_name": _("Leave this and the person above empty for anonymous opinions."),
+        }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, people=None, people_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_version_field()
+        names = ("raised_by", "concerns")
+        set_people(self, names, people if people is not None else get_user_model().objects.none())
+        if people_choices is not None:
+            set_people(self, names, people_choices)
+
+
+def issue_people(user):
+    """The form kwargs of an issue formset's rows: the people `user` may name, read once."""
+    people = people_managed_by(user)
+    return {"people": people, "people_choices": [(person.pk, str(person)) for person in people]}
 
 
 IssueFormSet = inlineformset_factory(
@@ -275,7 +322,7 @@ class EditIssueForm(IssueForm):
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
 
     class Meta(IssueForm.Meta):
-        fields = ["category", "source", "description", "raised_by_name", "raised_on"]
+        fields = ["category", "source", "description", "raised_by", "raised_by_name", "concerns", "raised_on"]
         widgets = {**IssueForm.Meta.widgets, "raised_on": DateInput()}
 
     def __init__(self, *args, **kwargs):

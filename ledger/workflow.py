@@ -597,9 +597,54 @@ def _save_record(actor, record, *, reason, expected_version):
         return save_with_history(record, user=actor, action=Action.EDIT, reason=reason)
 
 
-def save_meeting(actor, meeting, *, reason="", expected_version=None):
-    """Create or update a meeting; an update refuses a stale `expected_version` (EditConflict)."""
-    return _save_record(actor, meeting, reason=reason, expected_version=expected_version)
+def save_meeting(actor, meeting, *, reason="", expected_version=None, issues=()):
+    """Create or update a meeting; an update refuses a stale `expected_version` (EditConflict).
+
+    `issues` are typed issue rows saved with it, as ``(issue, expected_version)`` pairs: each
+    becomes an issue of the meeting, in its organization (a new one raised on its date).
+
+    Moving a meeting to another organization takes its issues along (each with its own history
+    row and version), as long as none of them has items yet: items are numbered in their
+    organization, so a meeting whose issues became items is refused (ValidationError on
+    `organization`) and nothing is saved."""
+    with transaction.atomic():
+        moved_from = None
+        if meeting.pk is not None:
+            moved_from = (
+                Meeting.objects.filter(pk=meeting.pk)
+                .exclude(organization=meeting.organization_id)
+                .values_list("organization_id", flat=True)
+                .first()
+            )
+        if moved_from is not None and Item.objects.filter(issue__meeting=meeting.pk).exists():
+            raise ValidationError(
+                {
+                    "organization": _(
+                        "This meeting's issues already have rectification items: it cannot move to "
+                        "another organization. Log the meeting again in the right organization instead."
+                    )
+                }
+            )
+        saved = _save_record(actor, meeting, reason=reason, expected_version=expected_version)
+        for issue, issue_version in issues:
+            issue.meeting = saved
+            issue.organization = saved.organization
+            if issue.pk is None:
+                issue.raised_on = saved.held_on
+            save_issue(actor, issue, reason=reason, expected_version=issue_version)
+        if moved_from is not None:
+            _move_issues(actor, saved, moved_from, reason)
+    return saved
+
+
+def _move_issues(actor, meeting, moved_from, reason):
+    """Give the issues of a moved meeting that are still in its old organization the new one."""
+    for issue in Issue.objects.select_for_update().filter(meeting=meeting, organization=moved_from):
+        issue.organization = meeting.organization
+        issue.meeting = meeting
+        issue.full_clean()
+        issue.version += 1
+        save_with_history(issue, user=actor, action=Action.EDIT, reason=reason)
 
 
 def save_attendance(actor, attendance, *, reason=""):

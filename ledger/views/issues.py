@@ -76,7 +76,12 @@ def issue_create(request):
     status = 200
     if request.method == "POST":
         batch = forms.IssueBatchForm(request.POST, user=request.user)
-        formset = forms.LooseIssueFormSet(request.POST, queryset=Issue.objects.none(), prefix="issues")
+        formset = forms.LooseIssueFormSet(
+            request.POST,
+            queryset=Issue.objects.none(),
+            prefix="issues",
+            form_kwargs=forms.issue_people(request.user),
+        )
         if batch.is_valid() and formset.is_valid():
             try:
                 saved = _save_issues(request.user, batch.cleaned_data, formset)
@@ -99,7 +104,9 @@ def issue_create(request):
         status = 400
     else:
         batch = forms.IssueBatchForm(user=request.user, initial={"raised_on": timezone.localdate()})
-        formset = forms.LooseIssueFormSet(queryset=Issue.objects.none(), prefix="issues")
+        formset = forms.LooseIssueFormSet(
+            queryset=Issue.objects.none(), prefix="issues", form_kwargs=forms.issue_people(request.user)
+        )
     return render(request, "ledger/issue_form.html", {"form": batch, "formset": formset}, status=status)
 
 
@@ -112,7 +119,9 @@ def issue_edit(request, pk):
     context = {"issue": issue}
     if request.method == "POST":
         # A copy: the page keeps showing the issue as stored while the form holds what was typed.
-        form = forms.EditIssueForm(request.POST, instance=copy.copy(issue))
+        form = forms.EditIssueForm(
+            request.POST, instance=copy.copy(issue), people=forms.people_managed_by(request.user)
+        )
         status = 400
         if form.is_valid():
             data = form.cleaned_data
@@ -133,7 +142,7 @@ def issue_edit(request, pk):
                 messages.success(request, _("The issue was saved."))
                 return redirect("ledger:issue_detail", pk=issue.pk)
     else:
-        form = forms.EditIssueForm(instance=issue)
+        form = forms.EditIssueForm(instance=issue, people=forms.people_managed_by(request.user))
         status = 200
     context["form"] = form
     return render(request, "ledger/issue_edit.html", context, status=status)
@@ -146,7 +155,7 @@ def _issue_conflict(request, conflict, started_from):
     changes = changes_since(current, started_from, forms.EditIssueForm.Meta.fields)
     data = request.POST.copy()
     data["version"] = current.version
-    form = forms.EditIssueForm(data, instance=current)
+    form = forms.EditIssueForm(data, instance=current, people=forms.people_managed_by(request.user))
     form.is_valid()
     return form, {"message": conflict.message, "changes": changes}
 

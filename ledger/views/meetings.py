@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -45,30 +44,31 @@ def _save_meeting_and_issues(user, meeting_form, formset):
     """Save the meeting and every issue row in one transaction, through the workflow.
 
     Each saved record is checked against the version its form was loaded at: a conflict saves
-    nothing (`workflow.EditConflict` leaves the transaction)."""
-    reason = meeting_form.cleaned_data.get("reason", "")
-    with transaction.atomic():
-        meeting = workflow.save_meeting(
-            user,
-            meeting_form.save(commit=False),
-            reason=reason,
-            expected_version=meeting_form.cleaned_data.get("version"),
-        )
-        for form in formset.forms:
-            if not form.has_changed() or form in formset.deleted_forms:
-                continue
-            issue = form.save(commit=False)
-            issue.meeting = meeting
-            issue.organization = meeting.organization
-            if not issue.pk:
-                issue.raised_on = meeting.held_on
-            workflow.save_issue(user, issue, reason=reason, expected_version=form.cleaned_data.get("version"))
-    return meeting
+    nothing (`workflow.EditConflict` leaves the transaction, `workflow.save_meeting`'s)."""
+    rows = [
+        (form.save(commit=False), form.cleaned_data.get("version"))
+        for form in formset.forms
+        if form.has_changed() and form not in formset.deleted_forms
+    ]
+    return workflow.save_meeting(
+        user,
+        meeting_form.save(commit=False),
+        reason=meeting_form.cleaned_data.get("reason", ""),
+        expected_version=meeting_form.cleaned_data.get("version"),
+        issues=rows,
+    )
 
 
 def _meeting_forms(request, instance, data=None):
     meeting_form = forms.MeetingForm(data, instance=instance, user=request.user)
-    formset = forms.IssueFormSet(data, instance=instance, prefix="issues")
+    formset = forms.IssueFormSet(
+        data, instance=instance, prefix="issues", form_kwargs=forms.issue_people(request.user)
+    )
+    if data is not None and meeting_form.is_valid():
+        # The rows are checked as issues of the organization the meeting is saved in (a meeting
+        # moved to another organization takes its issues along: `workflow.save_meeting`).
+        for form in formset.forms:
+            form.instance.organization = meeting_form.instance.organization
     return meeting_form, formset
 
 
