@@ -13,7 +13,7 @@ from core.models import Organization
 from core.permissions import children_map, subtree_ids
 
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
-from .workflow import ITEM_EDITABLE_FIELDS
+from .workflow import ITEM_EDITABLE_FIELDS, expected_attendees
 
 
 class DateInput(forms.DateInput):
@@ -275,6 +275,86 @@ class AttendanceForm(forms.ModelForm):
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["person"].queryset = people_for(organization)
+
+
+class RosterForm(forms.Form):
+    """One person's line on a meeting's attendance list (`RosterFormSet`): present by default;
+    absent with a reason (a reason given marks the person absent), the make-up study later; or
+    taken off the list. `person` holds the person's id, among the meeting's expected people (`attendee`)."""
+
+    person = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    present = forms.BooleanField(label=_("present"), required=False)
+    absence_reason = forms.ChoiceField(
+        label=_("absence reason"),
+        choices=[("", _("Choose…")), *Attendance.AbsenceReason.choices],
+        required=False,
+    )
+    absence_note = forms.CharField(
+        label=_("absence note"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("absence note")}),
+    )
+    makeup_on = forms.DateField(label=_("make-up study on"), required=False, widget=DateInput())
+    remove = forms.BooleanField(label=_("Remove from the list"), required=False)
+
+    def __init__(self, *args, meeting, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+        self.people = people
+        self.fields["person"].choices = [(pk, str(person)) for pk, person in people.items()]
+        self.attendee = people.get(self.initial.get("person"))
+        if self.is_bound:
+            value = self.data.get(self.add_prefix("person"), "")
+            self.attendee = people.get(int(value)) if value.isdigit() else None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("absence_reason"):
+            data["present"] = False
+        if data.get("remove") or self.errors:
+            return data
+        # The model's rules (an absent person has a reason; no make-up study before the meeting).
+        attendance = Attendance(
+            meeting=self.meeting,
+            present=data.get("present", False),
+            absence_reason=data.get("absence_reason", ""),
+            makeup_on=data.get("makeup_on"),
+        )
+        try:
+            attendance.clean()
+        except forms.ValidationError as error:
+            for field, errors in error.error_dict.items():
+                self.add_error(field, errors)
+        return data
+
+
+RosterFormSet = forms.formset_factory(RosterForm, extra=0)
+
+
+def roster_formset(meeting, data=None, *, attendances=None):
+    """The attendance list of `meeting` as a formset: everyone expected, by name, as recorded, or
+    present when not on the list yet (`ledger.workflow.expected_attendees`). `attendances` are
+    the meeting's rows when already read."""
+    people = {person.pk: person for person in expected_attendees(meeting)}
+    if attendances is None:
+        attendances = meeting.attendances.all()
+    stored = {attendance.person_id: attendance for attendance in attendances}
+    initial = []
+    for pk in people:
+        attendance = stored.get(pk)
+        if attendance is None:
+            initial.append({"person": pk, "present": True})
+        else:
+            initial.append(
+                {"person": pk, "version": attendance.version}
+                | {name: getattr(attendance, name) for name in ("present", "absence_reason", "absence_note")}
+                | {"makeup_on": attendance.makeup_on}
+            )
+    return RosterFormSet(
+        data, initial=initial, prefix="roster", form_kwargs={"meeting": meeting, "people": people}
+    )
 
 
 class NewItemForm(ItemForm):

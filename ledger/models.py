@@ -121,6 +121,7 @@ class Attendance(models.Model):
         ON_SHIFT = "on_shift", _("On shift underground")
         RESTING = "resting", _("Resting before a shift")
         LEAVE = "leave", _("On leave")
+        ON_BUSINESS = "on_business", _("On business trip")
         OTHER = "other", _("Other reason")
 
     meeting = models.ForeignKey(
@@ -133,6 +134,9 @@ class Attendance(models.Model):
     )
     absence_note = models.CharField(_("absence note"), max_length=200, blank=True)
     makeup_on = models.DateField(_("make-up study on"), null=True, blank=True)
+    # Bumped by every update through `ledger.workflow` (optimistic locking, as meetings): a roster
+    # loaded before someone else recorded the same person is refused instead of overwriting.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = audited()
 

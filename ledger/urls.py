@@ -34,6 +34,7 @@ urlpatterns = [
     path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),
     path("meetings/<int:pk>/edit/", meetings.meeting_edit, name="meeting_edit"),
     path("meetings/<int:pk>/attendance/", meetings.add_attendance, name="add_attendance"),
+    path("meetings/<int:pk>/roster/", meetings.save_roster, name="save_roster"),
     path("meetings/<int:pk>/items/", meetings.create_item, name="create_item"),
     path("issues/", issues.issue_list, name="issue_list"),
     path("issues/new/", issues.issue_create, name="issue_create"),

@@ -15,8 +15,10 @@ templates only *offer* what :func:`allowed_actions` returns.
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +27,7 @@ from core.models import Organization
 from core.permissions import Scope
 
 from . import bulk
-from .models import Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
+from .models import Attendance, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
 from .validators import check_evidence_file
 
 S = Item.Status
@@ -46,6 +48,7 @@ class Action(models.TextChoices):
     REQUEST_EXTENSION = "request_extension", _("Request extension")
     DECIDE_EXTENSION = "decide_extension", _("Decide extension")
     IMPORT = "import", _("Imported")
+    REMOVE = "remove", _("Removed from the list")
 
 
 class Role(models.TextChoices):
@@ -91,6 +94,10 @@ class EditConflict(ActionRefused):
         Meeting: _(
             "Someone else changed this meeting in the meantime (now version {version}). "
             "Nothing was saved: review the changes and try again."
+        ),
+        Attendance: _(
+            "Someone else recorded this person's attendance in the meantime (now version {version}). "
+            "Nothing was saved: review the list and save again."
         ),
     }
 
@@ -652,7 +659,119 @@ def save_attendance(actor, attendance, *, reason=""):
     check_manages(actor, attendance.meeting.organization)
     attendance.full_clean()
     action = Action.EDIT if attendance.pk else Action.CREATE
+    if attendance.pk:
+        attendance.version += 1
     return save_with_history(attendance, user=actor, action=action, reason=reason)
+
+
+ATTENDANCE_FIELDS = ("present", "absence_reason", "absence_note", "makeup_on")
+
+
+def expected_attendees(meeting):
+    """The people expected at `meeting`: the active members of its organization and of its party
+    groups (a group's members attend their branch's meetings), by name, less those removed from
+    this meeting's list (they were not expected after all), plus whoever is on the list."""
+    groups = Organization.objects.filter(parent_id=meeting.organization_id, kind=Organization.Kind.GROUP)
+    members = Q(is_active=True, memberships__organization=meeting.organization_id) | Q(
+        is_active=True, memberships__organization__in=groups.values("pk")
+    )
+    removed = Attendance.history.filter(meeting_id=meeting.pk, history_type="-").values("person_id")
+    listed = Attendance.objects.filter(meeting=meeting).values("person_id")
+    return (
+        get_user_model()
+        .objects.filter((members & ~Q(pk__in=removed)) | Q(pk__in=listed))
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+@dataclass
+class RosterRow:
+    """One person's line on a meeting's attendance list, for :func:`save_roster`.
+
+    `version` is the version of the stored row the form was loaded with (None: the person was not
+    on the list yet); `remove` takes a wrongly listed person off the list."""
+
+    person: object
+    present: bool = True
+    absence_reason: str = ""
+    absence_note: str = ""
+    makeup_on: datetime.date | None = None
+    version: int | None = None
+    remove: bool = False
+
+
+def save_roster(actor, meeting, rows, *, reason=""):
+    """Record the attendance of a whole meeting in one go (committee of its organization).
+
+    Each row is checked against the version it was loaded at: a person recorded by someone else
+    since (or added to the list meanwhile) refuses the whole list with :class:`EditConflict`
+    (its `current` is that person's row, `conflicts` every such row), and nothing is saved. A
+    removed person's row is deleted with a history row (action REMOVE) naming who and why; a
+    row that changes nothing writes nothing. Returns the number of people recorded or removed.
+    """
+    check_manages(actor, meeting.organization)
+    changed = 0
+    with transaction.atomic():
+        stored = {
+            attendance.person_id: attendance
+            for attendance in Attendance.objects.select_for_update().filter(meeting=meeting)
+        }
+        stale = []
+        for row in rows:
+            current = stored.get(row.person.pk)
+            if row.version is None:
+                if current is not None and not row.remove:
+                    stale.append(current)  # listed by someone else meanwhile
+            elif current is None:
+                if not row.remove:
+                    # Taken off the list meanwhile: version 0, no longer listed.
+                    stale.append(Attendance(meeting=meeting, person=row.person, version=0))
+            elif int(row.version) != current.version:
+                stale.append(current)
+        if stale:
+            conflict = EditConflict(stale[0])
+            conflict.conflicts = stale
+            raise conflict
+        for row in rows:
+            attendance = stored.get(row.person.pk)
+            if row.remove:
+                if attendance is not None:
+                    _remove_attendance(actor, attendance, reason)
+                    changed += 1
+                continue
+            values = {name: getattr(row, name) for name in ATTENDANCE_FIELDS}
+            if attendance is None:
+                attendance = Attendance(meeting=meeting, person=row.person, **values)
+                attendance.full_clean()
+                save_with_history(attendance, user=actor, action=Action.CREATE, reason=reason)
+                changed += 1
+            elif any(getattr(attendance, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(attendance, name, value)
+                attendance.meeting = meeting
+                attendance.full_clean()
+                attendance.version += 1
+                save_with_history(attendance, user=actor, action=Action.EDIT, reason=reason)
+                changed += 1
+    return changed
+
+
+def remove_attendance(actor, attendance, *, reason="", expected_version=None):
+    """Take a wrongly listed person off a meeting's attendance list, on record (REMOVE)."""
+    check_manages(actor, attendance.meeting.organization)
+    with transaction.atomic():
+        stored = Attendance.objects.select_for_update().get(pk=attendance.pk)
+        if expected_version is not None and int(expected_version) != stored.version:
+            raise EditConflict(stored)
+        _remove_attendance(actor, stored, reason)
+
+
+def _remove_attendance(actor, attendance, reason):
+    attendance._history_user = actor
+    attendance._history_action = Action.REMOVE
+    attendance._change_reason = reason or ""
+    attendance.delete()
 
 
 def save_issue(actor, issue, *, reason="", expected_version=None):

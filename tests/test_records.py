@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from ledger.models import Issue, Meeting
+from ledger.models import Attendance, Issue, Meeting
 from tests.factories import IssueFactory, MeetingFactory, category, make_item
 from tests.pages import form_data, issue_rows_data
 from tests.pdfs import text as pdf_text
@@ -163,3 +163,146 @@ def test_errors_of_hidden_fields_are_shown(client, world, meeting):
     response = client.post(f"/ledger/meetings/{meeting.pk}/edit/", data, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert "Enter a whole number." in response.content.decode()
+
+
+# The attendance list ---------------------------------------------------------------------------
+
+
+def roster_data(response):
+    """What the meeting page's attendance list posts back as rendered."""
+    roster = response.context["roster"]
+    data = {}
+    for form in [roster.management_form, *roster.forms]:
+        for field in form:
+            value = field.value()
+            if value in (None, "", False):
+                continue
+            if value is True:
+                value = "on"
+            elif isinstance(value, datetime.date):
+                value = value.isoformat()
+            data[field.html_name] = value
+    return data
+
+
+def roster_index(data, person):
+    total = int(data["roster-TOTAL_FORMS"])
+    return next(i for i in range(total) if str(data[f"roster-{i}-person"]) == str(person.pk))
+
+
+def mark_absent(data, person, reason, note=""):
+    index = roster_index(data, person)
+    data.pop(f"roster-{index}-present", None)
+    data[f"roster-{index}-absence_reason"] = reason
+    data[f"roster-{index}-absence_note"] = note
+
+
+def roster_url(meeting):
+    return f"/ledger/meetings/{meeting.pk}/roster/"
+
+
+def test_the_list_offers_the_organizations_members_present_by_default(client, world, meeting):
+    client.force_login(world.committee)
+    page = client.get(f"/ledger/meetings/{meeting.pk}/")
+    roster = page.context["roster"]
+    assert {str(form.attendee) for form in roster.forms} == {"李明", "王强", "杨帆"}
+    assert all(form["present"].value() for form in roster.forms)
+    assert not Attendance.objects.exists()
+
+
+def test_two_absent_are_marked_with_reasons_in_one_submit(client, world, meeting):
+    client.force_login(world.committee)
+    data = roster_data(client.get(f"/ledger/meetings/{meeting.pk}/"))
+    mark_absent(data, world.owner, Attendance.AbsenceReason.ON_SHIFT)
+    mark_absent(data, world.member, Attendance.AbsenceReason.ON_BUSINESS, "集团培训")
+    response = client.post(roster_url(meeting), data)
+    assert response.status_code == 302
+    assert response["Location"] == f"/ledger/meetings/{meeting.pk}/#attendance"
+    rows = {a.person: a for a in meeting.attendances.all()}
+    assert rows[world.committee].present
+    assert (rows[world.owner].present, rows[world.owner].absence_reason) == (False, "on_shift")
+    assert (rows[world.member].absence_reason, rows[world.member].absence_note) == ("on_business", "集团培训")
+    assert {a.history.get().history_user for a in rows.values()} == {world.committee}
+    page = client.get(f"/ledger/meetings/{meeting.pk}/").content.decode()
+    assert "33.3%" in page and "公出/出差" in page
+
+
+def test_a_reason_alone_marks_the_person_absent_and_an_absence_needs_one(client, world, meeting):
+    client.force_login(world.committee)
+    data = roster_data(client.get(f"/ledger/meetings/{meeting.pk}/"))
+    data[f"roster-{roster_index(data, world.owner)}-absence_reason"] = Attendance.AbsenceReason.LEAVE
+    data.pop(f"roster-{roster_index(data, world.member)}-present")
+    response = client.post(roster_url(meeting), data)
+    assert response.status_code == 400
+    form = response.context["roster"].forms[roster_index(data, world.member)]
+    assert form.errors["absence_reason"]
+    assert not Attendance.objects.exists()
+    data[f"roster-{roster_index(data, world.member)}-present"] = "on"
+    assert client.post(roster_url(meeting), data).status_code == 302
+    assert not Attendance.objects.get(person=world.owner).present
+
+
+def test_a_wrongly_listed_person_is_removed_on_record(client, world, meeting):
+    client.force_login(world.committee)
+    assert client.post(roster_url(meeting), roster_data(client.get(f"/ledger/meetings/{meeting.pk}/")))
+    data = roster_data(client.get(f"/ledger/meetings/{meeting.pk}/"))
+    data[f"roster-{roster_index(data, world.member)}-remove"] = "on"
+    assert client.post(roster_url(meeting), data).status_code == 302
+    assert not Attendance.objects.filter(person=world.member).exists()
+    removed = Attendance.history.get(person=world.member, history_type="-")
+    assert (removed.history_action, removed.history_user) == ("remove", world.committee)
+    # Not offered again: the list was corrected on purpose.
+    page = client.get(f"/ledger/meetings/{meeting.pk}/")
+    assert {str(form.attendee) for form in page.context["roster"].forms} == {"李明", "王强"}
+    assert "100.0%" in page.content.decode()  # two present of two expected
+
+
+def test_a_stale_list_is_refused_and_shown_again_as_typed(client, world, meeting):
+    client.force_login(world.committee)
+    assert client.post(roster_url(meeting), roster_data(client.get(f"/ledger/meetings/{meeting.pk}/")))
+    alice = roster_data(client.get(f"/ledger/meetings/{meeting.pk}/"))
+    client.force_login(world.company_committee)
+    bob = roster_data(client.get(f"/ledger/meetings/{meeting.pk}/"))
+
+    client.force_login(world.committee)
+    mark_absent(alice, world.owner, Attendance.AbsenceReason.ON_SHIFT)
+    assert client.post(roster_url(meeting), alice).status_code == 302
+
+    client.force_login(world.company_committee)
+    mark_absent(bob, world.member, Attendance.AbsenceReason.LEAVE)
+    response = client.post(roster_url(meeting), bob, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Recorded meanwhile by someone else: 王强 · On shift underground." in html
+    # Nothing of the stale list was saved; the page holds what was typed.
+    assert Attendance.objects.get(person=world.member).present
+    again = roster_data(response)
+    assert again[f"roster-{roster_index(again, world.member)}-absence_reason"] == "leave"
+    # Saving again applies what was typed, over the current rows.
+    assert client.post(roster_url(meeting), again).status_code == 302
+    assert not Attendance.objects.get(person=world.member).present
+    owner_row = Attendance.objects.get(person=world.owner)
+    assert owner_row.present and owner_row.version == 3  # Bob's page had him present
+
+
+def test_the_list_is_for_the_committee(client, world, meeting):
+    client.force_login(world.outsider)
+    assert client.post(roster_url(meeting), {}).status_code == 404
+    client.force_login(world.leadership)
+    assert client.post(roster_url(meeting), {}).status_code == 403
+    page = client.get(f"/ledger/meetings/{meeting.pk}/")
+    assert "roster" not in page.context
+    client.force_login(world.committee)
+    response = client.get(roster_url(meeting))
+    assert (response.status_code, response["Location"]) == (302, f"/ledger/meetings/{meeting.pk}/")
+
+
+def test_the_rate_is_computed_once_for_page_minutes_and_dashboard(client, world, meeting):
+    client.force_login(world.company_committee)
+    data = roster_data(client.get(f"/ledger/meetings/{meeting.pk}/"))
+    mark_absent(data, world.owner, Attendance.AbsenceReason.ON_SHIFT)
+    assert client.post(roster_url(meeting), data).status_code == 302
+    assert "66.7%" in client.get(f"/ledger/meetings/{meeting.pk}/").content.decode()
+    assert "66.7%" in pdf_text(client.get(f"/ledger/meetings/{meeting.pk}/minutes.pdf").content)
+    [row] = client.get("/").context["participation"]
+    assert (row.present, row.expected, row.rate) == (2, 3, 66.7)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.models import Organization
 from core.permissions import Scope
 
-from .. import forms, workflow
+from .. import forms, stats, workflow
 from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
 from ..history import changes_since
 from ..models import Attendance, Item, Meeting
@@ -139,7 +139,7 @@ def meeting_edit(request, pk):
     return _meeting_form_page(request, meeting)
 
 
-def _meeting_context(request, meeting, attendance_form=None, item_form=None):
+def _meeting_context(request, meeting, attendance_form=None, item_form=None, roster=None):
     manages = Scope.for_user(request.user).manages(meeting.organization_id)
     # In the order they were raised at the meeting.
     issues = (
@@ -156,7 +156,7 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None):
         "issues": issues,
         "attendances": attendances,
         "present": present,
-        "participation": round(100 * present / len(attendances)) if attendances else None,
+        "participation": stats.participation_rate(present, len(attendances)) if attendances else None,
         "manages": manages,
         "may_print_minutes": can_print_minutes(request.user, meeting),
     }
@@ -164,6 +164,7 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None):
         context["attendance_form"] = attendance_form or forms.AttendanceForm(
             organization=meeting.organization
         )
+        context["roster"] = roster or forms.roster_formset(meeting, attendances=attendances)
         context.update(
             item_form_context(
                 forms.NewItemForm(organization=meeting.organization, issues=meeting.issues.all()), item_form
@@ -212,6 +213,67 @@ def add_attendance(request, pk):
             return redirect("ledger:meeting_detail", pk=meeting.pk)
     context = _meeting_context(request, meeting, attendance_form=form)
     return render(request, "ledger/meeting_detail.html", context, status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def save_roster(request, pk):
+    """Record the attendance of everyone expected at the meeting in one submit (a GET shows
+    the meeting page, where the list is)."""
+    meeting = get_meeting_for_manager(request.user, pk)
+    if request.method == "GET":
+        return redirect("ledger:meeting_detail", pk=meeting.pk)
+    roster = forms.roster_formset(meeting, request.POST)
+    status = 400
+    if roster.is_valid():
+        rows = [
+            workflow.RosterRow(
+                person=form.attendee,
+                **{
+                    name: form.cleaned_data[name]
+                    for name in (*workflow.ATTENDANCE_FIELDS, "version", "remove")
+                },
+            )
+            for form in roster.forms
+        ]
+        try:
+            workflow.save_roster(request.user, meeting, rows)
+        except workflow.EditConflict as conflict:
+            roster = _roster_conflict(request, meeting, conflict)
+            status = 409
+        except ValidationError as error:
+            roster.workflow_errors = error.messages
+        else:
+            messages.success(request, _("Attendance saved."))
+            return redirect(reverse("ledger:meeting_detail", args=[meeting.pk]) + "#attendance")
+    context = _meeting_context(request, meeting, roster=roster)
+    return render(request, "ledger/meeting_detail.html", context, status=status)
+
+
+def _roster_conflict(request, meeting, conflict):
+    """The list again, as typed, over the rows as they are now: each person recorded by someone
+    else since the list was loaded says so (with what is recorded now); saving again applies
+    what was typed."""
+    current = {attendance.person_id: attendance for attendance in meeting.attendances.all()}
+    stale = {attendance.person_id for attendance in conflict.conflicts}
+    data = request.POST.copy()
+    total = int(data.get("roster-TOTAL_FORMS") or 0)
+    for index in range(total):
+        value = data.get(f"roster-{index}-person", "")
+        attendance = current.get(int(value)) if value.isdigit() else None
+        data[f"roster-{index}-version"] = attendance.version if attendance else ""
+    roster = forms.roster_formset(meeting, data)
+    roster.is_valid()
+    for form in roster.forms:
+        if form.attendee is not None and form.attendee.pk in stale:
+            attendance = current.get(form.attendee.pk)
+            form.add_error(
+                None,
+                _("Recorded meanwhile by someone else: {now}.").format(
+                    now=attendance if attendance else _("not on the list any more")
+                ),
+            )
+    return roster
 
 
 def create_item_from(request, form):
