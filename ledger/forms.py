@@ -363,10 +363,17 @@ class NewItemForm(ItemForm):
     `issues` are the ones this page may turn into items (the meeting's, or the one issue)."""
 
     issue = forms.ModelChoiceField(queryset=Issue.objects.none(), widget=forms.HiddenInput)
+    # Offered once the workflow warned that the deadline is already past (`asks_confirmation`).
+    confirm_past_deadline = forms.BooleanField(label=_("Yes, this deadline is already past"), required=False)
 
     def __init__(self, *args, organization, issues, **kwargs):
         super().__init__(*args, organization=organization, **kwargs)
         self.fields["issue"].queryset = issues
+
+    @property
+    def asks_confirmation(self):
+        """True when the deadline typed is already past and the user has to confirm it."""
+        return self.is_bound and self.has_error("deadline", "past_deadline")
 
 
 # ---------------------------------------------------------------------------------------------

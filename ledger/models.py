@@ -113,6 +113,13 @@ class Meeting(models.Model):
     def __str__(self):
         return f"{self.held_on:%Y-%m-%d} {self.get_meeting_type_display()}：{self.topic}"
 
+    def clean(self):
+        # A meeting is logged once it was held: a date after today is a typo.
+        if self.held_on and self.held_on > timezone.localdate():
+            raise ValidationError(
+                {"held_on": _("A meeting cannot be logged before it was held: the date is after today.")}
+            )
+
 
 class Attendance(models.Model):
     """Whether a person attended a meeting; if absent, why, and when the make-up study was done."""
@@ -450,6 +457,10 @@ class Item(models.Model):
                 errors["next_review_on"] = _("A long-term item needs its next review date.")
         elif not self.deadline:
             errors["deadline"] = _("Set a deadline, or make the item long-term.")
+        if self.deadline and self.issue_id and self.deadline < self.issue.raised_on:
+            errors["deadline"] = _("The deadline cannot be before the issue was raised ({date}).").format(
+                date=self.issue.raised_on.isoformat()
+            )
         if (
             self.issue_id
             and self.organization_id

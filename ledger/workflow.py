@@ -283,10 +283,21 @@ ITEM_EDITABLE_FIELDS = (
 )
 
 
-def create_item(actor, issue, *, organization=None, reason="", action=Action.CREATE, **fields):
+PAST_DEADLINE = _(
+    "This deadline is already past: the item will be overdue from the start. "
+    "If that is right, tick the confirmation and save again."
+)
+
+
+def create_item(
+    actor, issue, *, organization=None, reason="", action=Action.CREATE, warn_past_deadline=False, **fields
+):
     """Create a rectification item for `issue`, numbered within its organization and year.
 
-    Only the committee of the organization (or of one above it) may do so.
+    Only the committee of the organization (or of one above it) may do so. A deadline before
+    the issue was raised is refused (`Item.clean`); with `warn_past_deadline` (a form that has
+    not been confirmed yet), so is a deadline already past, with the code ``past_deadline``:
+    unusual rather than impossible, it is taken once the user confirms it.
     """
     organization = organization or issue.organization
     if not Scope.for_user(actor).manages(organization.pk):
@@ -295,7 +306,10 @@ def create_item(actor, issue, *, organization=None, reason="", action=Action.CRE
     if unknown:
         raise TypeError(f"create_item() got unexpected fields: {sorted(unknown)}")
     item = Item(issue=issue, organization=organization, **fields)
-    item.original_deadline = item.deadline
+    # No original deadline: only an approved extension (or a committee decision) makes one.
+    past = item.deadline is not None and item.deadline < timezone.localdate()
+    if warn_past_deadline and past and item.kind != Item.Kind.LONG_TERM:
+        raise ValidationError({"deadline": ValidationError(PAST_DEADLINE, code="past_deadline")})
     item.year = issue.raised_on.year
     with transaction.atomic():
         # Locking the organization row serialises numbering within it.
@@ -313,9 +327,12 @@ def create_item(actor, issue, *, organization=None, reason="", action=Action.CRE
     return item
 
 
-def edit_item(actor, item, *, expected_version, reason="", **changes):
+def edit_item(actor, item, *, expected_version, reason="", deadline_decision=False, **changes):
     """Change measures, people, kind or dates. Committee only; refuses a stale version.
 
+    A changed deadline is a correction (a typo, with its reason) and leaves no "original
+    deadline" behind, unless `deadline_decision` says the committee decided to move it: then,
+    as for an approved extension, the deadline before the first move is kept as the original.
     Returns the saved item. An edit that changes nothing writes no history.
     """
     unknown = set(changes) - set(ITEM_EDITABLE_FIELDS)
@@ -327,10 +344,10 @@ def edit_item(actor, item, *, expected_version, reason="", **changes):
         changed = [name for name, value in changes.items() if getattr(item, name) != value]
         if not changed:
             return item
+        if deadline_decision and "deadline" in changed and item.original_deadline is None:
+            item.original_deadline = item.deadline
         for name in changed:
             setattr(item, name, changes[name])
-        if item.original_deadline is None and item.deadline is not None:
-            item.original_deadline = item.deadline
         # Keep the state coherent with the kind: a long-term item is worked on as long-term.
         if item.status in (S.IN_PROGRESS, S.LONG_TERM):
             item.status = _working_status(item)
@@ -559,6 +576,8 @@ def decide_extension(actor, extension, *, approve, note=""):
         extension.decided_at = timezone.now()
         extension.decision_note = note
         if approve:
+            if item.original_deadline is None:
+                item.original_deadline = item.deadline
             item.deadline = extension.proposed_deadline
             _save(item, actor, Action.DECIDE_EXTENSION, note)
             extension.decided_at = item.updated_at

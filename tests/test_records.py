@@ -306,3 +306,115 @@ def test_the_rate_is_computed_once_for_page_minutes_and_dashboard(client, world,
     assert "66.7%" in pdf_text(client.get(f"/ledger/meetings/{meeting.pk}/minutes.pdf").content)
     [row] = client.get("/").context["participation"]
     assert (row.present, row.expected, row.rate) == (2, 3, 66.7)
+
+
+# Dates with sense checks ----------------------------------------------------------------------
+
+
+def test_a_meeting_after_today_is_refused(client, world):
+    client.force_login(world.committee)
+    data = {
+        "organization": world.branch.pk,
+        "meeting_type": Meeting.Type.ORGANIZATION_LIFE,
+        "topic": "专题组织生活会",
+        "held_on": (today() + datetime.timedelta(days=365)).isoformat(),
+        **issue_rows_data([]),
+    }
+    response = client.post("/ledger/meetings/new/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.context["form"].errors["held_on"] == [
+        "A meeting cannot be logged before it was held: the date is after today."
+    ]
+    assert not Meeting.objects.exists()
+    data["held_on"] = today().isoformat()
+    assert client.post("/ledger/meetings/new/", data).status_code == 302
+
+
+def item_post(world, issue, **fields):
+    return {
+        "issue": issue.pk,
+        "measures": "逐条对照整改",
+        "owner": world.owner.pk,
+        "kind": "by_deadline",
+        "deadline": (today() + datetime.timedelta(days=30)).isoformat(),
+        **fields,
+    }
+
+
+def test_a_deadline_before_the_issue_was_raised_is_refused(client, world):
+    issue = IssueFactory(organization=world.branch, raised_on=today() - datetime.timedelta(days=10))
+    client.force_login(world.committee)
+    early = (today() - datetime.timedelta(days=200)).isoformat()
+    response = client.post(
+        f"/ledger/issues/{issue.pk}/items/",
+        item_post(world, issue, deadline=early, confirm_past_deadline="on"),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 400
+    assert "The deadline cannot be before the issue was raised" in response.content.decode()
+    assert not issue.items.exists()
+
+
+def test_a_past_deadline_is_taken_once_confirmed_and_what_was_typed_stays(client, world):
+    issue = IssueFactory(organization=world.branch, raised_on=today() - datetime.timedelta(days=30))
+    client.force_login(world.committee)
+    past = (today() - datetime.timedelta(days=3)).isoformat()
+    data = item_post(world, issue, deadline=past, measures="补签学习记录")
+    response = client.post(f"/ledger/issues/{issue.pk}/items/", data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "This deadline is already past" in html and 'name="confirm_past_deadline"' in html
+    assert "补签学习记录" in html and f'value="{past}"' in html
+    assert not issue.items.exists()
+    data["confirm_past_deadline"] = "on"
+    assert client.post(f"/ledger/issues/{issue.pk}/items/", data).status_code == 302
+    item = issue.items.get()
+    assert item.is_overdue() and item.original_deadline is None
+
+
+def test_correcting_a_deadline_is_not_an_extension(client, world):
+    issue = IssueFactory(organization=world.branch)
+    item = make_item(world.committee, issue)
+    assert item.original_deadline is None
+    from ledger import workflow
+
+    corrected = workflow.edit_item(
+        world.committee,
+        item,
+        expected_version=item.version,
+        reason="时限录错",
+        deadline=item.deadline + datetime.timedelta(days=1),
+    )
+    assert corrected.original_deadline is None and not corrected.deadline_was_extended
+    client.force_login(world.committee)
+    assert "（原定" not in client.get(f"/ledger/items/{item.pk}/dossier.pdf").content.decode("latin-1")
+    dossier = pdf_text(client.get(f"/ledger/items/{item.pk}/dossier.pdf").content)
+    assert "原定" not in dossier
+    page = client.get(f"/ledger/items/{item.pk}/").content.decode()
+    assert "原定" not in page
+    # A committee decision recorded as a deadline change does keep the original deadline.
+    decided = workflow.edit_item(
+        world.committee,
+        corrected,
+        expected_version=corrected.version,
+        reason="党委会研究同意顺延",
+        deadline_decision=True,
+        deadline=corrected.deadline + datetime.timedelta(days=30),
+    )
+    assert decided.original_deadline == corrected.deadline and decided.deadline_was_extended
+    assert "原定" in pdf_text(client.get(f"/ledger/items/{item.pk}/dossier.pdf").content)
+
+
+def test_an_approved_extension_makes_the_original_deadline(client, world):
+    from ledger import workflow
+
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    first = item.deadline
+    request = workflow.request_extension(
+        world.owner, item, proposed_deadline=first + datetime.timedelta(days=20), reason="配件未到"
+    )
+    workflow.decide_extension(world.committee, request, approve=True, note="同意")
+    item.refresh_from_db()
+    assert item.original_deadline == first
+    client.force_login(world.committee)
+    assert "原定" in client.get(f"/ledger/items/{item.pk}/").content.decode()

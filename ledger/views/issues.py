@@ -136,7 +136,9 @@ def issue_edit(request, pk):
                 form, context["conflict"] = _issue_conflict(request, conflict, data["version"])
                 status = 409
             except ValidationError as error:
-                for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+                for field, errors in (
+                    error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+                ).items():
                     form.add_error(field if field in form.fields else None, errors)
             else:
                 messages.success(request, _("The issue was saved."))

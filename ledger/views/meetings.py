@@ -286,11 +286,15 @@ def create_item_from(request, form):
     data = form.cleaned_data
     fields = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
     try:
-        item = workflow.create_item(request.user, data["issue"], **fields)
+        item = workflow.create_item(
+            request.user, data["issue"], warn_past_deadline=not data.get("confirm_past_deadline"), **fields
+        )
     except workflow.NotAllowed as refused:
         raise PermissionDenied(refused.message) from None
     except ValidationError as error:
-        for field, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+        for field, errors in (
+            error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+        ).items():
             form.add_error(field if field in form.fields else None, errors)
         return None
     messages.success(request, _("Item {reference} created.").format(reference=item.reference))
