@@ -376,6 +376,16 @@ class NewItemForm(ItemForm):
         return self.is_bound and self.has_error("deadline", "past_deadline")
 
 
+class QuickItemForm(ItemForm):
+    """One row of the issue page's quick entry of several items (`QuickItemFormSet`)."""
+
+    confirm_past_deadline = NewItemForm.base_fields["confirm_past_deadline"]
+    asks_confirmation = NewItemForm.asks_confirmation
+
+
+QuickItemFormSet = forms.formset_factory(QuickItemForm, extra=3)
+
+
 # ---------------------------------------------------------------------------------------------
 # Issues that do not come from a meeting (inspections, feedback from above, self-checks)
 

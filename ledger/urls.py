@@ -41,6 +41,7 @@ urlpatterns = [
     path("issues/<int:pk>/", issues.issue_detail, name="issue_detail"),
     path("issues/<int:pk>/edit/", issues.issue_edit, name="issue_edit"),
     path("issues/<int:pk>/items/", issues.create_issue_item, name="create_issue_item"),
+    path("issues/<int:pk>/items/several/", issues.create_issue_items, name="create_issue_items"),
     path("people/", meetings.people_search, name="people_search"),
     path("views/", saved_views.save_view, name="save_view"),
     path("views/<int:pk>/delete/", saved_views.delete_view, name="delete_view"),

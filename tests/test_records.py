@@ -418,3 +418,123 @@ def test_an_approved_extension_makes_the_original_deadline(client, world):
     assert item.original_deadline == first
     client.force_login(world.committee)
     assert "原定" in client.get(f"/ledger/items/{item.pk}/").content.decode()
+
+
+# Quick entry and copying ----------------------------------------------------------------------
+
+
+def quick_rows(rows):
+    data = {"items-TOTAL_FORMS": len(rows), "items-INITIAL_FORMS": 0}
+    for index, row in enumerate(rows):
+        for name, value in row.items():
+            data[f"items-{index}-{name}"] = value
+    return data
+
+
+def quick_row(world, measures, **fields):
+    return {
+        "measures": measures,
+        "owner": world.owner.pk,
+        "department": "机运工区",
+        "kind": "by_deadline",
+        "deadline": (today() + datetime.timedelta(days=30)).isoformat(),
+        **fields,
+    }
+
+
+def test_several_items_are_created_from_the_issue_page_in_one_submit(client, world):
+    issue = IssueFactory(organization=world.branch)
+    client.force_login(world.committee)
+    page = client.get(f"/ledger/issues/{issue.pk}/")
+    assert len(page.context["quick"].forms) == 3
+    rows = [quick_row(world, "措施一"), quick_row(world, "措施二"), {"kind": "by_deadline"}]
+    response = client.post(f"/ledger/issues/{issue.pk}/items/several/", quick_rows(rows))
+    assert response.status_code == 302
+    items = list(issue.items.order_by("sequence"))
+    assert [(item.measures, item.reference) for item in items] == [
+        ("措施一", f"机运-{issue.raised_on.year}-001"),
+        ("措施二", f"机运-{issue.raised_on.year}-002"),
+    ]
+    assert all(item.history.get().history_action == "create" for item in items)
+
+
+def test_one_bad_row_creates_none_and_keeps_every_row(client, world):
+    issue = IssueFactory(organization=world.branch)
+    client.force_login(world.committee)
+    past = (today() - datetime.timedelta(days=2)).isoformat()
+    rows = [quick_row(world, "措施一"), quick_row(world, "措施二", deadline=past), quick_row(world, "")]
+    response = client.post(
+        f"/ledger/issues/{issue.pk}/items/several/", quick_rows(rows), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert not issue.items.exists()
+    html = response.content.decode()
+    assert "措施一" in html and "措施二" in html
+    quick = response.context["quick"]
+    assert quick.forms[2].errors["measures"]
+    # Fix the empty row, confirm the past deadline: all three are created.
+    rows[2]["measures"] = "措施三"
+    rows[1]["confirm_past_deadline"] = "on"
+    response = client.post(f"/ledger/issues/{issue.pk}/items/several/", quick_rows(rows))
+    assert response.status_code == 302
+    assert issue.items.count() == 3
+
+
+def test_a_past_deadline_in_quick_entry_asks_for_confirmation(client, world):
+    issue = IssueFactory(organization=world.branch)
+    client.force_login(world.committee)
+    past = (today() - datetime.timedelta(days=2)).isoformat()
+    rows = [quick_row(world, "措施一", deadline=past)]
+    response = client.post(
+        f"/ledger/issues/{issue.pk}/items/several/", quick_rows(rows), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 400
+    assert response.context["quick"].forms[0].asks_confirmation
+    assert 'name="items-0-confirm_past_deadline"' in response.content.decode()
+
+
+def test_quick_entry_is_for_the_committee(client, world):
+    issue = IssueFactory(organization=world.branch)
+    url = f"/ledger/issues/{issue.pk}/items/several/"
+    client.force_login(world.outsider)
+    assert client.post(url, quick_rows([quick_row(world, "x")])).status_code == 404
+    client.force_login(world.leadership)
+    assert client.post(url, quick_rows([quick_row(world, "x")])).status_code == 403
+    assert "quick" not in client.get(f"/ledger/issues/{issue.pk}/").context
+    client.force_login(world.committee)
+    response = client.get(url)
+    assert (response.status_code, response["Location"]) == (302, f"/ledger/issues/{issue.pk}/")
+    assert not issue.items.exists()
+
+
+def test_an_item_is_copied_as_the_start_of_another(client, world):
+    issue = IssueFactory(organization=world.branch)
+    source = make_item(
+        world.committee,
+        issue,
+        owner=world.owner,
+        leader=world.leader,
+        measures="重新学习作业规程",
+        department="机运工区",
+    )
+    client.force_login(world.committee)
+    detail = client.get(f"/ledger/items/{source.pk}/").content.decode()
+    link = f"/ledger/issues/{issue.pk}/?copy={source.pk}"
+    assert link in detail
+    page = client.get(link)
+    form = page.context["item_form"]
+    assert (form["measures"].value(), form["owner"].value(), form["leader"].value()) == (
+        "重新学习作业规程",
+        world.owner.pk,
+        world.leader.pk,
+    )
+    assert form["deadline"].value() is None
+    assert "<details open>" in page.content.decode()
+    assert issue.items.count() == 1  # nothing is saved by opening the copy
+    # Leadership sees the item but is offered no copy; an invisible item copies nothing.
+    client.force_login(world.leadership)
+    assert link not in client.get(f"/ledger/items/{source.pk}/").content.decode()
+    client.force_login(world.outsider)
+    other = IssueFactory(organization=world.sibling)
+    page = client.get(f"/ledger/issues/{other.pk}/?copy={source.pk}")
+    assert page.context["item_form"]["measures"].value() is None

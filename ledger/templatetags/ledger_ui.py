@@ -76,3 +76,12 @@ def saved_views(context):
     if not user.is_authenticated:
         return []
     return list(SavedView.objects.filter(user=user).only("pk", "name", "query"))
+
+
+@register.filter
+def manages(user, organization_id):
+    """True when `user` is on the committee of the organization (or of one above it): for
+    offering links only, the views check again."""
+    from core.permissions import Scope
+
+    return Scope.for_user(user).manages(organization_id)

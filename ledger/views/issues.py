@@ -162,7 +162,7 @@ def _issue_conflict(request, conflict, started_from):
     return form, {"message": conflict.message, "changes": changes}
 
 
-def _issue_context(request, issue, item_form=None):
+def _issue_context(request, issue, item_form=None, quick=None):
     manages = Scope.for_user(request.user).manages(issue.organization_id)
     prefetch_related_objects([issue], ITEMS)
     context = {
@@ -172,8 +172,34 @@ def _issue_context(request, issue, item_form=None):
     }
     if manages:
         blank = forms.NewItemForm(organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk))
+        if item_form is None:
+            item_form = _copied_item_form(request, issue)
         context.update(item_form_context(blank, item_form))
+        context["quick"] = quick or forms.QuickItemFormSet(
+            prefix="items", form_kwargs={"organization": issue.organization}
+        )
     return context
+
+
+# What a copied item starts from: everything but its state, its dates and its numbering.
+COPIED_FIELDS = ("measures", "leader", "department", "owner", "kind", "closure_criteria")
+
+
+def _copied_item_form(request, issue):
+    """The new-item form prefilled from the item named by `?copy=` (one the user may see), or
+    None. The copy is only a start: nothing is saved until the form is sent."""
+    source_id = request.GET.get("copy", "")
+    if not source_id.isdigit():
+        return None
+    source = Item.objects.visible_to(request.user).filter(pk=int(source_id)).first()
+    if source is None:
+        return None
+    initial = {name: getattr(source, name) for name in COPIED_FIELDS}
+    initial["leader"], initial["owner"] = source.leader_id, source.owner_id
+    initial["issue"] = issue.pk
+    return forms.NewItemForm(
+        initial=initial, organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk)
+    )
 
 
 @login_required
@@ -194,3 +220,66 @@ def create_issue_item(request, pk):
     if create_item_from(request, form) is not None:
         return redirect("ledger:issue_detail", pk=issue.pk)
     return render(request, "ledger/issue_detail.html", _issue_context(request, issue, form), status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create_issue_items(request, pk):
+    """Quick entry: several items for the issue in one form, all created or none (each through
+    `workflow.create_item`, in one transaction). A GET shows the issue page."""
+    issue = get_issue_for_manager(request.user, pk)
+    if request.method == "GET":
+        return redirect("ledger:issue_detail", pk=issue.pk)
+    quick = forms.QuickItemFormSet(
+        request.POST, prefix="items", form_kwargs={"organization": issue.organization}
+    )
+    if quick.is_valid():
+        created = _create_items(request, issue, quick)
+        if created:
+            messages.success(
+                request,
+                ngettext("{count} item was created.", "{count} items were created.", len(created)).format(
+                    count=len(created)
+                ),
+            )
+            return redirect("ledger:issue_detail", pk=issue.pk)
+    context = _issue_context(request, issue, quick=quick)
+    return render(request, "ledger/issue_detail.html", context, status=400)
+
+
+class _Refused(Exception):
+    """A row was refused: roll back the rows created before it."""
+
+
+def _create_items(request, issue, quick):
+    """Create an item per typed row; on any refusal create none and put the errors on the rows."""
+    rows = [form for form in quick.forms if form.has_changed()]
+    if not rows:
+        quick.forms[0].add_error(None, _("Type at least one item."))
+        return []
+    created = []
+    try:
+        with transaction.atomic():
+            for form in rows:
+                data = form.cleaned_data
+                fields = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
+                try:
+                    created.append(
+                        workflow.create_item(
+                            request.user,
+                            issue,
+                            warn_past_deadline=not data.get("confirm_past_deadline"),
+                            **fields,
+                        )
+                    )
+                except workflow.NotAllowed as refused:
+                    raise PermissionDenied(refused.message) from None
+                except ValidationError as error:
+                    errors = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+                    for field, messages_ in errors.items():
+                        form.add_error(field if field in form.fields else None, messages_)
+            if any(form.errors for form in rows):
+                raise _Refused
+    except _Refused:
+        return []
+    return created
