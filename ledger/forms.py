@@ -90,13 +90,21 @@ class ItemForm(forms.ModelForm):
         }
         field_classes = {"leader": PersonChoiceField, "owner": PersonChoiceField}
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, people=None, people_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
-        people = people_for(organization)
+        # `people` and `people_choices` (another form's `fields["owner"].choices`): the people
+        # read once for several forms of a page.
+        if people is None:
+            people = people_for(organization)
         self.fields["leader"].queryset = people
         self.fields["owner"].queryset = people
         # Read the people once: the form may be rendered once per issue on the meeting page.
-        choices = [("", self.fields["owner"].empty_label), *((person.pk, str(person)) for person in people)]
+        choices = people_choices
+        if choices is None:
+            choices = [
+                ("", self.fields["owner"].empty_label),
+                *((person.pk, str(person)) for person in people),
+            ]
         self.fields["leader"].choices = choices
         self.fields["owner"].choices = choices
 

@@ -944,7 +944,6 @@ def import_new_items(actor, rows, *, reason):
         if unknown:
             raise TypeError(f"import_new_items() got unexpected fields: {sorted(unknown)}")
         item = new_item(issue=issue, organization=row.organization, **row.fields)
-        item.original_deadline = item.deadline
         item.year = issue.raised_on.year
         try:
             # The fields the row gives are checked; the others hold the model's defaults.

@@ -171,13 +171,14 @@ def _issue_context(request, issue, item_form=None, quick=None):
         "create_url": reverse("ledger:create_issue_item", args=[issue.pk]),
     }
     if manages:
-        blank = forms.NewItemForm(organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk))
+        # The people of the organization, read once for every item form of the page.
+        kwargs = {"organization": issue.organization, "people": forms.people_for(issue.organization)}
+        blank = forms.NewItemForm(issues=Issue.objects.filter(pk=issue.pk), **kwargs)
+        kwargs["people_choices"] = blank.fields["owner"].choices
         if item_form is None:
-            item_form = _copied_item_form(request, issue)
+            item_form = _copied_item_form(request, issue, kwargs)
         context.update(item_form_context(blank, item_form))
-        context["quick"] = quick or forms.QuickItemFormSet(
-            prefix="items", form_kwargs={"organization": issue.organization}
-        )
+        context["quick"] = quick or forms.QuickItemFormSet(prefix="items", form_kwargs=kwargs)
     return context
 
 
@@ -185,7 +186,7 @@ def _issue_context(request, issue, item_form=None, quick=None):
 COPIED_FIELDS = ("measures", "leader", "department", "owner", "kind", "closure_criteria")
 
 
-def _copied_item_form(request, issue):
+def _copied_item_form(request, issue, form_kwargs):
     """The new-item form prefilled from the item named by `?copy=` (one the user may see), or
     None. The copy is only a start: nothing is saved until the form is sent."""
     source_id = request.GET.get("copy", "")
@@ -197,9 +198,7 @@ def _copied_item_form(request, issue):
     initial = {name: getattr(source, name) for name in COPIED_FIELDS}
     initial["leader"], initial["owner"] = source.leader_id, source.owner_id
     initial["issue"] = issue.pk
-    return forms.NewItemForm(
-        initial=initial, organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk)
-    )
+    return forms.NewItemForm(initial=initial, issues=Issue.objects.filter(pk=issue.pk), **form_kwargs)
 
 
 @login_required
