@@ -538,3 +538,13 @@ def test_an_item_is_copied_as_the_start_of_another(client, world):
     other = IssueFactory(organization=world.sibling)
     page = client.get(f"/ledger/issues/{other.pk}/?copy={source.pk}")
     assert page.context["item_form"]["measures"].value() is None
+
+
+def test_the_issue_edit_page_finds_people_by_name(client, world):
+    issue = IssueFactory(organization=world.branch)
+    client.force_login(world.committee)
+    html = client.get(f"/ledger/issues/{issue.pk}/edit/").content.decode()
+    assert html.count(f'hx-get="/ledger/people/?org={world.branch.pk}"') == 2
+    assert 'hx-target="#id_raised_by"' in html and 'hx-target="#id_concerns"' in html
+    options = client.get("/ledger/people/", {"org": world.branch.pk, "q": "杨"}).content.decode()
+    assert f'value="{world.member.pk}"' in options and "王强" not in options
