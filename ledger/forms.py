@@ -14,7 +14,7 @@ from core.permissions import OrganizationTree, Scope
 
 from .merge import MergeChoicesMixin
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
-from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS
+from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS, expected_attendees
 
 
 class DateInput(forms.DateInput):
@@ -45,7 +45,7 @@ def narrow_choices(form, *, user=None, organization=None):
 
     Organizations: those `user` manages (a record is filed where its keeper may keep it).
     People: those who may be picked for `organization`'s records (:func:`people_for`); without
-    an organization, the people of the organizations `user` manages. Other choices (the issue of
+    an organization, :func:`people_managed_by` `user`. Other choices (the issue of
     this meeting, a pending extension) are the form's own. Raises TypeError when the form has
     such a field and nothing to narrow it by, rather than offer everyone.
     """
@@ -68,13 +68,7 @@ def _pickable_people(name, user, organization):
         return people_for(organization)
     if user is None:
         raise TypeError(f"narrow_choices() needs the organization or the user to narrow {name!r}")
-    managed = Organization.objects.managed_by(user).values("pk")
-    return (
-        get_user_model()
-        .objects.filter(is_active=True, memberships__organization__in=managed)
-        .distinct()
-        .order_by("full_name", "username")
-    )
+    return people_managed_by(user)
 
 
 PLEASE_CHOOSE = _("Please choose")
@@ -100,6 +94,34 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
+def people_managed_by(user):
+    """People who may be named on the records `user` keeps (host, recorder, who raised an issue,
+    whom it concerns) or picked as owner or leader of an item in at least one organization the
+    user manages: the active members of those organizations and of the ones above them (whose
+    leaders answer for them). Whether a person fits one item's own organization is for the
+    workflow to say, per item. Reads the tree once."""
+    people = get_user_model().objects.filter(is_active=True)
+    scope = Scope.for_user(user)
+    if not scope.is_superuser:
+        tree = OrganizationTree.read()
+        ids = set(scope.committee_org_ids)
+        for org_id in scope.committee_org_ids:
+            ids.update(tree.ancestors(org_id))
+        people = people.filter(memberships__organization__in=ids).distinct()
+    return people.order_by("full_name", "username")
+
+
+def set_people(form, names, people):
+    """Give the person fields `names` of `form` the choices `people` (a queryset, or a list of
+    (pk, label) read once for a whole formset)."""
+    for name in names:
+        field = form.fields[name]
+        if isinstance(people, list):
+            field.choices = [("", field.empty_label), *people]
+        else:
+            field.queryset = people
+
+
 class ItemForm(PleaseChooseMixin, forms.ModelForm):
     """The fields a committee member sets when creating or editing an item."""
 
@@ -114,12 +136,23 @@ class ItemForm(PleaseChooseMixin, forms.ModelForm):
         }
         field_classes = {"leader": PersonChoiceField, "owner": PersonChoiceField}
 
-    def __init__(self, *args, organization, **kwargs):
+    def __init__(self, *args, organization, people=None, people_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
-        narrow_choices(self, organization=organization)
-        people = self.fields["owner"].queryset
+        # `people` and `people_choices` (another form's `fields["owner"].choices`): the people
+        # read once for several forms of a page.
+        if people is None:
+            narrow_choices(self, organization=organization)
+            people = self.fields["owner"].queryset
+        else:
+            self.fields["leader"].queryset = people
+            self.fields["owner"].queryset = people
         # Read the people once: the form may be rendered once per issue on the meeting page.
-        choices = [("", self.fields["owner"].empty_label), *((person.pk, str(person)) for person in people)]
+        choices = people_choices
+        if choices is None:
+            choices = [
+                ("", self.fields["owner"].empty_label),
+                *((person.pk, str(person)) for person in people),
+            ]
         self.fields["leader"].choices = choices
         self.fields["owner"].choices = choices
 
@@ -250,8 +283,9 @@ class MeetingForm(MergeChoicesMixin, PleaseChooseMixin, VersionedFormMixin, form
 
     class Meta:
         model = Meeting
-        fields = ["organization", "meeting_type", "topic", "held_on", "place", "notes"]
+        fields = ["organization", "meeting_type", "topic", "held_on", "place", "host", "recorder", "notes"]
         widgets = {"held_on": DateInput(), "notes": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"host": PersonChoiceField, "recorder": PersonChoiceField}
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -264,16 +298,35 @@ class MeetingForm(MergeChoicesMixin, PleaseChooseMixin, VersionedFormMixin, form
 
 
 class IssueForm(MergeChoicesMixin, PleaseChooseMixin, VersionedFormMixin, forms.ModelForm):
-    """An issue row; a saved issue's row carries the version it was loaded at."""
+    """An issue row; a saved issue's row carries the version it was loaded at.
+
+    `people` are those who may be picked as having raised it or as whom it concerns: a queryset
+    (`people_managed_by`), and for the rows of a formset also `people_choices`, the same people
+    read once for every row."""
 
     class Meta:
         model = Issue
-        fields = ["category", "source", "description", "raised_by_name"]
+        fields = ["category", "source", "description", "raised_by", "raised_by_name", "concerns"]
         widgets = {"description": forms.Textarea(attrs={"rows": 2})}
+        field_classes = {"raised_by": PersonChoiceField, "concerns": PersonChoiceField}
+        help_texts = {
+            "raised_by": _("Pick the person, or type the name below when the person has no account."),
+            "raised_by_name": _("Leave this and the person above empty for anonymous opinions."),
+        }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, people=None, people_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.add_version_field()
+        names = ("raised_by", "concerns")
+        set_people(self, names, people if people is not None else get_user_model().objects.none())
+        if people_choices is not None:
+            set_people(self, names, people_choices)
+
+
+def issue_people(user):
+    """The form kwargs of an issue formset's rows: the people `user` may name, read once."""
+    people = people_managed_by(user)
+    return {"people": people, "people_choices": [(person.pk, str(person)) for person in people]}
 
 
 IssueFormSet = inlineformset_factory(
@@ -293,16 +346,113 @@ class AttendanceForm(PleaseChooseMixin, forms.ModelForm):
         narrow_choices(self, organization=organization)
 
 
+class RosterForm(forms.Form):
+    """One person's line on a meeting's attendance list (`RosterFormSet`): present by default;
+    absent with a reason (a reason given marks the person absent), the make-up study later; or
+    taken off the list. `person` holds the person's id, among the meeting's expected people (`attendee`)."""
+
+    person = forms.TypedChoiceField(coerce=int, widget=forms.HiddenInput)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    present = forms.BooleanField(label=_("present"), required=False)
+    absence_reason = forms.ChoiceField(
+        label=_("absence reason"),
+        choices=[("", _("Choose…")), *Attendance.AbsenceReason.choices],
+        required=False,
+    )
+    absence_note = forms.CharField(
+        label=_("absence note"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": _("absence note")}),
+    )
+    makeup_on = forms.DateField(label=_("make-up study on"), required=False, widget=DateInput())
+    remove = forms.BooleanField(label=_("Remove from the list"), required=False)
+
+    def __init__(self, *args, meeting, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meeting = meeting
+        self.people = people
+        self.fields["person"].choices = [(pk, str(person)) for pk, person in people.items()]
+        self.attendee = people.get(self.initial.get("person"))
+        if self.is_bound:
+            value = self.data.get(self.add_prefix("person"), "")
+            self.attendee = people.get(int(value)) if value.isdigit() else None
+
+    def clean(self):
+        data = super().clean()
+        if data.get("absence_reason"):
+            data["present"] = False
+        if data.get("remove") or self.errors:
+            return data
+        # The model's rules (an absent person has a reason; no make-up study before the meeting).
+        attendance = Attendance(
+            meeting=self.meeting,
+            present=data.get("present", False),
+            absence_reason=data.get("absence_reason", ""),
+            makeup_on=data.get("makeup_on"),
+        )
+        try:
+            attendance.clean()
+        except forms.ValidationError as error:
+            for field, errors in error.error_dict.items():
+                self.add_error(field, errors)
+        return data
+
+
+RosterFormSet = forms.formset_factory(RosterForm, extra=0)
+
+
+def roster_formset(meeting, data=None, *, attendances=None):
+    """The attendance list of `meeting` as a formset: everyone expected, by name, as recorded, or
+    present when not on the list yet (`ledger.workflow.expected_attendees`). `attendances` are
+    the meeting's rows when already read."""
+    people = {person.pk: person for person in expected_attendees(meeting)}
+    if attendances is None:
+        attendances = meeting.attendances.all()
+    stored = {attendance.person_id: attendance for attendance in attendances}
+    initial = []
+    for pk in people:
+        attendance = stored.get(pk)
+        if attendance is None:
+            initial.append({"person": pk, "present": True})
+        else:
+            initial.append(
+                {"person": pk, "version": attendance.version}
+                | {name: getattr(attendance, name) for name in ("present", "absence_reason", "absence_note")}
+                | {"makeup_on": attendance.makeup_on}
+            )
+    return RosterFormSet(
+        data, initial=initial, prefix="roster", form_kwargs={"meeting": meeting, "people": people}
+    )
+
+
 class NewItemForm(ItemForm):
     """Turning an issue into an item, from the meeting page or from the issue page.
 
     `issues` are the ones this page may turn into items (the meeting's, or the one issue)."""
 
     issue = forms.ModelChoiceField(queryset=Issue.objects.none(), widget=forms.HiddenInput)
+    # Offered once the workflow warned that the deadline is already past (`asks_confirmation`).
+    confirm_past_deadline = forms.BooleanField(label=_("Yes, this deadline is already past"), required=False)
 
     def __init__(self, *args, organization, issues, **kwargs):
         super().__init__(*args, organization=organization, **kwargs)
         self.fields["issue"].queryset = issues
+
+    @property
+    def asks_confirmation(self):
+        """True when the deadline typed is already past and the user has to confirm it."""
+        return self.is_bound and self.has_error("deadline", "past_deadline")
+
+
+class QuickItemForm(ItemForm):
+    """One row of the issue page's quick entry of several items (`QuickItemFormSet`)."""
+
+    confirm_past_deadline = NewItemForm.base_fields["confirm_past_deadline"]
+    asks_confirmation = NewItemForm.asks_confirmation
+
+
+QuickItemFormSet = forms.formset_factory(QuickItemForm, extra=3)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -338,7 +488,7 @@ class EditIssueForm(IssueForm):
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
 
     class Meta(IssueForm.Meta):
-        fields = ["category", "source", "description", "raised_by_name", "raised_on"]
+        fields = ["category", "source", "description", "raised_by", "raised_by_name", "concerns", "raised_on"]
         widgets = {**IssueForm.Meta.widgets, "raised_on": DateInput()}
 
     def __init__(self, *args, **kwargs):
@@ -363,22 +513,6 @@ def add_validation_errors(form, error):
 
 # ---------------------------------------------------------------------------------------------
 # Bulk changes from the ledger list
-
-
-def people_for_managed(user):
-    """People who may be picked as owner or leader of an item in at least one organization the
-    user manages (`people_for` of each of them), for a change made to several items at once.
-
-    Whether a person fits each item's own organization is for the workflow to say, per item."""
-    people = get_user_model().objects.filter(is_active=True)
-    scope = Scope.for_user(user)
-    if not scope.is_superuser:
-        tree = OrganizationTree.read()
-        ids = set(scope.committee_org_ids)
-        for org_id in scope.committee_org_ids:
-            ids.update(tree.ancestors(org_id))
-        people = people.filter(memberships__organization__in=ids).distinct()
-    return people.order_by("full_name", "username")
 
 
 class BulkEditForm(forms.Form):
@@ -415,7 +549,7 @@ class BulkEditForm(forms.Form):
         kwargs.setdefault("auto_id", "bulk-%s")
         super().__init__(*args, **kwargs)
         self.fields["items"].queryset = Item.objects.visible_to(user).select_related("organization")
-        people = people_for_managed(user)
+        people = people_managed_by(user)
         self.fields["owner"].queryset = people
         self.fields["leader"].queryset = people
         # Read the people once for both selects.

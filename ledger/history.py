@@ -22,8 +22,19 @@ from core.models import Organization
 from .models import Category, Evidence, ExtensionRequest, Issue, Item, ProgressUpdate
 from .workflow import Action
 
-# Fields whose changes are bookkeeping, not news.
-NOISE_FIELDS = {"id", "version", "created_at", "updated_at", "year", "sequence", "item", "file"}
+# Fields whose changes are bookkeeping, not news. The original deadline is set by the first
+# approved extension, whose entry already shows the deadline's move.
+NOISE_FIELDS = {
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "year",
+    "sequence",
+    "item",
+    "file",
+    "original_deadline",
+}
 
 
 @dataclass

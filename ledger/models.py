@@ -113,6 +113,13 @@ class Meeting(models.Model):
     def __str__(self):
         return f"{self.held_on:%Y-%m-%d} {self.get_meeting_type_display()}：{self.topic}"
 
+    def clean(self):
+        # A meeting is logged once it was held: a date after today is a typo.
+        if self.held_on and self.held_on > timezone.localdate():
+            raise ValidationError(
+                {"held_on": _("A meeting cannot be logged before it was held: the date is after today.")}
+            )
+
 
 class Attendance(models.Model):
     """Whether a person attended a meeting; if absent, why, and when the make-up study was done."""
@@ -121,6 +128,7 @@ class Attendance(models.Model):
         ON_SHIFT = "on_shift", _("On shift underground")
         RESTING = "resting", _("Resting before a shift")
         LEAVE = "leave", _("On leave")
+        ON_BUSINESS = "on_business", _("On business trip")
         OTHER = "other", _("Other reason")
 
     meeting = models.ForeignKey(
@@ -133,6 +141,9 @@ class Attendance(models.Model):
     )
     absence_note = models.CharField(_("absence note"), max_length=200, blank=True)
     makeup_on = models.DateField(_("make-up study on"), null=True, blank=True)
+    # Bumped by every update through `ledger.workflow` (optimistic locking, as meetings): a roster
+    # loaded before someone else recorded the same person is refused instead of overwriting.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     history = audited()
 
@@ -445,6 +456,10 @@ class Item(models.Model):
                 errors["next_review_on"] = _("A long-term item needs its next review date.")
         elif not self.deadline:
             errors["deadline"] = _("Set a deadline, or make the item long-term.")
+        if self.deadline and self.issue_id and self.deadline < self.issue.raised_on:
+            errors["deadline"] = _("The deadline cannot be before the issue was raised ({date}).").format(
+                date=self.issue.raised_on.isoformat()
+            )
         if (
             self.issue_id
             and self.organization_id

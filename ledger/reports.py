@@ -329,7 +329,7 @@ def meeting_minutes(meeting, items, *, user):
         "issues": issues,
         "present": present,
         "expected": len(attendances),
-        "rate": stats.completion_rate(present, len(attendances)),
+        "rate": stats.participation_rate(present, len(attendances)),
     }
     return _render("pdf/minutes.html", context, user=user)
 

@@ -242,7 +242,14 @@ class Participation:
 
     @property
     def rate(self):
-        return completion_rate(self.present, self.expected)
+        return participation_rate(self.present, self.expected)
+
+
+def participation_rate(present, expected):
+    """Participation (参与率): the people present in percent of the people expected (those on the
+    meetings' attendance lists), with one decimal. The one rounding the dashboard, the meeting
+    page, the leadership summary and the minutes all show."""
+    return completion_rate(present, expected)
 
 
 def participation(meetings, date_from=None, date_to=None):

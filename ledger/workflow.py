@@ -16,8 +16,10 @@ returns.
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -27,7 +29,7 @@ from core.models import Organization
 from core.permissions import Scope
 
 from . import bulk
-from .models import Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
+from .models import Attendance, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
 from .validators import check_evidence_file
 
 S = Item.Status
@@ -49,6 +51,7 @@ class Action(models.TextChoices):
     REQUEST_EXTENSION = "request_extension", _("Request extension")
     DECIDE_EXTENSION = "decide_extension", _("Decide extension")
     IMPORT = "import", _("Imported")
+    REMOVE = "remove", _("Removed from the list")
 
 
 class Role(models.TextChoices):
@@ -94,6 +97,10 @@ class EditConflict(ActionRefused):
         Meeting: _(
             "Someone else changed this meeting in the meantime (now version {version}). "
             "Nothing was saved: review the changes and try again."
+        ),
+        Attendance: _(
+            "Someone else recorded this person's attendance in the meantime (now version {version}). "
+            "Nothing was saved: review the list and save again."
         ),
     }
 
@@ -318,10 +325,21 @@ ITEM_EDITABLE_FIELDS = (
 )
 
 
-def create_item(actor, issue, *, organization=None, reason="", action=Action.CREATE, **fields):
+PAST_DEADLINE = _(
+    "This deadline is already past: the item will be overdue from the start. "
+    "If that is right, tick the confirmation and save again."
+)
+
+
+def create_item(
+    actor, issue, *, organization=None, reason="", action=Action.CREATE, warn_past_deadline=False, **fields
+):
     """Create a rectification item for `issue`, numbered within its organization and year.
 
-    Only the committee of the organization (or of one above it) may do so.
+    Only the committee of the organization (or of one above it) may do so. A deadline before
+    the issue was raised is refused (`Item.clean`); with `warn_past_deadline` (a form that has
+    not been confirmed yet), so is a deadline already past, with the code ``past_deadline``:
+    unusual rather than impossible, it is taken once the user confirms it.
     """
     organization = organization or issue.organization
     if not Scope.for_user(actor).manages(organization.pk):
@@ -330,7 +348,10 @@ def create_item(actor, issue, *, organization=None, reason="", action=Action.CRE
     if unknown:
         raise TypeError(f"create_item() got unexpected fields: {sorted(unknown)}")
     item = Item(issue=issue, organization=organization, **fields)
-    item.original_deadline = item.deadline
+    # No original deadline: only an approved extension (or a committee decision) makes one.
+    past = item.deadline is not None and item.deadline < timezone.localdate()
+    if warn_past_deadline and past and item.kind != Item.Kind.LONG_TERM:
+        raise ValidationError({"deadline": ValidationError(PAST_DEADLINE, code="past_deadline")})
     item.year = issue.raised_on.year
     with transaction.atomic():
         # Locking the organization row serialises numbering within it.
@@ -348,9 +369,12 @@ def create_item(actor, issue, *, organization=None, reason="", action=Action.CRE
     return item
 
 
-def edit_item(actor, item, *, expected_version, reason="", **changes):
+def edit_item(actor, item, *, expected_version, reason="", deadline_decision=False, **changes):
     """Change measures, people, kind or dates. Committee only; refuses a stale version.
 
+    A changed deadline is a correction (a typo, with its reason) and leaves no "original
+    deadline" behind, unless `deadline_decision` says the committee decided to move it: then,
+    as for an approved extension, the deadline before the first move is kept as the original.
     Returns the saved item. An edit that changes nothing writes no history.
     """
     unknown = set(changes) - set(ITEM_EDITABLE_FIELDS)
@@ -362,10 +386,10 @@ def edit_item(actor, item, *, expected_version, reason="", **changes):
         changed = [name for name, value in changes.items() if getattr(item, name) != value]
         if not changed:
             return item
+        if deadline_decision and "deadline" in changed and item.original_deadline is None:
+            item.original_deadline = item.deadline
         for name in changed:
             setattr(item, name, changes[name])
-        if item.original_deadline is None and item.deadline is not None:
-            item.original_deadline = item.deadline
         # Keep the state coherent with the kind: a long-term item is worked on as long-term.
         if item.status in (S.IN_PROGRESS, S.LONG_TERM):
             item.status = _working_status(item)
@@ -611,6 +635,8 @@ def decide_extension(actor, extension, *, approve, note=""):
         extension.decided_at = timezone.now()
         extension.decision_note = note
         if approve:
+            if item.original_deadline is None:
+                item.original_deadline = item.deadline
             item.deadline = extension.proposed_deadline
             _save(item, actor, Action.DECIDE_EXTENSION, note)
             extension.decided_at = item.updated_at
@@ -656,9 +682,54 @@ def _save_record(actor, record, *, reason, expected_version):
         return save_with_history(record, user=actor, action=Action.EDIT, reason=reason)
 
 
-def save_meeting(actor, meeting, *, reason="", expected_version=None):
-    """Create or update a meeting; an update refuses a stale `expected_version` (EditConflict)."""
-    return _save_record(actor, meeting, reason=reason, expected_version=expected_version)
+def save_meeting(actor, meeting, *, reason="", expected_version=None, issues=()):
+    """Create or update a meeting; an update refuses a stale `expected_version` (EditConflict).
+
+    `issues` are typed issue rows saved with it, as ``(issue, expected_version)`` pairs: each
+    becomes an issue of the meeting, in its organization (a new one raised on its date).
+
+    Moving a meeting to another organization takes its issues along (each with its own history
+    row and version), as long as none of them has items yet: items are numbered in their
+    organization, so a meeting whose issues became items is refused (ValidationError on
+    `organization`) and nothing is saved."""
+    with transaction.atomic():
+        moved_from = None
+        if meeting.pk is not None:
+            moved_from = (
+                Meeting.objects.filter(pk=meeting.pk)
+                .exclude(organization=meeting.organization_id)
+                .values_list("organization_id", flat=True)
+                .first()
+            )
+        if moved_from is not None and Item.objects.filter(issue__meeting=meeting.pk).exists():
+            raise ValidationError(
+                {
+                    "organization": _(
+                        "This meeting's issues already have rectification items: it cannot move to "
+                        "another organization. Log the meeting again in the right organization instead."
+                    )
+                }
+            )
+        saved = _save_record(actor, meeting, reason=reason, expected_version=expected_version)
+        for issue, issue_version in issues:
+            issue.meeting = saved
+            issue.organization = saved.organization
+            if issue.pk is None:
+                issue.raised_on = saved.held_on
+            save_issue(actor, issue, reason=reason, expected_version=issue_version)
+        if moved_from is not None:
+            _move_issues(actor, saved, moved_from, reason)
+    return saved
+
+
+def _move_issues(actor, meeting, moved_from, reason):
+    """Give the issues of a moved meeting that are still in its old organization the new one."""
+    for issue in Issue.objects.select_for_update().filter(meeting=meeting, organization=moved_from):
+        issue.organization = meeting.organization
+        issue.meeting = meeting
+        issue.full_clean()
+        issue.version += 1
+        save_with_history(issue, user=actor, action=Action.EDIT, reason=reason)
 
 
 def save_attendance(actor, attendance, *, reason=""):
@@ -666,7 +737,119 @@ def save_attendance(actor, attendance, *, reason=""):
     check_manages(actor, attendance.meeting.organization)
     attendance.full_clean()
     action = Action.EDIT if attendance.pk else Action.CREATE
+    if attendance.pk:
+        attendance.version += 1
     return save_with_history(attendance, user=actor, action=action, reason=reason)
+
+
+ATTENDANCE_FIELDS = ("present", "absence_reason", "absence_note", "makeup_on")
+
+
+def expected_attendees(meeting):
+    """The people expected at `meeting`: the active members of its organization and of its party
+    groups (a group's members attend their branch's meetings), by name, less those removed from
+    this meeting's list (they were not expected after all), plus whoever is on the list."""
+    groups = Organization.objects.filter(parent_id=meeting.organization_id, kind=Organization.Kind.GROUP)
+    members = Q(is_active=True, memberships__organization=meeting.organization_id) | Q(
+        is_active=True, memberships__organization__in=groups.values("pk")
+    )
+    removed = Attendance.history.filter(meeting_id=meeting.pk, history_type="-").values("person_id")
+    listed = Attendance.objects.filter(meeting=meeting).values("person_id")
+    return (
+        get_user_model()
+        .objects.filter((members & ~Q(pk__in=removed)) | Q(pk__in=listed))
+        .distinct()
+        .order_by("full_name", "username")
+    )
+
+
+@dataclass
+class RosterRow:
+    """One person's line on a meeting's attendance list, for :func:`save_roster`.
+
+    `version` is the version of the stored row the form was loaded with (None: the person was not
+    on the list yet); `remove` takes a wrongly listed person off the list."""
+
+    person: object
+    present: bool = True
+    absence_reason: str = ""
+    absence_note: str = ""
+    makeup_on: datetime.date | None = None
+    version: int | None = None
+    remove: bool = False
+
+
+def save_roster(actor, meeting, rows, *, reason=""):
+    """Record the attendance of a whole meeting in one go (committee of its organization).
+
+    Each row is checked against the version it was loaded at: a person recorded by someone else
+    since (or added to the list meanwhile) refuses the whole list with :class:`EditConflict`
+    (its `current` is that person's row, `conflicts` every such row), and nothing is saved. A
+    removed person's row is deleted with a history row (action REMOVE) naming who and why; a
+    row that changes nothing writes nothing. Returns the number of people recorded or removed.
+    """
+    check_manages(actor, meeting.organization)
+    changed = 0
+    with transaction.atomic():
+        stored = {
+            attendance.person_id: attendance
+            for attendance in Attendance.objects.select_for_update().filter(meeting=meeting)
+        }
+        stale = []
+        for row in rows:
+            current = stored.get(row.person.pk)
+            if row.version is None:
+                if current is not None and not row.remove:
+                    stale.append(current)  # listed by someone else meanwhile
+            elif current is None:
+                if not row.remove:
+                    # Taken off the list meanwhile: version 0, no longer listed.
+                    stale.append(Attendance(meeting=meeting, person=row.person, version=0))
+            elif int(row.version) != current.version:
+                stale.append(current)
+        if stale:
+            conflict = EditConflict(stale[0])
+            conflict.conflicts = stale
+            raise conflict
+        for row in rows:
+            attendance = stored.get(row.person.pk)
+            if row.remove:
+                if attendance is not None:
+                    _remove_attendance(actor, attendance, reason)
+                    changed += 1
+                continue
+            values = {name: getattr(row, name) for name in ATTENDANCE_FIELDS}
+            if attendance is None:
+                attendance = Attendance(meeting=meeting, person=row.person, **values)
+                attendance.full_clean()
+                save_with_history(attendance, user=actor, action=Action.CREATE, reason=reason)
+                changed += 1
+            elif any(getattr(attendance, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(attendance, name, value)
+                attendance.meeting = meeting
+                attendance.full_clean()
+                attendance.version += 1
+                save_with_history(attendance, user=actor, action=Action.EDIT, reason=reason)
+                changed += 1
+    return changed
+
+
+def remove_attendance(actor, attendance, *, reason="", expected_version=None):
+    """Take a wrongly listed person off a meeting's attendance list, on record (REMOVE)."""
+    check_manages(actor, attendance.meeting.organization)
+    with transaction.atomic():
+        stored = Attendance.objects.select_for_update().get(pk=attendance.pk)
+        if expected_version is not None and int(expected_version) != stored.version:
+            raise EditConflict(stored)
+        _remove_attendance(actor, stored, reason)
+
+
+def _remove_attendance(actor, attendance, reason):
+    attendance._history_user = actor
+    attendance._history_action = Action.REMOVE
+    attendance._change_reason = reason or ""
+    attendance.delete()
 
 
 def save_issue(actor, issue, *, reason="", expected_version=None):
@@ -820,7 +1003,6 @@ def import_new_items(actor, rows, *, reason):
         if unknown:
             raise TypeError(f"import_new_items() got unexpected fields: {sorted(unknown)}")
         item = new_item(issue=issue, organization=row.organization, **row.fields)
-        item.original_deadline = item.deadline
         item.year = issue.raised_on.year
         try:
             # The fields the row gives are checked; the others hold the model's defaults.

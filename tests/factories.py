@@ -60,7 +60,9 @@ class IssueFactory(factory.django.DjangoModelFactory):
     category = factory.LazyFunction(category)
     source = Issue.Source.CRITICISM
     description = factory.Sequence(lambda n: f"班前会安全讲评流于形式（{n}）")
-    raised_on = factory.LazyFunction(timezone.localdate)
+    # Raised a while ago: a deadline cannot be before the issue was raised, and tests move
+    # deadlines into the recent past to make items overdue.
+    raised_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=90))
 
 
 def make_item(actor, issue=None, **fields):

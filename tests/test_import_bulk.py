@@ -147,7 +147,7 @@ def test_the_bulk_path_stores_what_the_workflow_one_by_one_stores(world):
 def test_numbering_continues_after_the_organizations_items(world):
     issue = IssueFactory(organization=world.branch, raised_on=datetime.date(2027, 1, 2))
     for _ in range(2):
-        make_item(world.committee, issue)
+        make_item(world.committee, issue, deadline=datetime.date(2027, 3, 1))
     other_year = IssueFactory(organization=world.branch, raised_on=datetime.date(2026, 5, 2))
     make_item(world.committee, other_year)
     rows = [new_item(world, 1), new_item(world, 2), new_item(world, 3, organization=world.group)]

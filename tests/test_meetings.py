@@ -292,9 +292,10 @@ def test_the_meeting_page_reads_in_constant_queries(client, world, meeting, djan
 
     def count():
         # session, user, memberships, organization tree; the meeting; attendance with people;
-        # organization tree and people for the attendance form, then for the new-item form;
-        # issues with categories; their items with owners; saved views, work queue count (menu)
-        with django_assert_num_queries(14):
+        # the people expected (attendance list); organization tree and people for the attendance
+        # form, then for the new-item form; issues with categories; their items with owners;
+        # saved views, work queue count (menu)
+        with django_assert_num_queries(15):
             client.get(f"/ledger/meetings/{meeting.pk}/")
 
     count()

@@ -136,11 +136,20 @@ class _PickForm(django_forms.Form):
     recorder = django_forms.ModelChoiceField(queryset=User.objects.all())
 
 
-def test_narrowing_without_an_organization_offers_the_people_the_user_manages(world):
+def test_narrowing_without_an_organization_offers_the_people_the_user_manages_and_those_above(world):
     form = _PickForm()
     forms.narrow_choices(form, user=world.committee)
     assert set(form.fields["organization"].queryset) == {world.branch, world.group}
-    assert set(form.fields["host"].queryset) == {world.committee, world.owner, world.member}
+    # The branch's people and the company's (its leaders answer for the branch and attend its
+    # meetings); never the sibling branch's.
+    assert set(form.fields["host"].queryset) == {
+        world.committee,
+        world.owner,
+        world.member,
+        world.company_committee,
+        world.leader,
+        world.leadership,
+    }
     assert set(form.fields["recorder"].queryset) == set(form.fields["host"].queryset)
 
 

@@ -363,7 +363,7 @@ def test_rejecting_an_extension_needs_a_reason_and_keeps_the_deadline(world):
     versions = item.history.count()
     workflow.decide_extension(world.committee, request, approve=False, note="时限内可以完成")
     item.refresh_from_db()
-    assert item.deadline == item.original_deadline
+    assert item.original_deadline is None and not item.deadline_was_extended
     assert item.history.count() == versions  # the item itself did not change
     request.refresh_from_db()
     assert (request.status, request.decided_by) == (ExtensionRequest.Status.REJECTED, world.committee)

@@ -81,7 +81,12 @@ def issue_create(request):
     status = 200
     if request.method == "POST":
         batch = forms.IssueBatchForm(request.POST, user=request.user)
-        formset = forms.LooseIssueFormSet(request.POST, queryset=Issue.objects.none(), prefix="issues")
+        formset = forms.LooseIssueFormSet(
+            request.POST,
+            queryset=Issue.objects.none(),
+            prefix="issues",
+            form_kwargs=forms.issue_people(request.user),
+        )
         if batch.is_valid() and formset.is_valid():
             try:
                 saved = _save_issues(request.user, batch.cleaned_data, formset)
@@ -104,7 +109,9 @@ def issue_create(request):
         status = 400
     else:
         batch = forms.IssueBatchForm(user=request.user, initial={"raised_on": timezone.localdate()})
-        formset = forms.LooseIssueFormSet(queryset=Issue.objects.none(), prefix="issues")
+        formset = forms.LooseIssueFormSet(
+            queryset=Issue.objects.none(), prefix="issues", form_kwargs=forms.issue_people(request.user)
+        )
     return render(request, "ledger/issue_form.html", {"form": batch, "formset": formset}, status=status)
 
 
@@ -117,7 +124,9 @@ def issue_edit(request, pk):
     context = {"issue": issue}
     if request.method == "POST":
         # A copy: the page keeps showing the issue as stored while the form holds what was typed.
-        form = forms.EditIssueForm(request.POST, instance=copy.copy(issue))
+        form = forms.EditIssueForm(
+            request.POST, instance=copy.copy(issue), people=forms.people_managed_by(request.user)
+        )
         status = 400
         if form.is_valid():
             data = form.cleaned_data
@@ -137,7 +146,7 @@ def issue_edit(request, pk):
                 messages.success(request, _("The issue was saved."))
                 return redirect("ledger:issue_detail", pk=issue.pk)
     else:
-        form = forms.EditIssueForm(instance=issue)
+        form = forms.EditIssueForm(instance=issue, people=forms.people_managed_by(request.user))
         status = 200
     context["form"] = form
     return render(request, "ledger/issue_edit.html", context, status=status)
@@ -148,12 +157,14 @@ def _issue_conflict(request, conflict, form):
     since the form was opened (`ledger.merge`), and the conflict shown above it."""
     current = conflict.current
     data, shown = merge.merge_conflict(request.POST, conflict, [(form, current, "")])
-    form = forms.EditIssueForm(data, instance=copy.copy(current))
+    form = forms.EditIssueForm(
+        data, instance=copy.copy(current), people=forms.people_managed_by(request.user)
+    )
     merge.present(shown, form)
     return form, shown
 
 
-def _issue_context(request, issue, item_form=None):
+def _issue_context(request, issue, item_form=None, quick=None):
     manages = Scope.for_user(request.user).manages(issue.organization_id)
     prefetch_related_objects([issue], ITEMS)
     context = {
@@ -162,9 +173,34 @@ def _issue_context(request, issue, item_form=None):
         "create_url": reverse("ledger:create_issue_item", args=[issue.pk]),
     }
     if manages:
-        blank = forms.NewItemForm(organization=issue.organization, issues=Issue.objects.filter(pk=issue.pk))
+        # The people of the organization, read once for every item form of the page.
+        kwargs = {"organization": issue.organization, "people": forms.people_for(issue.organization)}
+        blank = forms.NewItemForm(issues=Issue.objects.filter(pk=issue.pk), **kwargs)
+        kwargs["people_choices"] = blank.fields["owner"].choices
+        if item_form is None:
+            item_form = _copied_item_form(request, issue, kwargs)
         context.update(item_form_context(blank, item_form))
+        context["quick"] = quick or forms.QuickItemFormSet(prefix="items", form_kwargs=kwargs)
     return context
+
+
+# What a copied item starts from: everything but its state, its dates and its numbering.
+COPIED_FIELDS = ("measures", "leader", "department", "owner", "kind", "closure_criteria")
+
+
+def _copied_item_form(request, issue, form_kwargs):
+    """The new-item form prefilled from the item named by `?copy=` (one the user may see), or
+    None. The copy is only a start: nothing is saved until the form is sent."""
+    source_id = request.GET.get("copy", "")
+    if not source_id.isdigit():
+        return None
+    source = Item.objects.visible_to(request.user).filter(pk=int(source_id)).first()
+    if source is None:
+        return None
+    initial = {name: getattr(source, name) for name in COPIED_FIELDS}
+    initial["leader"], initial["owner"] = source.leader_id, source.owner_id
+    initial["issue"] = issue.pk
+    return forms.NewItemForm(initial=initial, issues=Issue.objects.filter(pk=issue.pk), **form_kwargs)
 
 
 @login_required
@@ -203,3 +239,64 @@ def _issue_page_again(request, pk):
     )
     drafts.tell_restored(request, draft)
     return render(request, "ledger/issue_detail.html", _issue_context(request, issue, form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create_issue_items(request, pk):
+    """Quick entry: several items for the issue in one form, all created or none (each through
+    `workflow.create_item`, in one transaction). A GET shows the issue page."""
+    issue = get_issue_for_manager(request.user, pk)
+    if request.method == "GET":
+        return redirect("ledger:issue_detail", pk=issue.pk)
+    quick = forms.QuickItemFormSet(
+        request.POST, prefix="items", form_kwargs={"organization": issue.organization}
+    )
+    if quick.is_valid():
+        created = _create_items(request, issue, quick)
+        if created:
+            messages.success(
+                request,
+                ngettext("{count} item was created.", "{count} items were created.", len(created)).format(
+                    count=len(created)
+                ),
+            )
+            return redirect("ledger:issue_detail", pk=issue.pk)
+    context = _issue_context(request, issue, quick=quick)
+    return render(request, "ledger/issue_detail.html", context, status=400)
+
+
+class _Refused(Exception):
+    """A row was refused: roll back the rows created before it."""
+
+
+def _create_items(request, issue, quick):
+    """Create an item per typed row; on any refusal create none and put the errors on the rows."""
+    rows = [form for form in quick.forms if form.has_changed()]
+    if not rows:
+        quick.forms[0].add_error(None, _("Type at least one item."))
+        return []
+    created = []
+    try:
+        with transaction.atomic():
+            for form in rows:
+                data = form.cleaned_data
+                fields = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
+                try:
+                    created.append(
+                        workflow.create_item(
+                            request.user,
+                            issue,
+                            warn_past_deadline=not data.get("confirm_past_deadline"),
+                            **fields,
+                        )
+                    )
+                except workflow.NotAllowed as refused:
+                    raise PermissionDenied(refused.message) from None
+                except ValidationError as error:
+                    forms.add_validation_errors(form, error)
+            if any(form.errors for form in rows):
+                raise _Refused
+    except _Refused:
+        return []
+    return created

@@ -5,7 +5,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from core.models import Organization
 from core.permissions import Scope
 
-from .. import drafts, forms, merge, workflow
+from .. import drafts, forms, merge, stats, workflow
 from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
 from ..drafts import login_required_keeping_typing
 from ..models import Attendance, Item, Meeting
@@ -46,30 +45,31 @@ def _save_meeting_and_issues(user, meeting_form, formset):
     """Save the meeting and every issue row in one transaction, through the workflow.
 
     Each saved record is checked against the version its form was loaded at: a conflict saves
-    nothing (`workflow.EditConflict` leaves the transaction)."""
-    reason = meeting_form.cleaned_data.get("reason", "")
-    with transaction.atomic():
-        meeting = workflow.save_meeting(
-            user,
-            meeting_form.save(commit=False),
-            reason=reason,
-            expected_version=meeting_form.cleaned_data.get("version"),
-        )
-        for form in formset.forms:
-            if not form.has_changed() or form in formset.deleted_forms:
-                continue
-            issue = form.save(commit=False)
-            issue.meeting = meeting
-            issue.organization = meeting.organization
-            if not issue.pk:
-                issue.raised_on = meeting.held_on
-            workflow.save_issue(user, issue, reason=reason, expected_version=form.cleaned_data.get("version"))
-    return meeting
+    nothing (`workflow.EditConflict` leaves the transaction, `workflow.save_meeting`'s)."""
+    rows = [
+        (form.save(commit=False), form.cleaned_data.get("version"))
+        for form in formset.forms
+        if form.has_changed() and form not in formset.deleted_forms
+    ]
+    return workflow.save_meeting(
+        user,
+        meeting_form.save(commit=False),
+        reason=meeting_form.cleaned_data.get("reason", ""),
+        expected_version=meeting_form.cleaned_data.get("version"),
+        issues=rows,
+    )
 
 
 def _meeting_forms(request, instance, data=None):
     meeting_form = forms.MeetingForm(data, instance=instance, user=request.user)
-    formset = forms.IssueFormSet(data, instance=instance, prefix="issues")
+    formset = forms.IssueFormSet(
+        data, instance=instance, prefix="issues", form_kwargs=forms.issue_people(request.user)
+    )
+    if data is not None and meeting_form.is_valid():
+        # The rows are checked as issues of the organization the meeting is saved in (a meeting
+        # moved to another organization takes its issues along: `workflow.save_meeting`).
+        for form in formset.forms:
+            form.instance.organization = meeting_form.instance.organization
     return meeting_form, formset
 
 
@@ -144,7 +144,7 @@ def meeting_edit(request, pk):
     return _meeting_form_page(request, meeting)
 
 
-def _meeting_context(request, meeting, attendance_form=None, item_form=None):
+def _meeting_context(request, meeting, attendance_form=None, item_form=None, roster=None):
     manages = Scope.for_user(request.user).manages(meeting.organization_id)
     # In the order they were raised at the meeting.
     issues = (
@@ -161,7 +161,7 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None):
         "issues": issues,
         "attendances": attendances,
         "present": present,
-        "participation": round(100 * present / len(attendances)) if attendances else None,
+        "participation": stats.participation_rate(present, len(attendances)) if attendances else None,
         "manages": manages,
         "may_print_minutes": can_print_minutes(request.user, meeting),
     }
@@ -169,6 +169,7 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None):
         context["attendance_form"] = attendance_form or forms.AttendanceForm(
             organization=meeting.organization
         )
+        context["roster"] = roster or forms.roster_formset(meeting, attendances=attendances)
         context.update(
             item_form_context(
                 forms.NewItemForm(organization=meeting.organization, issues=meeting.issues.all()), item_form
@@ -228,6 +229,67 @@ def add_attendance(request, pk):
     return render(request, "ledger/meeting_detail.html", context, status=400)
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def save_roster(request, pk):
+    """Record the attendance of everyone expected at the meeting in one submit (a GET shows
+    the meeting page, where the list is)."""
+    meeting = get_meeting_for_manager(request.user, pk)
+    if request.method == "GET":
+        return redirect("ledger:meeting_detail", pk=meeting.pk)
+    roster = forms.roster_formset(meeting, request.POST)
+    status = 400
+    if roster.is_valid():
+        rows = [
+            workflow.RosterRow(
+                person=form.attendee,
+                **{
+                    name: form.cleaned_data[name]
+                    for name in (*workflow.ATTENDANCE_FIELDS, "version", "remove")
+                },
+            )
+            for form in roster.forms
+        ]
+        try:
+            workflow.save_roster(request.user, meeting, rows)
+        except workflow.EditConflict as conflict:
+            roster = _roster_conflict(request, meeting, conflict)
+            status = 409
+        except ValidationError as error:
+            roster.workflow_errors = error.messages
+        else:
+            messages.success(request, _("Attendance saved."))
+            return redirect(reverse("ledger:meeting_detail", args=[meeting.pk]) + "#attendance")
+    context = _meeting_context(request, meeting, roster=roster)
+    return render(request, "ledger/meeting_detail.html", context, status=status)
+
+
+def _roster_conflict(request, meeting, conflict):
+    """The list again, as typed, over the rows as they are now: each person recorded by someone
+    else since the list was loaded says so (with what is recorded now); saving again applies
+    what was typed."""
+    current = {attendance.person_id: attendance for attendance in meeting.attendances.all()}
+    stale = {attendance.person_id for attendance in conflict.conflicts}
+    data = request.POST.copy()
+    total = int(data.get("roster-TOTAL_FORMS") or 0)
+    for index in range(total):
+        value = data.get(f"roster-{index}-person", "")
+        attendance = current.get(int(value)) if value.isdigit() else None
+        data[f"roster-{index}-version"] = attendance.version if attendance else ""
+    roster = forms.roster_formset(meeting, data)
+    roster.is_valid()
+    for form in roster.forms:
+        if form.attendee is not None and form.attendee.pk in stale:
+            attendance = current.get(form.attendee.pk)
+            form.add_error(
+                None,
+                _("Recorded meanwhile by someone else: {now}.").format(
+                    now=attendance if attendance else _("not on the list any more")
+                ),
+            )
+    return roster
+
+
 def create_item_from(request, form):
     """Turn the issue picked in a bound `NewItemForm` into an item, through the workflow.
 
@@ -238,7 +300,9 @@ def create_item_from(request, form):
     data = form.cleaned_data
     fields = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
     try:
-        item = workflow.create_item(request.user, data["issue"], **fields)
+        item = workflow.create_item(
+            request.user, data["issue"], warn_past_deadline=not data.get("confirm_past_deadline"), **fields
+        )
     except workflow.NotAllowed as refused:
         raise PermissionDenied(refused.message) from None
     except ValidationError as error:
