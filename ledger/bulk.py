@@ -21,6 +21,8 @@ from django.db.models.base import ModelState
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
+from core import audit, events
+
 _INTEGER_TYPES = {
     "AutoField",
     "BigAutoField",
@@ -152,14 +154,18 @@ def insert_records(model, objs, now=None):
 
 
 def insert_history(model, objs, actor, action, reason, date, *, update=False):
-    """The rows `bulk_history_create()` writes for `objs` (user, action, reason, date)."""
+    """The rows `bulk_history_create()` writes for `objs` (user, action, reason, date), under
+    the open action's id (`core.audit.action`); emits one event per record after the
+    transaction commits, as `core.audit.save_with_history` does for one."""
     history = model.history.model
+    action_id = audit.current_action_id()
     stamps = {
         "history_date": date,
         "history_user_id": actor.pk,
         "history_change_reason": reason or "",
         "history_type": "~" if update else "+",
         "history_action": action,
+        "history_action_id": action_id,
     }
     tracked = [f for f in history._meta.concrete_fields if f.attname not in stamps and not f.primary_key]
     known = {f.attname for f in history.tracked_fields}
@@ -172,6 +178,22 @@ def insert_history(model, objs, actor, action, reason, date, *, update=False):
     constants = [f.get_db_prep_save(stamps[f.attname], connection) for f in stamp_fields]
     values = _Values(tracked, constants)
     _write(history._meta.db_table, tracked + stamp_fields, (values(obj) for obj in objs))
+    if events.listening():
+        label = model._meta.label_lower
+        events.emit(
+            audit.make_event(
+                obj,
+                model_label=label,
+                actor_id=actor.pk,
+                action=action,
+                reason=reason,
+                at=date,
+                changed=audit.changed_fields(obj, not update),
+                action_id=action_id,
+                created=not update,
+            )
+            for obj in objs
+        )
 
 
 def _next_ids(meta, count):
