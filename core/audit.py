@@ -112,6 +112,12 @@ def _loaded_values(obj):
     return dict(loaded) if loaded is not None else None
 
 
+def compare_with(obj, stored):
+    """Name in `obj`'s event the fields that differ from `stored` (the same record, as read
+    under a lock), whatever `obj` was loaded with."""
+    obj._audit_loaded = getattr(stored, "_audit_loaded", None)
+
+
 def _remember(obj):
     obj._audit_loaded = {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
 

@@ -1,5 +1,7 @@
-"""Writing many new records at once, for imports: the rows `bulk_create()` and simple-history's
-`bulk_history_create()` write, at a fraction of their cost.
+"""Writing new records at once, for the workflow (every new item, imports, the demo seed): the
+rows `bulk_create()` and simple-history's `bulk_history_create()` write, at a fraction of their
+cost. The history rows carry the open action's id and emit one event each after the commit
+(`core.audit`, `core.events`), as a single save does.
 
 Django's bulk insert prepares every value of every row through its SQL compiler, and
 simple-history first builds a historical model instance per row: for a 10,000-row ledger that
@@ -9,7 +11,8 @@ the rows through ``COPY … FROM STDIN``, SQLite through one ``executemany()``; 
 primary keys are drawn first, so that no statement needs ``RETURNING``.
 
 Nothing here checks anything: callers validate the records first (see
-`workflow.import_new_items`). No model signals are sent.
+`workflow.import_new_items`). Of the workflow's records, only the workflow writes here (the
+importer inserts its own bookkeeping, `ImportedRow`). No model signals are sent.
 """
 
 import operator

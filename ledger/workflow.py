@@ -639,6 +639,7 @@ def _save_record(actor, record, *, reason, expected_version):
             check_manages(actor, stored.organization)  # moving it needs the right on both sides
         compared = [f.attname for f in model._meta.concrete_fields if f.name not in ("id", "version")]
         record.version = stored.version
+        audit.compare_with(record, stored)  # its event names what changed since the stored row
         if all(getattr(record, name) == getattr(stored, name) for name in compared):
             return record
         record.version += 1
