@@ -1,5 +1,7 @@
-"""Writing many new records at once, for imports: the rows `bulk_create()` and simple-history's
-`bulk_history_create()` write, at a fraction of their cost.
+"""Writing new records at once, for the workflow (every new item, imports, the demo seed): the
+rows `bulk_create()` and simple-history's `bulk_history_create()` write, at a fraction of their
+cost. The history rows carry the open action's id and emit one event each after the commit
+(`core.audit`, `core.events`), as a single save does.
 
 Django's bulk insert prepares every value of every row through its SQL compiler, and
 simple-history first builds a historical model instance per row: for a 10,000-row ledger that
@@ -9,7 +11,8 @@ the rows through ``COPY … FROM STDIN``, SQLite through one ``executemany()``; 
 primary keys are drawn first, so that no statement needs ``RETURNING``.
 
 Nothing here checks anything: callers validate the records first (see
-`workflow.import_new_items`). No model signals are sent.
+`workflow.import_new_items`). Of the workflow's records, only the workflow writes here (the
+importer inserts its own bookkeeping, `ImportedRow`). No model signals are sent.
 """
 
 import operator
@@ -20,6 +23,8 @@ from django.db.models import NOT_PROVIDED, signals
 from django.db.models.base import ModelState
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
+
+from core import audit, events
 
 _INTEGER_TYPES = {
     "AutoField",
@@ -152,14 +157,18 @@ def insert_records(model, objs, now=None):
 
 
 def insert_history(model, objs, actor, action, reason, date, *, update=False):
-    """The rows `bulk_history_create()` writes for `objs` (user, action, reason, date)."""
+    """The rows `bulk_history_create()` writes for `objs` (user, action, reason, date), under
+    the open action's id (`core.audit.action`); emits one event per record after the
+    transaction commits, as `core.audit.save_with_history` does for one."""
     history = model.history.model
+    action_id = audit.current_action_id()
     stamps = {
         "history_date": date,
         "history_user_id": actor.pk,
         "history_change_reason": reason or "",
         "history_type": "~" if update else "+",
         "history_action": action,
+        "history_action_id": action_id,
     }
     tracked = [f for f in history._meta.concrete_fields if f.attname not in stamps and not f.primary_key]
     known = {f.attname for f in history.tracked_fields}
@@ -172,6 +181,22 @@ def insert_history(model, objs, actor, action, reason, date, *, update=False):
     constants = [f.get_db_prep_save(stamps[f.attname], connection) for f in stamp_fields]
     values = _Values(tracked, constants)
     _write(history._meta.db_table, tracked + stamp_fields, (values(obj) for obj in objs))
+    if events.listening():
+        label = model._meta.label_lower
+        events.emit(
+            audit.make_event(
+                obj,
+                model_label=label,
+                actor_id=actor.pk,
+                action=action,
+                reason=reason,
+                at=date,
+                changed=audit.changed_fields(obj, not update),
+                action_id=action_id,
+                created=not update,
+            )
+            for obj in objs
+        )
 
 
 def _next_ids(meta, count):

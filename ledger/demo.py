@@ -11,9 +11,8 @@ import random
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
-from simple_history.utils import bulk_create_with_history
+from django.utils.translation import gettext as _
 
 from core.models import Membership, Organization, User
 
@@ -392,10 +391,12 @@ def _demo_item(issue, committee, owner, leader, department, measures, scenario, 
 
 
 def add_synthetic_items(count, rng):
-    """Add `count` synthetic items (and half as many issues), with one history row each.
+    """Add `count` synthetic items (and half as many issues) in every state, for benchmarks.
 
-    Bulk inserts with their history, for benchmarks: these rows skip the workflow on purpose,
-    so they are marked as imported in their history.
+    Written through the workflow's batch path (`workflow.import_new_items`, 5,000 items a
+    batch, all in one transaction), as an import by the superuser: numbered and referenced as
+    every item is, with one history row and one event per record. An item part done comes with
+    its progress text.
     """
     build_demo()
     orgs = list(Organization.objects.exclude(name=COMPANY).order_by("pk"))
@@ -407,13 +408,8 @@ def add_synthetic_items(count, rng):
     }
     leaders = list(User.objects.filter(memberships__organization=company, memberships__role=R.LEADERSHIP))
     today = timezone.localdate()
-    year = today.year
-    next_sequence = {
-        org.pk: (Item.objects.filter(organization=org, year=year).aggregate(m=Max("sequence"))["m"] or 0) + 1
-        for org in orgs
-    }
     statuses = list(Item.Status.values)
-    history_attrs = {"history_action": workflow.Action.IMPORT}
+    reason = str(_("Synthetic demo items (seed_demo --items)"))
     created = 0
     batch = 5000
     with transaction.atomic():
@@ -433,42 +429,36 @@ def add_synthetic_items(count, rng):
                         raised_on=today - datetime.timedelta(days=rng.randint(0, 300)),
                     )
                 )
-            issues = bulk_create_with_history(
-                issues, Issue, batch_size=1000, default_user=admin, custom_historical_attrs=history_attrs
-            )
-            items = []
+            rows = []
             for n in range(size):
                 issue = issues[n // 2]
                 org = issue.organization
-                sequence = next_sequence[org.pk]
-                next_sequence[org.pk] += 1
                 status = rng.choice(statuses)
                 long_term = status == Item.Status.LONG_TERM
-                deadline = None if long_term else today + datetime.timedelta(days=rng.randint(-90, 120))
-                items.append(
-                    Item(
+                percent = 0 if status == Item.Status.OPEN else rng.choice([0, 20, 50, 80])
+                rows.append(
+                    workflow.NewItem(
+                        key=created + n + 1,
                         issue=issue,
                         organization=org,
-                        year=year,
-                        sequence=sequence,
-                        reference=f"{org.short_name}-{year}-{sequence:03d}",
-                        measures=rng.choice(MEASURES.get(issue.category.name, MEASURES["作风"])),
-                        leader=rng.choice(leaders) if leaders else None,
-                        department=BRANCH_PEOPLE.get(org.name, (None, None, "综合办公室"))[2],
-                        owner=rng.choice(owners_by_org[org.pk]),
-                        kind=Item.Kind.LONG_TERM if long_term else Item.Kind.BY_DEADLINE,
-                        deadline=deadline,
-                        original_deadline=deadline,
-                        next_review_on=today + datetime.timedelta(days=rng.randint(-30, 90))
-                        if long_term
-                        else None,
+                        fields={
+                            "measures": rng.choice(MEASURES.get(issue.category.name, MEASURES["作风"])),
+                            "leader": rng.choice(leaders) if leaders else None,
+                            "department": BRANCH_PEOPLE.get(org.name, (None, None, "综合办公室"))[2],
+                            "owner": rng.choice(owners_by_org[org.pk]),
+                            "kind": Item.Kind.LONG_TERM if long_term else Item.Kind.BY_DEADLINE,
+                            "deadline": None
+                            if long_term
+                            else today + datetime.timedelta(days=rng.randint(-90, 120)),
+                            "next_review_on": today + datetime.timedelta(days=rng.randint(-30, 90))
+                            if long_term
+                            else None,
+                        },
+                        progress="已按整改措施逐项推进。" if percent else "",
+                        percent=percent,
                         status=status,
-                        progress=100 if status == Item.Status.CLOSED else rng.choice([0, 20, 50, 80]),
-                        outcome=Item.Outcome.COMPLETED if status == Item.Status.CLOSED else "",
                     )
                 )
-            bulk_create_with_history(
-                items, Item, batch_size=1000, default_user=admin, custom_historical_attrs=history_attrs
-            )
+            workflow.import_new_items(admin, rows, reason=reason)
             created += size
     return created

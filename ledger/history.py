@@ -2,9 +2,9 @@
 
 The item's own historical rows are merged with those of its progress updates, evidence and
 extension requests, so that the timeline tells the whole story in order, one entry per action:
-a progress post, which writes the update, its files and the item's new state, is one entry; so
-is the decision on an extension request, which writes the request's decision and the item's new
-deadline.
+the rows one action wrote share its action id (`core.audit`), so a progress post, which writes
+the update, its files and the item's new state, is one entry; so is the decision on an
+extension request, which writes the request's decision and the item's new deadline.
 Values are shown as a person reads them: people by name, states by label, dates as dates. The
 screen and the PDF dossier render the same entries.
 """
@@ -156,60 +156,58 @@ def _action_label(record):
     return {"+": str(_("Created")), "~": str(_("Changed")), "-": str(_("Deleted"))}[record.history_type]
 
 
+def _action_key(record):
+    """The action a historical row belongs to: its action id. A row written before action ids
+    existed is an action of its own."""
+    return record.history_action_id or (type(record), record.history_id)
+
+
 def _progress_posts(rows):
     """The rows each progress post wrote: {item row: (update row, [evidence rows])}.
 
-    `workflow.post_progress` saves the item, then stamps the new update with the item's
-    `updated_at` as its `created_at`, and the files posted with it with the same time as their
-    `uploaded_at`; an import stamps the item it creates and the update with its one time. So
-    the item's row of a post (or of an import) is paired with its update's creation row by that
-    exact time and the user, whatever the rows' own history dates.
-    Files attached to an update later carry their own time and stay entries of their own.
+    `workflow.post_progress` writes the item's row, the new update's and its files' as one
+    action (one action id); so does an import that creates an item with its progress text. The
+    item's row of such an action is paired with the update the same action created, and the
+    files with it. Files attached to an update later are another action: entries of their own.
     """
-    updates = {
-        (record.created_at, record.history_user_id): record
-        for record in rows[ProgressUpdate]
-        if record.history_type == "+" and record.history_action == Action.POST_PROGRESS
-    }
+    updates = {}
+    for record in rows[ProgressUpdate]:
+        if record.history_type == "+" and record.history_action == Action.POST_PROGRESS:
+            updates.setdefault(_action_key(record), []).append(record)
     files = {}
     for record in rows[Evidence]:
         if record.history_type == "+" and record.update_id is not None:
-            files.setdefault((record.update_id, record.uploaded_at), []).append(record)
+            files.setdefault((_action_key(record), record.update_id), []).append(record)
     posts = {}
-    # Posts first: an import creates an item with its progress text at one time (one entry
-    # too), but imports before 2026-11 also wrote a post row at that time, which takes it.
-    for action in (Action.POST_PROGRESS, Action.IMPORT):
-        for record in rows[Item]:
-            if record.history_action != action or record in posts:
-                continue
-            update = updates.pop((record.updated_at, record.history_user_id), None)
-            if update is not None:
-                posts[record] = (update, files.pop((update.id, update.created_at), []))
+    for record in rows[Item]:
+        if record.history_action not in (Action.POST_PROGRESS, Action.IMPORT):
+            continue
+        waiting = updates.get(_action_key(record))
+        if waiting:
+            update = waiting.pop(0)
+            posts[record] = (update, files.pop((_action_key(record), update.id), []))
     return posts
 
 
 def _extension_decisions(rows):
     """The rows each extension decision wrote: {row shown as the decision: the request's row}.
 
-    `workflow.decide_extension` approves by saving the item (its new deadline), then stamps the
-    request's decision with the item's `updated_at` as its `decided_at`; so the item's row of an
-    approval is paired with the request's decision row by that exact time and the user. A
-    rejection writes the request's row only, which is then the entry itself (so is an approval
-    recorded before decisions were stamped so: the item's row then stays an entry of its own).
+    `workflow.decide_extension` approves by writing the item's row (its new deadline) and the
+    request's decision as one action: the item's row is paired with the request's row of the
+    same action. A rejection writes the request's row only, which is then the entry itself.
     """
-    decided = {
-        (record.decided_at, record.history_user_id): record
-        for record in rows[ExtensionRequest]
-        if record.history_type == "~" and record.history_action == Action.DECIDE_EXTENSION
-    }
+    decided = {}
+    for record in rows[ExtensionRequest]:
+        if record.history_type == "~" and record.history_action == Action.DECIDE_EXTENSION:
+            decided.setdefault(_action_key(record), []).append(record)
     decisions = {}
     for record in rows[Item]:
         if record.history_action != Action.DECIDE_EXTENSION:
             continue
-        request = decided.pop((record.updated_at, record.history_user_id), None)
-        if request is not None:
-            decisions[record] = request
-    decisions.update({request: request for request in decided.values()})
+        waiting = decided.get(_action_key(record))
+        if waiting:
+            decisions[record] = waiting.pop(0)
+    decisions.update({request: request for waiting in decided.values() for request in waiting})
     return decisions
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.audit import audited
+from core.audit import Snapshot, audited
 from core.models import Organization
 from core.permissions import OrganizationTree, Scope
 
@@ -70,7 +70,7 @@ class MeetingQuerySet(ScopedQuerySet):
         return self.filter(Q(organization__in=scope.visible_org_ids) | Q(pk__in=attended))
 
 
-class Meeting(models.Model):
+class Meeting(Snapshot, models.Model):
     """A meeting where issues were raised (民主生活会, 组织生活会, 三会一课 …)."""
 
     class Type(models.TextChoices):
@@ -121,7 +121,7 @@ class Meeting(models.Model):
             )
 
 
-class Attendance(models.Model):
+class Attendance(Snapshot, models.Model):
     """Whether a person attended a meeting; if absent, why, and when the make-up study was done."""
 
     class AbsenceReason(models.TextChoices):
@@ -173,7 +173,7 @@ class Attendance(models.Model):
             raise ValidationError({"makeup_on": _("The make-up study cannot be before the meeting.")})
 
 
-class Issue(models.Model):
+class Issue(Snapshot, models.Model):
     """A problem raised at a meeting or found by an inspection (问题)."""
 
     class Source(models.TextChoices):
@@ -273,7 +273,7 @@ class ItemQuerySet(ScopedQuerySet):
         return self.filter(Item.due_within_q(days, today or timezone.localdate()))
 
 
-class Item(models.Model):
+class Item(Snapshot, models.Model):
     """A rectification item (整改事项): one tracked piece of work that fixes (part of) an issue.
 
     `status` changes only through `ledger.workflow`; `version` is bumped on every save that the
@@ -475,7 +475,7 @@ def _is_within(organization, ancestor_id):
     return organization.pk == ancestor_id or OrganizationTree.read().is_within(organization.pk, ancestor_id)
 
 
-class ProgressUpdate(models.Model):
+class ProgressUpdate(Snapshot, models.Model):
     """What was done on an item, with the percent reached (整改进展)."""
 
     item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="updates")
@@ -507,7 +507,7 @@ def evidence_path(instance, filename):
     return timezone.now().strftime("evidence/%Y/%m/") + uuid.uuid4().hex + suffix
 
 
-class Evidence(models.Model):
+class Evidence(Snapshot, models.Model):
     """A file proving progress (佐证材料), attached to an item or to one of its updates."""
 
     item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="evidence")
@@ -590,7 +590,7 @@ class Evidence(models.Model):
         return self.size_text(self.size)
 
 
-class ExtensionRequest(models.Model):
+class ExtensionRequest(Snapshot, models.Model):
     """An owner's request to move an item's deadline (延期申请) and the committee's decision."""
 
     class Status(models.TextChoices):

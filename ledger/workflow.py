@@ -1,16 +1,27 @@
-"""The rectification workflow: every change to an item goes through this module.
+"""The rectification workflow: the one writer of the ledger's records.
 
-Each action
+Items, issues, meetings, attendance, progress updates, evidence and extension requests change
+only through the functions of this module (and `ledger.bulk`, which it uses for batches): the
+web views, the importer and `seed_demo` call them. (The admin shows items and what hangs on
+them read-only; its edits of meetings, issues and attendance do not come here yet: issue 10.)
+Templates only *offer* what :func:`allowed_actions` returns; the functions check again.
+
+Each action on an item
 1. locks the item row (``select_for_update``) inside ``transaction.atomic()``,
 2. refuses a stale edit (the caller's ``expected_version`` is not the stored one),
 3. checks the rules table below and the actor's role on the item,
 4. saves once, so that the item gets exactly one history row naming the actor, the action and
    the reason, and bumps ``version``.
 
+Every function that writes is one action (`core.audit.action`): the history rows it writes
+(the item's and, for a progress post, the update's and its files') share one action id, and
+each row emits one `core.events.Event` once the transaction commits. A function called by
+another joins its action.
+
 A refused action raises :class:`ActionRefused` (or a field-keyed ``ValidationError`` for bad
-input) and changes nothing. Views, forms, imports and the API call these functions (the admin
-only reads these records: ``ledger.admin``); templates only *offer* what :func:`allowed_actions`
-returns.
+input) and changes nothing. Views, forms and imports call these functions (and so will the
+API); the admin only reads these records (``ledger.admin``); templates only *offer* what
+:func:`allowed_actions` returns.
 """
 
 import datetime
@@ -24,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core import audit
 from core.audit import save_with_history
 from core.models import Organization
 from core.permissions import Scope
@@ -325,12 +337,50 @@ ITEM_EDITABLE_FIELDS = (
 )
 
 
+def item_reference(organization, year, sequence):
+    """An item's reference: its organization's short name, the year and its number in that
+    year, ``机运-2026-007``."""
+    return f"{organization.short_name}-{year}-{sequence:03d}"
+
+
+def _store_new_items(actor, items, *, action, reason="", now=None):
+    """Number new, checked items and write them with their history: the one way items are made.
+
+    `create_item` (one item) and `import_new_items` (a batch; `seed_demo` too) end here. Each
+    item gets the next number of its organization and year, allocated under one lock per
+    organization (taken in a fixed order, so that two batches cannot deadlock) with one query
+    for the last numbers, its reference (:func:`item_reference`), and one history row naming
+    the actor, the action and the reason; the rows go in through `ledger.bulk`, which emits one
+    event per item. Call inside ``transaction.atomic()``.
+    """
+    if not items:
+        return items
+    org_ids = sorted({item.organization_id for item in items})
+    list(Organization.objects.select_for_update().filter(pk__in=org_ids).order_by("pk"))
+    years = {item.year for item in items}
+    last = {
+        (entry["organization"], entry["year"]): entry["last"]
+        for entry in Item.objects.filter(organization__in=org_ids, year__in=years)
+        .values("organization", "year")
+        .annotate(last=models.Max("sequence"))
+    }
+    for item in items:
+        key = (item.organization_id, item.year)
+        last[key] = item.sequence = last.get(key, 0) + 1
+        item.reference = item_reference(item.organization, item.year, item.sequence)
+    now = now or timezone.now()
+    bulk.insert_records(Item, items, now)
+    bulk.insert_history(Item, items, actor, action, reason, now)
+    return items
+
+
 PAST_DEADLINE = _(
     "This deadline is already past: the item will be overdue from the start. "
     "If that is right, tick the confirmation and save again."
 )
 
 
+@audit.action()
 def create_item(
     actor, issue, *, organization=None, reason="", action=Action.CREATE, warn_past_deadline=False, **fields
 ):
@@ -339,7 +389,8 @@ def create_item(
     Only the committee of the organization (or of one above it) may do so. A deadline before
     the issue was raised is refused (`Item.clean`); with `warn_past_deadline` (a form that has
     not been confirmed yet), so is a deadline already past, with the code ``past_deadline``:
-    unusual rather than impossible, it is taken once the user confirms it.
+    unusual rather than impossible, it is taken once the user confirms it. Written by
+    `_store_new_items`, as every new item is.
     """
     organization = organization or issue.organization
     if not Scope.for_user(actor).manages(organization.pk):
@@ -353,22 +404,14 @@ def create_item(
     if warn_past_deadline and past and item.kind != Item.Kind.LONG_TERM:
         raise ValidationError({"deadline": ValidationError(PAST_DEADLINE, code="past_deadline")})
     item.year = issue.raised_on.year
+    # The number and the reference are allocated when the item is stored, unique by then.
+    item.full_clean(exclude=["sequence", "reference"])
     with transaction.atomic():
-        # Locking the organization row serialises numbering within it.
-        type(organization).objects.select_for_update().get(pk=organization.pk)
-        last = (
-            Item.objects.filter(organization=organization, year=item.year)
-            .order_by("-sequence")
-            .values_list("sequence", flat=True)
-            .first()
-        )
-        item.sequence = (last or 0) + 1
-        item.reference = f"{organization.short_name}-{item.year}-{item.sequence:03d}"
-        item.full_clean()
-        save_with_history(item, user=actor, action=action, reason=reason)
+        _store_new_items(actor, [item], action=action, reason=reason)
     return item
 
 
+@audit.action()
 def edit_item(actor, item, *, expected_version, reason="", deadline_decision=False, **changes):
     """Change measures, people, kind or dates. Committee only; refuses a stale version.
 
@@ -401,6 +444,7 @@ def edit_item(actor, item, *, expected_version, reason="", deadline_decision=Fal
 # Items: the owner's actions
 
 
+@audit.action()
 def start(actor, item, *, expected_version=None, note=""):
     with transaction.atomic():
         item = _lock(item, expected_version)
@@ -409,16 +453,13 @@ def start(actor, item, *, expected_version=None, note=""):
         return _save(item, actor, Action.START, note)
 
 
+@audit.action()
 def post_progress(actor, item, *, text, percent, files=(), expected_version=None, reason=None):
     """Record what was done and the percent reached, with evidence files. Returns the update.
 
     Posting on an item that was not started yet starts it. The history reason is the text,
-    unless `reason` is given (an import names its file).
-
-    The post saves the item first; the update and its files are then stamped with the time the
-    item was saved (`created_at` and `uploaded_at` equal the item's `updated_at`, as an import
-    stamps them with its one time), which is how the history shows the rows of one post as one
-    entry (`ledger.history`).
+    unless `reason` is given (an import names its file). The item's row, the update's and its
+    files' are one action (one action id): the history shows them as one entry.
     """
     text = _require(text, "text", _("Describe what was done."))
     try:
@@ -434,15 +475,16 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
         item = _lock(item, expected_version)
         check(actor, item, Action.POST_PROGRESS)
         _take_progress(item, percent)
-        _save(item, actor, Action.POST_PROGRESS, text if reason is None else reason)
-        posted_at = item.updated_at
+        reason = text if reason is None else reason
+        _save(item, actor, Action.POST_PROGRESS, reason)
         update = save_with_history(
-            ProgressUpdate(item=item, author=actor, text=text, percent=percent, created_at=posted_at),
+            ProgressUpdate(item=item, author=actor, text=text, percent=percent),
             user=actor,
             action=Action.POST_PROGRESS,
+            reason=reason,
         )
         for uploaded, content_type in zip(files, content_types, strict=True):
-            _store_evidence(actor, item, uploaded, content_type, update, uploaded_at=posted_at)
+            _store_evidence(actor, item, uploaded, content_type, update, reason=reason)
     return update
 
 
@@ -453,7 +495,7 @@ def _checked_file(uploaded):
         raise ValidationError({"files": error.messages}) from None
 
 
-def _store_evidence(actor, item, uploaded, content_type, update=None, uploaded_at=None):
+def _store_evidence(actor, item, uploaded, content_type, update=None, reason=""):
     evidence = Evidence(
         item=item,
         update=update,
@@ -461,12 +503,12 @@ def _store_evidence(actor, item, uploaded, content_type, update=None, uploaded_a
         content_type=content_type,
         size=uploaded.size,
         uploaded_by=actor,
-        uploaded_at=uploaded_at or timezone.now(),
     )
     evidence.file.save(uploaded.name, uploaded, save=False)
-    return save_with_history(evidence, user=actor, action=Action.ATTACH_EVIDENCE)
+    return save_with_history(evidence, user=actor, action=Action.ATTACH_EVIDENCE, reason=reason)
 
 
+@audit.action()
 def attach_evidence(actor, item, uploaded, *, update=None):
     """Attach one evidence file to the item (or to one of its updates). Returns the evidence."""
     content_type = _checked_file(uploaded)
@@ -478,6 +520,7 @@ def attach_evidence(actor, item, uploaded, *, update=None):
         return _store_evidence(actor, item, uploaded, content_type, update)
 
 
+@audit.action()
 def submit(actor, item, *, expected_version=None, note="", incomplete_confirmed=False):
     """The owner says the work is done: the item waits for verification.
 
@@ -508,6 +551,7 @@ def needs_incomplete_confirmation(item):
     return item.progress < 100
 
 
+@audit.action()
 def request_extension(actor, item, *, proposed_deadline, reason):
     """The owner asks to move the deadline. Returns the pending request."""
     reason = _require(reason, "reason", _("Give the reason for the extension."))
@@ -538,6 +582,7 @@ def request_extension(actor, item, *, proposed_deadline, reason):
 # Items: verification and the committee's decisions
 
 
+@audit.action()
 def review(actor, item, *, expected_version=None, note=""):
     """Double review (复核): the responsible leader confirms a submitted item."""
     with transaction.atomic():
@@ -549,6 +594,7 @@ def review(actor, item, *, expected_version=None, note=""):
         return _save(item, actor, Action.REVIEW, note)
 
 
+@audit.action()
 def return_item(actor, item, *, reason, expected_version=None):
     """Send a submitted item back for more work (退回); a reason is required."""
     reason = _require(reason, "reason", _("Give the reason for returning the item."))
@@ -561,6 +607,7 @@ def return_item(actor, item, *, reason, expected_version=None):
         return _save(item, actor, Action.RETURN, reason)
 
 
+@audit.action()
 def close(actor, item, *, note, outcome=Item.Outcome.COMPLETED, next_review_on=None, expected_version=None):
     """Verify and sign off (验收销号) with a verification note.
 
@@ -589,6 +636,7 @@ def close(actor, item, *, note, outcome=Item.Outcome.COMPLETED, next_review_on=N
         return _save(item, actor, Action.CLOSE, note)
 
 
+@audit.action()
 def reopen(actor, item, *, reason, expected_version=None):
     """Reopen a closed item (the committee, with a reason)."""
     reason = _require(reason, "reason", _("Give the reason for reopening the item."))
@@ -604,6 +652,7 @@ def reopen(actor, item, *, reason, expected_version=None):
         return _save(item, actor, Action.REOPEN, reason)
 
 
+@audit.action()
 def withdraw(actor, item, *, reason, expected_version=None):
     """Withdraw an item that no longer applies (撤销). Items are never deleted."""
     reason = _require(reason, "reason", _("Give the reason for withdrawing the item."))
@@ -614,13 +663,13 @@ def withdraw(actor, item, *, reason, expected_version=None):
         return _save(item, actor, Action.WITHDRAW, reason)
 
 
+@audit.action()
 def decide_extension(actor, extension, *, approve, note=""):
     """Approve or reject a pending extension request; approval moves the deadline, on record.
 
-    An approval saves the item (its new deadline) first; the request is then stamped with the
-    time the item was saved (`decided_at` equals the item's `updated_at`), which is how the
-    history shows the two rows of one decision as one entry (`ledger.history`), as it does a
-    progress post's. A rejection changes the request only.
+    An approval writes the item's row (its new deadline) and the request's decision as one
+    action (one action id): the history shows them as one entry, as it does a progress post's.
+    A rejection changes the request only.
     """
     if not approve:
         note = _require(note, "note", _("Give the reason for rejecting the request."))
@@ -639,7 +688,6 @@ def decide_extension(actor, extension, *, approve, note=""):
                 item.original_deadline = item.deadline
             item.deadline = extension.proposed_deadline
             _save(item, actor, Action.DECIDE_EXTENSION, note)
-            extension.decided_at = item.updated_at
         save_with_history(extension, user=actor, action=Action.DECIDE_EXTENSION, reason=note)
         return extension
 
@@ -676,12 +724,14 @@ def _save_record(actor, record, *, reason, expected_version):
             check_manages(actor, stored.organization)  # moving it needs the right on both sides
         compared = [f.attname for f in model._meta.concrete_fields if f.name not in ("id", "version")]
         record.version = stored.version
+        audit.compare_with(record, stored)  # its event names what changed since the stored row
         if all(getattr(record, name) == getattr(stored, name) for name in compared):
             return record
         record.version += 1
         return save_with_history(record, user=actor, action=Action.EDIT, reason=reason)
 
 
+@audit.action()
 def save_meeting(actor, meeting, *, reason="", expected_version=None, issues=()):
     """Create or update a meeting; an update refuses a stale `expected_version` (EditConflict).
 
@@ -732,6 +782,7 @@ def _move_issues(actor, meeting, moved_from, reason):
         save_with_history(issue, user=actor, action=Action.EDIT, reason=reason)
 
 
+@audit.action()
 def save_attendance(actor, attendance, *, reason=""):
     """Record or correct one person's attendance at a meeting (and the make-up study)."""
     check_manages(actor, attendance.meeting.organization)
@@ -779,6 +830,7 @@ class RosterRow:
     remove: bool = False
 
 
+@audit.action()
 def save_roster(actor, meeting, rows, *, reason=""):
     """Record the attendance of a whole meeting in one go (committee of its organization).
 
@@ -835,6 +887,7 @@ def save_roster(actor, meeting, rows, *, reason=""):
     return changed
 
 
+@audit.action()
 def remove_attendance(actor, attendance, *, reason="", expected_version=None):
     """Take a wrongly listed person off a meeting's attendance list, on record (REMOVE)."""
     check_manages(actor, attendance.meeting.organization)
@@ -846,12 +899,10 @@ def remove_attendance(actor, attendance, *, reason="", expected_version=None):
 
 
 def _remove_attendance(actor, attendance, reason):
-    attendance._history_user = actor
-    attendance._history_action = Action.REMOVE
-    attendance._change_reason = reason or ""
-    attendance.delete()
+    audit.delete_with_history(attendance, user=actor, action=Action.REMOVE, reason=reason)
 
 
+@audit.action()
 def save_issue(actor, issue, *, reason="", expected_version=None):
     """Create or update an issue; an update refuses a stale `expected_version` (EditConflict)."""
     return _save_record(actor, issue, reason=reason, expected_version=expected_version)
@@ -861,6 +912,7 @@ def save_issue(actor, issue, *, reason="", expected_version=None):
 # Imports: an existing ledger brings its items' states along
 
 
+@audit.action()
 def set_imported_state(actor, item, *, status, reason):
     """Give an imported item the state its spreadsheet says it is in (committee only).
 
@@ -952,6 +1004,7 @@ def _clean_without_queries(obj, names, valid):
         raise ValidationError(errors)
 
 
+@audit.action()
 def import_new_items(actor, rows, *, reason):
     """Create the items of an imported ledger in bulk, in a constant number of queries.
 
@@ -959,13 +1012,13 @@ def import_new_items(actor, rows, *, reason):
     `set_imported_state` would leave: its issue (shared by rows describing the same one), the
     item in the state and at the progress the file gives, and its progress text as an update.
     Each record gets one history row naming the user, the action (the item's: IMPORT) and the
-    reason: the import created it so, and its progress update carries the import's time, like
-    a post's (`ledger.history` shows them as one entry).
+    reason, and one event: the import created it so. The batch is one action (one action id),
+    so the history shows an item and its progress text as one entry.
 
     The actor's right is checked against the (cached) scope; rows are validated in Python
     (`clean()` and the checks of the fields a row gives, but not the foreign keys, which hold
-    resolved objects); references are numbered for the whole batch under one lock per
-    organization; the records are inserted by `ledger.bulk`. Raises :class:`ImportRefused`
+    resolved objects); the items are numbered and written by `_store_new_items`, as every new
+    item is, the other records inserted by `ledger.bulk`. Raises :class:`ImportRefused`
     before writing anything when a row is refused. Returns the saved items, in the order of
     `rows`. No model signals are sent (none is used on these models but simple-history's, whose
     rows are written here); the records' creation and update times are the import's time.
@@ -1024,24 +1077,6 @@ def import_new_items(actor, rows, *, reason):
 
     now = timezone.now()
     with transaction.atomic():
-        # Number the batch: one lock per organization (in a fixed order), one query for the
-        # last sequence of every organization and year.
-        org_ids = sorted({row.organization.pk for row in rows})
-        list(Organization.objects.select_for_update().filter(pk__in=org_ids).order_by("pk"))
-        years = {row.item.year for row in rows}
-        last = {
-            (entry["organization"], entry["year"]): entry["last"]
-            for entry in Item.objects.filter(organization__in=org_ids, year__in=years)
-            .values("organization", "year")
-            .annotate(last=models.Max("sequence"))
-        }
-        for row in rows:
-            item = row.item
-            number = last.get((row.organization.pk, item.year), 0) + 1
-            last[(row.organization.pk, item.year)] = number
-            item.sequence = number
-            item.reference = f"{row.organization.short_name}-{item.year}-{number:03d}"
-
         issue_list = list(issues.values())
         bulk.insert_records(Issue, issue_list, now)
         bulk.insert_history(Issue, issue_list, actor, Action.CREATE, reason, now)
@@ -1055,8 +1090,7 @@ def import_new_items(actor, rows, *, reason):
                 _take_progress(item, row.percent or 0)
             if row.status and row.status != item.status:
                 _take_imported_state(item, row.status)
-        bulk.insert_records(Item, items, now)
-        bulk.insert_history(Item, items, actor, Action.IMPORT, reason, now)
+        _store_new_items(actor, items, action=Action.IMPORT, reason=reason, now=now)
         updates = [
             new_update(item=row.item, author=actor, text=row.progress.strip(), percent=row.percent or 0)
             for row in rows
@@ -1065,7 +1099,7 @@ def import_new_items(actor, rows, *, reason):
         for update in updates:
             update.created_at = now
         bulk.insert_records(ProgressUpdate, updates, now)
-        bulk.insert_history(ProgressUpdate, updates, actor, Action.POST_PROGRESS, "", now)
+        bulk.insert_history(ProgressUpdate, updates, actor, Action.POST_PROGRESS, reason, now)
     return items
 
 
@@ -1086,6 +1120,7 @@ class BulkEdit:
     refused: list
 
 
+@audit.action()
 def bulk_edit_items(actor, items, *, reason, **changes):
     """Change owner, leader, department or deadline of several items in one step, one reason.
 

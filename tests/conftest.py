@@ -107,3 +107,22 @@ def import_dir(settings, tmp_path):
     """Uploads waiting for confirmation go to a folder of the test's own."""
     settings.LEDGER_IMPORT_DIR = str(tmp_path / "imports")
     return tmp_path / "imports"
+
+
+@pytest.fixture
+def committed_events():
+    """``with committed_events() as events:`` collects the events (`core.events`) that the
+    block's actions emit once their transactions commit. The test's own transaction never
+    commits: its on-commit callbacks are run at the end of the block, as a commit would."""
+    from contextlib import contextmanager
+
+    from django.test import TestCase
+
+    from core import events
+
+    @contextmanager
+    def capture():
+        with events.captured() as got, TestCase.captureOnCommitCallbacks(execute=True):
+            yield got
+
+    return capture

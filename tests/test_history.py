@@ -2,15 +2,16 @@
 
 import datetime
 import io
+import uuid
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
-from ledger import bulk, importer, workflow
+from ledger import importer, workflow
 from ledger.history import item_timeline
-from ledger.models import Issue, Item
+from ledger.models import Issue, Item, ProgressUpdate
 from tests.factories import IssueFactory, category, make_item
 from tests.sheet_files import ledger_rows, xlsx_bytes
 
@@ -203,10 +204,14 @@ def test_a_progress_post_is_one_entry_on_the_history_page(client, world, posted)
     post = entries[1]
     assert details(post) == [("整改进展", "已更换防护罩"), ("完成百分比", "40"), ("佐证材料", "现场照片.png")]
     assert changes(post) == [("状态", "待整改", "整改中"), ("进度（%）", "0", "40")]
-    # The update, its file and the item's row were written by one post: one time for all.
+    # The update, its file and the item's row were written by one post: one action id for all.
     update = posted.updates.get()
     assert post.when == posted.history.latest().history_date
-    assert update.created_at == update.evidence.get().uploaded_at == Item.objects.get(pk=posted.pk).updated_at
+    assert (
+        update.history.get().history_action_id
+        == update.evidence.get().history.get().history_action_id
+        == posted.history.latest().history_action_id
+    )
     for text in ("填报进展", "王强", "已更换防护罩", "完成百分比", "现场照片.png", "待整改", "整改中", "40"):
         assert text in rendered[1]
     assert "填报进展" not in rendered[0]
@@ -304,29 +309,36 @@ def test_an_imported_item_is_one_entry_with_its_progress_text(client, world):
     assert details(entries[0]) == [("progress", "已补齐一半"), ("percent done", "50")]
 
 
-def test_an_item_imported_before_one_row_per_import_pairs_its_post(client, world):
-    """Imports before 2026-11 wrote the item's creation and a post row at the import's one
-    time: the update goes with the post row, as it did then."""
-    item = bulk_imported(world)
-    creation = item.history.get()
-    # The post row such an import wrote, a microsecond after the creation row.
-    bulk.insert_history(
-        Item,
-        [item],
-        world.committee,
-        workflow.Action.POST_PROGRESS,
-        REASON,
-        creation.history_date + datetime.timedelta(microseconds=1),
-        update=True,
-    )
+def test_rows_are_grouped_by_action_not_by_time(client, world):
+    """Two actions at the very same instant stay two entries; the rows of one action are one
+    entry whatever their times."""
+    at = datetime.datetime(2027, 1, 10, 8, 0, tzinfo=datetime.timezone.utc)
+    with time_machine.travel(at, tick=False):
+        item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+        workflow.post_progress(world.owner, item, text="已更换防护罩", percent=40)
+        workflow.post_progress(world.committee, item, text="支部督导检查", percent=40)
+    update = item.updates.order_by("pk").first()
+    update.history.update(history_date=at + datetime.timedelta(minutes=3))
     client.force_login(world.committee)
-    entries, _rendered = history_page(client, item)
-    assert summary(entries) == [
-        ("整改事项", "导入", "李明", REASON),
-        ("整改进展", "填报进展", "李明", REASON),
+    entries, _rendered = history_page(client, item, HTTP_ACCEPT_LANGUAGE="en")
+    assert [(e.record, e.action, e.user) for e in entries] == [
+        ("Item", "Created", "李明"),
+        ("Progress update", "Post progress", "王强"),
+        ("Progress update", "Post progress", "李明"),
     ]
-    assert details(entries[0]) == []
-    assert details(entries[1]) == [("整改进展", "已补齐一半"), ("完成百分比", "50")]
+    assert [details(e)[0][1] for e in entries[1:]] == ["已更换防护罩", "支部督导检查"]
+
+
+def test_rows_without_an_action_id_are_entries_of_their_own(client, world, posted):
+    """Rows written before action ids existed are not paired by anything."""
+    ProgressUpdate.history.update(history_action_id=None)
+    entries, _rendered = history_page(client, posted, HTTP_ACCEPT_LANGUAGE="en")
+    assert [(e.record, e.action) for e in entries] == [
+        ("Item", "Created"),
+        ("Item", "Post progress"),
+        ("Progress update", "Post progress"),
+        ("Evidence", "Attach evidence"),
+    ]
 
 
 def test_a_reimported_file_posts_progress_as_one_entry(client, world):
@@ -404,9 +416,11 @@ def test_an_approved_extension_is_one_entry_with_the_new_deadline(client, world,
         ("审批意见", "同意延期"),
     ]
     assert changes(decision) == [("整改时限", "2027年3月1日", "2027年4月15日")]
-    # The request's decision and the item's new deadline were written by one decision: one time.
+    # The request's decision and the item's new deadline were written by one decision: one
+    # action id.
     item = Item.objects.get(pk=requested.pk)
-    assert item.extension_requests.get().decided_at == item.updated_at
+    decided = item.extension_requests.get().history.latest("history_date", "history_id")
+    assert decided.history_action_id == item.history.latest().history_action_id
     assert decision.when == item.history.latest().history_date
     for text in ("审批延期", "李明", "已批准", "审批意见", "同意延期", "整改时限", "2027年4月15日"):
         assert text in rendered[2]
@@ -470,15 +484,25 @@ def test_an_approval_without_a_note_lists_no_note(client, world, requested):
     assert changes(entries[2]) == [("deadline", "March 1, 2027", "April 15, 2027")]
 
 
-def test_decisions_are_paired_by_exact_time_not_by_closeness(client, world, requested):
-    """An approval whose request was not stamped with the item's save (as before decisions were
-    stamped so) stays two entries, however close in time: the item's new deadline, and the
-    decision."""
+def test_decisions_are_paired_by_action_not_by_time(client, world, requested):
+    """An approval whose two rows carry different times is still one entry; rows of another
+    action are not taken into it."""
     decide(client, world, requested, approve=True, note="同意延期")
     request = requested.extension_requests.get()
     request.history.filter(history_action="decide_extension").update(
-        decided_at=request.decided_at - datetime.timedelta(microseconds=7)
+        decided_at=request.decided_at + datetime.timedelta(seconds=7),
+        history_date=request.decided_at + datetime.timedelta(seconds=7),
     )
+    entries, _rendered = history_page(client, requested, HTTP_ACCEPT_LANGUAGE="en")
+    assert [(e.record, e.action) for e in entries] == [
+        ("Item", "Created"),
+        ("Extension request", "Request extension"),
+        ("Extension request", "Decide extension"),
+    ]
+    assert changes(entries[2]) == [("deadline", "March 1, 2027", "April 15, 2027")]
+
+    # The same rows, the request's decision recorded as another action: two entries.
+    request.history.filter(history_action="decide_extension").update(history_action_id=uuid.uuid4())
     entries, _rendered = history_page(client, requested, HTTP_ACCEPT_LANGUAGE="en")
     assert [(e.record, e.action) for e in entries] == [
         ("Item", "Created"),

@@ -345,10 +345,12 @@ def test_approving_an_extension_moves_the_deadline_on_record(world):
         world.committee,
         proposed,
     )
-    # The decision is stamped with the item's save, as a progress post is (one history entry).
+    # The decision and the item's new deadline are one action, as a progress post is (one
+    # history entry).
     decided = request.history.latest("history_date", "history_id")
     assert (decided.history_action, decided.status) == ("decide_extension", ExtensionRequest.Status.APPROVED)
-    assert request.decided_at == decided.decided_at == item.updated_at == record.updated_at
+    assert decided.history_action_id == record.history_action_id is not None
+    assert decided.decided_at == request.decided_at is not None
     with pytest.raises(workflow.InvalidTransition, match="该延期申请已审批"):
         workflow.decide_extension(world.committee, request, approve=False, note="改变主意")
 
@@ -462,20 +464,30 @@ def test_overdue_is_derived_from_the_deadline(world):
     assert set(Item.objects.due_within(30)) == {on_time}
 
 
-def test_a_progress_post_stamps_its_update_and_files_with_the_items_save(world):
+def test_a_progress_post_is_one_action_for_the_item_its_update_and_files(world):
     item = item_in(world, "open")
     update = workflow.post_progress(
         world.owner,
         item,
         text="已组织学习",
         percent=30,
-        files=[SimpleUploadedFile("签到表.png", PNG, "image/png")],
+        files=[
+            SimpleUploadedFile("签到表.png", PNG, "image/png"),
+            SimpleUploadedFile("照片.png", PNG, "image/png"),
+        ],
     )
     item.refresh_from_db()
     post = item.history.latest()
     assert (post.history_action, post.status, post.progress) == ("post_progress", S.IN_PROGRESS, 30)
-    assert update.created_at == post.updated_at == update.evidence.get().uploaded_at
-    assert update.history.get().created_at == post.updated_at
+    ids = {
+        post.history_action_id,
+        update.history.get().history_action_id,
+        *(evidence.history.get().history_action_id for evidence in update.evidence.all()),
+    }
+    assert len(ids) == 1 and None not in ids
+    # Another post is another action.
+    workflow.post_progress(world.owner, item, text="已组织考试", percent=60)
+    assert item.history.latest().history_action_id not in ids
 
 
 # Meetings and issues: optimistic locking, as items -------------------------------------------

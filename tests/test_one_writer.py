@@ -1,0 +1,557 @@
+"""One writer: every path that changes the ledger goes through the workflow.
+
+One table, one row per write path (the web views, a new import, a re-import, the demo seed, the
+bulk batch). Each path is run by someone allowed to, then by someone who is not; the test
+asserts what the workflow promises for every record a path writes:
+
+- the rules applied: the refused actor writes nothing and emits nothing;
+- exactly one history row per record per action, naming the user, the action, the reason and
+  the action id;
+- the version bumped (items, issues, meetings): 1 on creation, the previous row's + 1 after;
+- exactly one event (`core.events`) per record and action, after the commit, saying the same.
+
+To add a path (the admin, the bulk change), add a `WritePath` to `PATHS`.
+"""
+
+import datetime
+import io
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.utils import timezone, translation
+
+from ledger import importer, workflow
+from ledger.models import Attendance, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
+from tests.factories import IssueFactory, MeetingFactory, UserFactory, category, make_item
+from tests.pages import issue_rows_data
+from tests.sheet_files import ledger_rows, xlsx_bytes
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+WORKFLOW_MODELS = (Item, Issue, Meeting, Attendance, ProgressUpdate, Evidence, ExtensionRequest)
+S = Item.Status
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+@pytest.fixture(autouse=True)
+def uploads(import_dir):
+    return import_dir
+
+
+# Setting the scene: what each path starts from -----------------------------------------------
+
+
+def an_item(world, status="open", **fields):
+    """An item of the branch, owned by the owner, brought to `status` through the workflow."""
+    item = make_item(
+        world.committee,
+        IssueFactory(organization=world.branch),
+        owner=world.owner,
+        leader=world.leader,
+        **fields,
+    )
+    if status == "open":
+        return item
+    workflow.post_progress(world.owner, item, text="已完成一半", percent=50)
+    if status == "in_progress":
+        return Item.objects.get(pk=item.pk)
+    item = workflow.submit(world.owner, Item.objects.get(pk=item.pk))
+    if status == "submitted":
+        return item
+    return workflow.close(world.committee, item, note="验收合格")
+
+
+def with_extension(world):
+    item = an_item(world, "in_progress")
+    workflow.request_extension(
+        world.owner, item, proposed_deadline=item.deadline + datetime.timedelta(days=20), reason="配件未到"
+    )
+    return item
+
+
+def a_meeting(world):
+    meeting = MeetingFactory(organization=world.branch)
+    IssueFactory(organization=world.branch, meeting=meeting, description="学习流于形式")
+    return meeting
+
+
+def imported_file(world):
+    """The branch's ledger imported once, through the importer: what a re-import meets."""
+    commit_file(world.committee, world.branch, ledger_rows(count=2))
+    return world.branch
+
+
+def commit_file(actor, organization, rows, name="台账.xlsx"):
+    with translation.override("en"):
+        table = importer.read_table(io.BytesIO(xlsx_bytes(rows)), name)
+        preview = importer.prepare(table, actor, organization)
+        if not preview.is_valid:
+            raise workflow.NotAllowed(str(preview.problems or preview.rows[:3]))
+        importer.commit(preview, actor, name)
+
+
+def seeded(world):
+    """The demo company exists (the world is it: same name); its superuser seeds."""
+    UserFactory(username="admin", is_superuser=True)
+
+
+# The paths -----------------------------------------------------------------------------------
+
+
+def post(client, actor, url, data):
+    client.force_login(actor)
+    return client.post(url, data)
+
+
+def item_url(item, verb):
+    return f"/ledger/items/{item.pk}/{verb}/"
+
+
+def edit_data(item, **changes):
+    return {
+        "measures": item.measures,
+        "leader": item.leader_id or "",
+        "department": item.department,
+        "owner": item.owner_id or "",
+        "kind": item.kind,
+        "deadline": item.deadline.isoformat() if item.deadline else "",
+        "next_review_on": "",
+        "closure_criteria": item.closure_criteria,
+        "version": item.version,
+        **changes,
+    }
+
+
+def web_create_item(client, actor, world, meeting):
+    issue = meeting.issues.get()
+    data = {
+        "issue": issue.pk,
+        "measures": "每月检查学习记录",
+        "leader": world.leader.pk,
+        "department": "党支部",
+        "owner": world.owner.pk,
+        "kind": "by_deadline",
+        "deadline": (timezone.localdate() + datetime.timedelta(days=30)).isoformat(),
+    }
+    return post(client, actor, f"/ledger/meetings/{meeting.pk}/items/", data)
+
+
+def web_log_meeting(client, actor, world, _scene):
+    rows = [
+        {"category": category().pk, "source": Issue.Source.CRITICISM, "description": "问题一"},
+        {"category": category().pk, "source": Issue.Source.TALK, "description": "问题二"},
+    ]
+    data = {
+        "organization": world.branch.pk,
+        "meeting_type": Meeting.Type.ORGANIZATION_LIFE,
+        "topic": "2026年度专题组织生活会",
+        "held_on": (timezone.localdate() - datetime.timedelta(days=1)).isoformat(),
+        "place": "机运工区会议室",
+        "notes": "",
+        **issue_rows_data(rows),
+    }
+    return post(client, actor, "/ledger/meetings/new/", data)
+
+
+def web_edit_issue(client, actor, _world, meeting):
+    issue = meeting.issues.get()
+    data = {
+        "category": issue.category_id,
+        "source": issue.source,
+        "description": "学习流于形式，笔记空泛",
+        "raised_on": issue.raised_on.isoformat(),
+        "version": issue.version,
+        "reason": "补充问题表述",
+    }
+    return post(client, actor, f"/ledger/issues/{issue.pk}/edit/", data)
+
+
+def web_attendance(client, actor, world, meeting):
+    return post(
+        client,
+        actor,
+        f"/ledger/meetings/{meeting.pk}/attendance/",
+        {"person": world.member.pk, "present": "on"},
+    )
+
+
+def no_data(item, world):
+    return {}
+
+
+def web_item_action(verb, data=no_data):
+    def run(client, actor, world, item):
+        return post(client, actor, item_url(item, verb), {"version": item.version, **data(item, world)})
+
+    run.__name__ = f"web_{verb}"
+    return run
+
+
+def web_decide(client, actor, _world, item):
+    extension = item.extension_requests.get()
+    data = {"extension": extension.pk, "approve": "1", "note": "同意延期"}
+    return post(client, actor, item_url(item, "extension/decide"), data)
+
+
+def reimport(client, actor, world, organization):
+    rows = ledger_rows(count=2)
+    rows[0] += ["整改进展", "完成进度"]
+    rows[1] += ["已组织学习", 30]
+    rows[2] += ["", ""]
+    rows[1][6] = "调度室"  # a new department for the first row's item
+    commit_file(actor, organization, rows, name="台账（二）.xlsx")
+
+
+def import_new(client, actor, world, _scene):
+    rows = ledger_rows(count=3)
+    rows[0] += ["整改进展", "完成进度"]
+    rows[1] += ["已组织学习", 30]
+    rows[2] += ["", ""]
+    rows[3] += ["", ""]
+    commit_file(actor, world.branch, rows)
+
+
+def seed_items(client, actor, world, _scene):
+    call_command("seed_demo", "--items", "6", stdout=io.StringIO())
+
+
+def bulk_batch(client, actor, world, _scene):
+    issue = Issue(
+        organization=world.branch,
+        category=category(),
+        source=Issue.Source.INSPECTION,
+        description="巡察发现：台账记录不全",
+        raised_on=datetime.date(2027, 1, 5),
+    )
+    rows = [
+        workflow.NewItem(
+            key=number,
+            issue=issue,
+            organization=world.branch,
+            fields={
+                "measures": f"逐条补齐台账（{number}）",
+                "kind": "by_deadline",
+                "deadline": datetime.date(2027, 3, 1),
+            },
+            progress="已补齐一半" if number == 1 else "",
+            percent=50,
+            status=S.CLOSED if number == 2 else "",
+        )
+        for number in (1, 2)
+    ]
+    workflow.import_new_items(actor, rows, reason="从文件“台账.xlsx”导入")
+
+
+@dataclass(frozen=True)
+class WritePath:
+    name: str
+    scene: Callable  # world → what `run` works on
+    run: Callable  # (client, actor, world, scene) → the response, if any
+    actor: str  # the World attribute of someone allowed to
+    refused: str | None  # … of someone not allowed to (None: nobody to refuse)
+    records: dict  # {model: number of records written (or a function counting them after)}
+    reason: str | None = None  # the reason on every row written (None: not the same on all)
+    status: int = 302  # the allowed actor's response, for web paths
+    versions: dict = field(default_factory=dict)  # {model: the version the records end at}
+
+
+IMPORT_REASON_EN = "Imported from the file “{}”"
+
+PATHS = [
+    WritePath(
+        "web: log a meeting with its issues",
+        lambda w: None,
+        web_log_meeting,
+        "committee",
+        "leadership",
+        {Meeting: 1, Issue: 2},
+    ),
+    WritePath(
+        "web: edit an issue",
+        a_meeting,
+        web_edit_issue,
+        "committee",
+        "outsider",
+        {Issue: 1},
+        "补充问题表述",
+        versions={Issue: 2},
+    ),
+    WritePath("web: record attendance", a_meeting, web_attendance, "committee", "owner", {Attendance: 1}),
+    WritePath(
+        "web: create an item from an issue",
+        a_meeting,
+        web_create_item,
+        "committee",
+        "owner",
+        {Item: 1},
+        "",
+        versions={Item: 1},
+    ),
+    WritePath(
+        "web: edit an item",
+        an_item,
+        lambda c, a, w, item: post(
+            c, a, item_url(item, "edit"), edit_data(item, department="调度室", reason="调整")
+        ),
+        "committee",
+        "owner",
+        {Item: 1},
+        "调整",
+        versions={Item: 2},
+    ),
+    WritePath(
+        "web: start", an_item, web_item_action("start"), "owner", "member", {Item: 1}, "", versions={Item: 2}
+    ),
+    WritePath(
+        "web: post progress with a photo",
+        an_item,
+        web_item_action(
+            "progress",
+            lambda item, world: {
+                "text": "已更换防护罩",
+                "percent": 40,
+                "files": SimpleUploadedFile("现场照片.png", PNG, "image/png"),
+            },
+        ),
+        "owner",
+        "outsider",
+        {Item: 1, ProgressUpdate: 1, Evidence: 1},
+        versions={Item: 2},
+    ),
+    WritePath(
+        "web: attach evidence",
+        an_item,
+        web_item_action(
+            "evidence", lambda item, world: {"file": SimpleUploadedFile("a.png", PNG, "image/png")}
+        ),
+        "owner",
+        "member",
+        {Evidence: 1},
+        "",
+    ),
+    WritePath(
+        "web: submit",
+        lambda w: an_item(w, "in_progress"),
+        web_item_action("submit"),
+        "owner",
+        "committee",
+        {Item: 1},
+        "",
+        versions={Item: 3},
+    ),
+    WritePath(
+        "web: return",
+        lambda w: an_item(w, "submitted"),
+        web_item_action("return", lambda item, world: {"reason": "缺少照片"}),
+        "committee",
+        "owner",
+        {Item: 1},
+        "缺少照片",
+        versions={Item: 4},
+    ),
+    WritePath(
+        "web: close",
+        lambda w: an_item(w, "submitted"),
+        web_item_action("close", lambda item, world: {"note": "验收合格", "outcome": "completed"}),
+        "committee",
+        "owner",
+        {Item: 1},
+        "验收合格",
+        versions={Item: 4},
+    ),
+    WritePath(
+        "web: reopen",
+        lambda w: an_item(w, "closed"),
+        web_item_action("reopen", lambda item, world: {"reason": "问题反弹"}),
+        "committee",
+        "owner",
+        {Item: 1},
+        "问题反弹",
+        versions={Item: 5},
+    ),
+    WritePath(
+        "web: withdraw",
+        an_item,
+        web_item_action("withdraw", lambda item, world: {"reason": "重复"}),
+        "committee",
+        "owner",
+        {Item: 1},
+        "重复",
+        versions={Item: 2},
+    ),
+    WritePath(
+        "web: request an extension",
+        lambda w: an_item(w, "in_progress"),
+        web_item_action(
+            "extension",
+            lambda item, world: {
+                "proposed_deadline": (item.deadline + datetime.timedelta(days=20)).isoformat(),
+                "reason": "配件未到",
+            },
+        ),
+        "owner",
+        "committee",
+        {ExtensionRequest: 1},
+        "配件未到",
+    ),
+    WritePath(
+        "web: approve an extension",
+        with_extension,
+        web_decide,
+        "committee",
+        "owner",
+        {Item: 1, ExtensionRequest: 1},
+        "同意延期",
+        versions={Item: 3},
+    ),
+    WritePath(
+        "import: new items",
+        lambda w: None,
+        import_new,
+        "committee",
+        "outsider",
+        {Issue: 3, Item: 3, ProgressUpdate: 1},
+        status=None,
+        versions={Item: 1},
+    ),
+    WritePath(
+        "import: a file imported again",
+        imported_file,
+        reimport,
+        "committee",
+        "outsider",
+        {Item: 2, ProgressUpdate: 1},
+        status=None,
+    ),
+    WritePath(
+        "bulk: a batch of new items",
+        lambda w: None,
+        bulk_batch,
+        "committee",
+        "outsider",
+        {Issue: 1, Item: 2, ProgressUpdate: 1},
+        "从文件“台账.xlsx”导入",
+        status=None,
+        versions={Item: 1},
+    ),
+    WritePath(
+        "seed: synthetic items",
+        seeded,
+        seed_items,
+        "superuser",
+        None,
+        {
+            Issue: 3,
+            Item: 6,
+            # The items part done come with their progress text, one update each.
+            ProgressUpdate: lambda: (
+                Item.objects.filter(reference__contains="-", progress__gt=0).exclude(status=S.CLOSED).count()
+            ),
+        },
+        status=None,
+        versions={Item: 1},
+    ),
+]
+
+
+# What every path must do ---------------------------------------------------------------------
+
+
+def marks():
+    return {
+        model: model.history.order_by("-history_id").values_list("history_id", flat=True).first() or 0
+        for model in WORKFLOW_MODELS
+    }
+
+
+def written_since(before):
+    return [
+        (model, row)
+        for model in WORKFLOW_MODELS
+        for row in model.history.filter(history_id__gt=before[model]).order_by("history_id")
+    ]
+
+
+def actor_of(world, name):
+    if name == "superuser":
+        from core.models import User
+
+        return User.objects.filter(is_superuser=True).order_by("pk").first()
+    return getattr(world, name)
+
+
+@pytest.fixture(params=PATHS, ids=lambda path: path.name)
+def path(request):
+    return request.param
+
+
+def test_an_allowed_actor_writes_one_row_and_one_event_per_record(client, world, path, committed_events):
+    scene = path.scene(world)
+    actor = actor_of(world, path.actor)
+    before = marks()
+    with committed_events() as events:
+        response = path.run(client, actor, world, scene)
+    if path.status is not None:
+        assert response.status_code == path.status, response.content.decode()[:2000]
+    rows = written_since(before)
+    # The records the path writes, each once per action.
+    expected = {model: count() if callable(count) else count for model, count in path.records.items()}
+    assert Counter(model for model, _row in rows) == Counter({m: n for m, n in expected.items() if n})
+    assert len({(model, row.id, row.history_action_id) for model, row in rows}) == len(rows)
+    for model, row in rows:
+        assert row.history_user_id == actor.pk, (model, row)
+        assert row.history_action in workflow.Action.values, (model, row)
+        assert row.history_action_id is not None, (model, row)
+        if path.reason is not None:
+            assert row.history_change_reason == path.reason, (model, row)
+        if hasattr(row, "version"):
+            previous = (
+                model.history.filter(id=row.id, history_id__lt=row.history_id).order_by("-history_id").first()
+            )
+            assert row.version == (previous.version + 1 if previous else 1), (model, row)
+    for model, version in path.versions.items():
+        assert {row.version for written, row in rows if written is model} == {version}
+    # One event per row, after the commit, telling what the row tells.
+    assert sorted(
+        (e.model, e.record_id, e.action_id, e.action, e.actor_id, e.reason, e.at, e.created) for e in events
+    ) == sorted(
+        (
+            model._meta.label_lower,
+            row.id,
+            row.history_action_id,
+            row.history_action,
+            row.history_user_id,
+            row.history_change_reason,
+            row.history_date,
+            row.history_type == "+",
+        )
+        for model, row in rows
+    )
+    item_of = {
+        (model._meta.label_lower, row.id): row.id if model is Item else getattr(row, "item_id", None)
+        for model, row in rows
+    }
+    assert {(e.model, e.record_id): e.item_id for e in events} == item_of
+
+
+@pytest.mark.parametrize("path", [p for p in PATHS if p.refused], ids=lambda path: path.name)
+def test_a_refused_actor_writes_nothing_and_emits_nothing(client, world, path, committed_events):
+    actor = actor_of(world, path.refused)
+    scene = path.scene(world)
+    before = marks()
+    with committed_events() as events:
+        try:
+            response = path.run(client, actor, world, scene)
+        except (workflow.ActionRefused, workflow.ImportRefused):
+            response = None
+    if path.status is not None:
+        assert response.status_code in (302, 400, 403, 404), response.status_code
+    assert written_since(before) == []
+    assert events == []

@@ -1,0 +1,147 @@
+"""No code but the workflow (and its bulk helper) writes the workflow's records: a scan of the
+sources for saves, updates, creations and deletions of items, issues, meetings, attendance,
+progress updates, evidence and extension requests.
+
+What Python cannot tell from the source (the type of `x` in `x.save()`) is listed by hand
+below, each with what it saves; a new write needs either the workflow or a line here saying
+why it is not one of the workflow's records.
+"""
+
+import ast
+from pathlib import Path
+
+from django.conf import settings
+
+ROOT = Path(settings.BASE_DIR)
+SCANNED = ("core", "ledger")
+# The writer itself, its bulk helper and the audit plumbing they share.
+WRITERS = {"ledger/workflow.py", "ledger/bulk.py", "core/audit.py"}
+OWNED = {"Item", "Issue", "Meeting", "Attendance", "ProgressUpdate", "Evidence", "ExtensionRequest"}
+# Related managers that lead to the workflow's records (`item.updates.create(...)`).
+OWNED_MANAGERS = {
+    "attendances",
+    "evidence",
+    "extension_requests",
+    "issues",
+    "items",
+    "led_items",
+    "meetings",
+    "owned_items",
+    "updates",
+}
+QUERYSET_WRITES = {
+    "create",
+    "bulk_create",
+    "bulk_update",
+    "get_or_create",
+    "update_or_create",
+    "update",
+    "delete",
+}
+HISTORY_HELPERS = {"bulk_create_with_history", "bulk_update_with_history"}
+
+# (file, the call as written): what it saves, none of it the workflow's.
+NOT_THE_WORKFLOWS = {
+    ("ledger/views/saved_views.py", "view.save()"): "a saved view of the list",
+    ("ledger/views/saved_views.py", "view.delete()"): "a saved view of the list",
+    ("ledger/tasks.py", "self.job.save(update_fields=['progress'])"): "a background report job",
+    ("ledger/tasks.py", "job.save(update_fields=['status', 'progress'])"): "a background report job",
+    ("ledger/tasks.py", "job.save(update_fields=['status', 'error', 'finished_at'])"): "a report job",
+    ("ledger/tasks.py", "job.file.save(filename, ContentFile(content), save=False)"): "a report's file",
+    (
+        "ledger/tasks.py",
+        "job.save(update_fields=['file', 'filename', 'status', 'progress', 'finished_at'])",
+    ): "a report job",
+    ("ledger/management/commands/prune_report_jobs.py", "job.file.delete(save=False)"): "a report's file",
+    ("ledger/management/commands/prune_report_jobs.py", "job.delete()"): "an old report job",
+    ("ledger/importer.py", "imported.save()"): "where an imported row came from (ImportedRow)",
+    ("ledger/demo.py", "user.save()"): "a demo person",
+    ("ledger/exporter.py", "workbook.save(buffer)"): "an exported spreadsheet",
+    ("ledger/management/commands/bench_import.py", "workbook.save(path)"): "a generated spreadsheet",
+    ("ledger/reports.py", "image.convert('RGB').save(buffer, 'JPEG', quality=75)"): "a photo for a PDF",
+}
+
+
+def _chain_names(node):
+    """The names along `a.b.c(…).d`: ["a", "b", "c", "d"]."""
+    names = []
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Name):
+            names.append(node.id)
+            return names[::-1]
+        else:
+            return names[::-1]
+
+
+def _builds_only(call):
+    """`form.save(commit=False)` builds the record and writes nothing: the workflow saves it."""
+    return any(
+        keyword.arg == "commit" and isinstance(keyword.value, ast.Constant) and keyword.value.value is False
+        for keyword in call.keywords
+    )
+
+
+def writes_outside_the_workflow():
+    found = []
+    for folder in SCANNED:
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if relative in WRITERS or "/migrations/" in relative:
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                func = node.func
+                if isinstance(func, ast.Name) and func.id in HISTORY_HELPERS:
+                    found.append((relative, node.lineno, ast.unparse(node)))
+                    continue
+                if not isinstance(func, ast.Attribute):
+                    continue
+                receiver = _chain_names(func.value)
+                call = ast.unparse(node)
+                owned = receiver[:1] and receiver[0] in OWNED and {"objects", "history"} & set(receiver)
+                owned_queryset = bool(owned or set(receiver) & OWNED_MANAGERS)
+                writes_owned = func.attr in QUERYSET_WRITES and owned_queryset
+                saves = func.attr in ("save", "delete") and not _builds_only(node)
+                if writes_owned or (saves and (relative, call) not in NOT_THE_WORKFLOWS):
+                    found.append((relative, node.lineno, call))
+    return found
+
+
+def test_only_the_workflow_writes_its_records():
+    assert writes_outside_the_workflow() == []
+
+
+def test_every_exception_listed_is_still_there():
+    """A line listed above that the code no longer has is removed from the list, so that the
+    list stays what the code does."""
+    calls = set()
+    for relative, _call in NOT_THE_WORKFLOWS:
+        tree = ast.parse((ROOT / relative).read_text(encoding="utf-8"))
+        calls |= {(relative, ast.unparse(node)) for node in ast.walk(tree) if isinstance(node, ast.Call)}
+    assert set(NOT_THE_WORKFLOWS) <= calls
+
+
+def test_the_scan_finds_a_write_around_the_workflow(tmp_path, monkeypatch):
+    """The scan itself: the writes it exists to find are found."""
+    sources = tmp_path / "ledger"
+    sources.mkdir()
+    (sources / "views.py").write_text(
+        "def sneak(item, issue, meeting):\n"
+        "    item.save()\n"
+        "    Item.objects.filter(pk=1).update(status='closed')\n"
+        "    issue.items.create(measures='x')\n"
+        "    Attendance.objects.create(meeting=meeting)\n"
+        "    bulk_create_with_history([], Item)\n"
+        "    context.update(a=1)\n"
+        "    form.save(commit=False)\n"
+        "    Organization.objects.create(name='x')\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(f"{__name__}.ROOT", tmp_path)
+    assert [line for _file, line, _call in writes_outside_the_workflow()] == [2, 3, 4, 5, 6]
