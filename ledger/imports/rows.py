@@ -232,12 +232,14 @@ class Lookups:
         self.mapped = {key: self.by_id[pk] for key, pk in (people or {}).items() if pk in self.by_id}
         self.create_people = create_people
         self.categories = {}
+        self.default_category = None
         for category in Category.objects.all():
             for word in (category.name, category.name_en):
                 if word:
                     self.categories[normalise(word)] = category
-        # Rows that name no category are filed under 其他 (other).
-        self.default_category = self.categories.get(normalise("其他"))
+            if category.is_default:
+                # Rows that name no category are filed under it (see `vocabulary`).
+                self.default_category = category
         self.unknown_names = set()
 
     def person(self, row, name, value):
@@ -361,6 +363,13 @@ def _parse_row(number, raw, lookups, today):
         values["category"] = lookups.categories.get(normalise(texts["category"]))
         if values["category"] is None:
             row.error("category", _("Unknown category."))
+    elif values["category"] is None:
+        row.error(
+            "category",
+            _(
+                "No category is given and none is set as the default: write the category, or mark one as the default."
+            ),
+        )
     values["source"] = DEFAULT_SOURCE
     if "source" in texts:
         values["source"] = choice(texts["source"], Issue.Source, "source")
