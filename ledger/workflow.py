@@ -619,13 +619,21 @@ def save_issue(actor, issue, *, reason="", expected_version=None):
 # Imports: an existing ledger brings its items' states along
 
 
-def set_imported_state(actor, item, *, status, reason):
-    """Give an imported item the state its spreadsheet says it is in (committee only).
+# What a record of a new item's creation may hold for `set_imported_state`: its creation (by
+# hand or by an import) and the progress its ledger gave.
+_CREATION_ACTIONS = (Action.CREATE, Action.IMPORT, Action.POST_PROGRESS)
 
-    A ledger kept in Excel has no trail of submissions and verifications, so the state is taken
-    over as written, on record as an import; a closed item is closed as completed without a
-    verifier. The workflow's rules apply again from the next action on. Returns the item,
-    unchanged (and with no history row) when it is already in that state.
+
+def set_imported_state(actor, item, *, status, reason):
+    """Give an item an import has just created the state its spreadsheet says it is in
+    (committee only); `import_new_items` does the same for a batch.
+
+    A ledger kept in Excel has no trail of submissions and verifications, so a new item's state
+    is taken over as written, on record as an import; a closed item is closed as completed
+    without a verifier. The workflow's rules apply again from the next action on. An item that
+    has been acted on since its creation is refused: an import takes an existing item through
+    the real transitions (`advance_imported_item`). Returns the item, unchanged (and with no
+    history row) when it is already in that state.
     """
     if status not in S.values:
         raise ValidationError({"status": _("This state cannot be imported.")})
@@ -637,10 +645,80 @@ def set_imported_state(actor, item, *, status, reason):
             )
         if item.status == status:
             return item
+        if item.history.exclude(history_action__in=_CREATION_ACTIONS).exists():
+            raise InvalidTransition(
+                _("This item has been worked on since it was created: its state changes through its actions.")
+            )
         if status == S.LONG_TERM and item.kind != Item.Kind.LONG_TERM:
             raise ValidationError({"status": _("Only a long-term item can be in the long-term state.")})
         _take_imported_state(item, status)
         return _save(item, actor, Action.IMPORT, reason)
+
+
+# How far along the way an item is, for an import that takes an existing item forward to the
+# state its file gives: open → worked on (in progress or long-term) → submitted → reviewed
+# (with double review) → closed.
+_ALONG = {S.OPEN: 0, S.IN_PROGRESS: 1, S.LONG_TERM: 1, S.SUBMITTED: 2, S.REVIEWED: 3, S.CLOSED: 4}
+
+
+def imported_state_steps(actor, item, status):
+    """The actions that take `item` forward from its state to `status`, in order: [] when it is
+    there already, None when no forward way leads there (a file never takes an item back: it
+    shows what was, the product what is). A closed target is reached by the way the workflow
+    closes items: submitted by the owner, reviewed by the responsible leader with double review,
+    closed by another committee member; each step's own checks decide whether `actor` may."""
+    if status == S.WITHDRAWN:
+        return [] if item.status == S.WITHDRAWN else [Action.WITHDRAW] if item.status in ACTIVE else None
+    if status not in _ALONG or item.status not in _ALONG:
+        return None
+    if status == S.LONG_TERM and item.kind != Item.Kind.LONG_TERM:
+        return None  # only a long-term item is worked on as long-term
+    here, there = _ALONG[item.status], _ALONG[status]
+    if there < here:
+        return None
+    if there == here:
+        return []
+    steps = [Action.START] if here == 0 else []
+    if here <= 1 < there:
+        steps.append(Action.SUBMIT)
+    if there == 3 or (there == 4 and here <= 2 and needs_double_review(actor, item)):
+        steps.append(Action.REVIEW)
+    if there == 4:
+        steps.append(Action.CLOSE)
+    return steps
+
+
+def advance_imported_item(actor, item, *, status, reason):
+    """Take an existing item forward to the state its re-imported file gives, through the real
+    transitions (start, submit, review, close, withdraw), each with its own checks and its own
+    history row, the import's `reason` (naming the file) as note; a closed item is closed as
+    completed, with that note as its verification note.
+
+    Raises `InvalidTransition` when no forward way leads there, or the refusal of the first
+    step the rules refuse (the actions of the steps before it stay; an import rolls its rows
+    back together). Returns the item as saved.
+    """
+    if status not in S.values:
+        raise ValidationError({"status": _("This state cannot be imported.")})
+    steps = imported_state_steps(actor, item, status)
+    if steps is None:
+        raise InvalidTransition(
+            _("An import cannot take an item from “{current}” to “{status}”.").format(
+                current=item.get_status_display(), status=S(status).label
+            )
+        )
+    for step in steps:
+        if step == Action.START:
+            item = start(actor, item, note=reason)
+        elif step == Action.SUBMIT:
+            item = submit(actor, item, note=reason)
+        elif step == Action.REVIEW:
+            item = review(actor, item, note=reason)
+        elif step == Action.CLOSE:
+            item = close(actor, item, note=reason, outcome=Item.Outcome.COMPLETED)
+        else:
+            item = withdraw(actor, item, reason=reason)
+    return item
 
 
 @dataclass

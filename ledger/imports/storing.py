@@ -346,6 +346,22 @@ class _Store:
                 changed = True
         status = values.get("status")
         if status and status != item.status:
-            item = workflow.set_imported_state(self.actor, item, status=status, reason=self.reason)
-            changed = True
+            # The item exists: its state moves through the real transitions, or the row is refused.
+            try:
+                moved = workflow.advance_imported_item(self.actor, item, status=status, reason=self.reason)
+            except workflow.ActionRefused as refused:
+                raise ValidationError(
+                    {
+                        "status": gettext(
+                            "The file says “{status}”; here the item {reference} is “{current}”: {refusal}"
+                        ).format(
+                            status=Item.Status(status).label,
+                            reference=item.reference,
+                            current=item.get_status_display(),
+                            refusal=refused.message,
+                        )
+                    }
+                ) from None
+            changed = changed or moved.version != item.version
+            item = moved
         return item, changed
