@@ -10,7 +10,7 @@ from django.forms import inlineformset_factory, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
-from core.permissions import children_map, subtree_ids
+from core.permissions import children_map, eligible_people, subtree_ids
 
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
 from .workflow import ITEM_EDITABLE_FIELDS
@@ -66,7 +66,8 @@ class ItemForm(forms.ModelForm):
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        people = people_for(organization)
+        # Owner and leader follow one rule, the workflow's and the importer's.
+        people = eligible_people(organization).order_by("full_name", "username")
         self.fields["leader"].queryset = people
         self.fields["owner"].queryset = people
         # Read the people once: the form may be rendered once per issue on the meeting page.

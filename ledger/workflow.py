@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import save_with_history
 from core.models import Organization
-from core.permissions import Scope
+from core.permissions import Eligibility, Scope
 
 from . import bulk
 from .models import Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
@@ -276,10 +276,41 @@ ITEM_EDITABLE_FIELDS = (
 )
 
 
+# The fields that name a person, who must be eligible for the item's organization.
+ITEM_PEOPLE_FIELDS = ("owner", "leader")
+
+
+def people_refusal(organization, people, eligibility=None):
+    """The field-keyed `ValidationError` for the people in `people` ({field: person or None})
+    who may not own or lead an item of `organization` (`core.permissions.eligible_people`), or
+    None. `eligibility` (a `core.permissions.Eligibility` holding them) saves its queries."""
+    named = {name: person for name, person in people.items() if person is not None}
+    if not named:
+        return None
+    eligibility = eligibility or Eligibility({person.pk for person in named.values()})
+    errors = {
+        name: _(
+            "{person} is not a member of {organization}, of a unit below it or of one above it: "
+            "choose someone who is."
+        ).format(person=person, organization=organization)
+        for name, person in named.items()
+        if not eligibility.allows(person.pk, organization.pk)
+    }
+    return ValidationError(errors) if errors else None
+
+
+def check_people(organization, people):
+    """Raise `people_refusal()`, if any."""
+    refused = people_refusal(organization, people)
+    if refused is not None:
+        raise refused
+
+
 def create_item(actor, issue, *, organization=None, reason="", action=Action.CREATE, **fields):
     """Create a rectification item for `issue`, numbered within its organization and year.
 
-    Only the committee of the organization (or of one above it) may do so.
+    Only the committee of the organization (or of one above it) may do so; the owner and the
+    responsible leader must be eligible for it (`core.permissions.eligible_people`).
     """
     organization = organization or issue.organization
     if not Scope.for_user(actor).manages(organization.pk):
@@ -287,6 +318,7 @@ def create_item(actor, issue, *, organization=None, reason="", action=Action.CRE
     unknown = set(fields) - set(ITEM_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"create_item() got unexpected fields: {sorted(unknown)}")
+    check_people(organization, {name: fields.get(name) for name in ITEM_PEOPLE_FIELDS})
     item = Item(issue=issue, organization=organization, **fields)
     item.original_deadline = item.deadline
     item.year = issue.raised_on.year
@@ -306,8 +338,9 @@ def create_item(actor, issue, *, organization=None, reason="", action=Action.CRE
     return item
 
 
-def edit_item(actor, item, *, expected_version, reason="", **changes):
-    """Change measures, people, kind or dates. Committee only; refuses a stale version.
+def edit_item(actor, item, *, expected_version, reason="", eligibility=None, **changes):
+    """Change measures, people, kind or dates. Committee only; refuses a stale version; a new
+    owner or leader must be eligible (`people_refusal`, with `eligibility` if given).
 
     Returns the saved item. An edit that changes nothing writes no history.
     """
@@ -320,6 +353,10 @@ def edit_item(actor, item, *, expected_version, reason="", **changes):
         changed = [name for name, value in changes.items() if getattr(item, name) != value]
         if not changed:
             return item
+        people = {name: changes[name] for name in ITEM_PEOPLE_FIELDS if name in changed}
+        refused = people_refusal(item.organization, people, eligibility)
+        if refused is not None:
+            raise refused
         for name in changed:
             setattr(item, name, changes[name])
         if item.original_deadline is None and item.deadline is not None:
@@ -788,7 +825,7 @@ def _clean_without_queries(obj, names, valid):
         raise ValidationError(errors)
 
 
-def import_new_items(actor, rows, *, reason):
+def import_new_items(actor, rows, *, reason, eligibility=None):
     """Create the items of an imported ledger in bulk, in a constant number of queries.
 
     Each row becomes what `save_issue` + `create_item(action=IMPORT)` + `post_progress` +
@@ -798,7 +835,9 @@ def import_new_items(actor, rows, *, reason):
     reason: the import created it so, and its progress update carries the import's time, like
     a post's (`ledger.history` shows them as one entry).
 
-    The actor's right is checked against the (cached) scope; rows are validated in Python
+    The actor's right is checked against the (cached) scope; the owners and leaders against
+    `eligibility` (a `core.permissions.Eligibility` holding them; read here when not given);
+    rows are validated in Python
     (`clean()` and the checks of the fields a row gives, but not the foreign keys, which hold
     resolved objects); references are numbered for the whole batch under one lock per
     organization; the records are inserted by `ledger.bulk`. Raises :class:`ImportRefused`
@@ -811,6 +850,15 @@ def import_new_items(actor, rows, *, reason):
         return []
     new_item, new_update = bulk.Maker(Item), bulk.Maker(ProgressUpdate)
     scope = Scope.for_user(actor)
+    if eligibility is None:
+        # Who may own and lead the rows' items: two queries for the batch (none without people).
+        named = {
+            row.fields[name]
+            for row in rows
+            for name in ITEM_PEOPLE_FIELDS
+            if row.fields.get(name) is not None
+        }
+        eligibility = Eligibility({person.pk for person in named}) if named else None
     valid = {}  # (field, value) that passed the field's checks: the cleaned value
     statuses = set(S.values)
     errors = {}
@@ -842,6 +890,11 @@ def import_new_items(actor, rows, *, reason):
         item.original_deadline = item.deadline
         item.year = issue.raised_on.year
         try:
+            refused = people_refusal(
+                row.organization, {name: row.fields.get(name) for name in ITEM_PEOPLE_FIELDS}, eligibility
+            )
+            if refused is not None:
+                raise refused
             # The fields the row gives are checked; the others hold the model's defaults.
             _clean_without_queries(item, set(row.fields) - set(_ITEM_FK), valid)
             if row.progress and not 0 <= (row.percent or 0) <= 100:

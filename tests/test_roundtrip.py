@@ -81,6 +81,8 @@ def empty(world):
         name="新建党支部", short_name="新建", kind=Organization.Kind.BRANCH, parent=world.company
     )
     MembershipFactory(user=world.committee, organization=organization, role=Membership.Role.COMMITTEE)
+    # The items' owner works there too: only its people may own its items.
+    MembershipFactory(user=world.owner, organization=organization)
     return organization
 
 

@@ -12,13 +12,12 @@ import hashlib
 import itertools
 from dataclasses import dataclass, field
 
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from openpyxl.utils import get_column_letter
 
 from core.models import Organization
-from core.permissions import Scope, subtree_ids
+from core.permissions import Eligibility, Scope, eligible_memberships, subtree_ids
 
 from ..models import Category, Issue, Item
 from .reading import HEADER_SEARCH_ROWS, Formula, Table
@@ -215,19 +214,19 @@ class Lookups:
             self.organizations[normalise(org.name)] = org
             self.organizations.setdefault(normalise(org.short_name), org)
         self.known_organizations = {normalise(org.name) for org in tree.values()}
-        ancestors, node = [], tree.get(organization.parent_id)
-        while node is not None:
-            ancestors.append(node.pk)
-            node = tree.get(node.parent_id)
-        users = get_user_model().objects.exclude(full_name="")
-        if not scope.is_superuser:
-            # The people of the user's organizations, and the leaders above the target one.
-            reach = set(scope.visible_org_ids) | set(ancestors)
-            users = users.filter(memberships__organization__in=reach).distinct()
+        # The people who may own or lead the items of the organization imported into (the
+        # rows' organizations lie below it: a row's own organization is checked per row).
+        # One query for the people and their memberships, which also tell whether a person may
+        # own or lead the items of a row's organization (`Eligibility`) without another.
+        self.by_id, pairs = {}, []
+        memberships = eligible_memberships(organization, children).exclude(user__full_name="")
+        for membership in memberships.select_related("user").order_by():
+            self.by_id.setdefault(membership.user_id, membership.user)
+            pairs.append((membership.user_id, membership.organization_id))
+        self.eligibility = Eligibility(children_by_parent=children, memberships=pairs)
         self.people = {}
-        for user in users:
+        for user in self.by_id.values():
             self.people.setdefault(user.full_name.strip(), []).append(user)
-        self.by_id = {user.pk: user for found in self.people.values() for user in found}
         # Chosen by the key of the name (`person_key`): a form field names no one's name.
         self.mapped = {key: self.by_id[pk] for key, pk in (people or {}).items() if pk in self.by_id}
         self.create_people = create_people
@@ -243,22 +242,36 @@ class Lookups:
         self.unknown_names = set()
 
     def person(self, row, name, value):
-        """The user named in a cell, the one the user chose for that name, or a placeholder."""
+        """The user named in a cell, the one the user chose for that name, or a placeholder
+        (who is eligible in the organization imported into, so in every row's)."""
         text = str(value).strip()
         found = self.people.get(text, [])
         if len(found) == 1:
-            return found[0]
+            return self.eligible(row, name, found[0])
         # Remembered even when mapped, so that the list of names to map stays the same.
         self.unknown_names.add(text)
         chosen = self.mapped.get(person_key(text))
         if chosen is not None:
-            return chosen
+            return self.eligible(row, name, chosen)
         if len(found) > 1:
             row.error(name, _("Several people are named “{name}”: choose one below.").format(name=text))
         elif self.create_people:
             return Placeholder(text)
         else:
             row.error(name, _("Unknown person “{name}”: choose the person below.").format(name=text))
+        return None
+
+    def eligible(self, row, name, person):
+        """`person`, when eligible for the row's organization; else None and the cell's error."""
+        organization = row.values["organization"]
+        if organization.pk == self.organization.pk or self.eligibility.allows(person.pk, organization.pk):
+            return person
+        row.error(
+            name,
+            _("{person} is not a member of {organization}, of a unit below it or of one above it.").format(
+                person=person, organization=organization
+            ),
+        )
         return None
 
     @property

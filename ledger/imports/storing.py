@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from core.audit import save_with_history
+from core.models import Membership
 from core.permissions import children_map, subtree_ids
 
 from .. import bulk, workflow
@@ -69,7 +70,9 @@ def commit(preview, actor, source_name, dry_run=False):
     errors = {}
     try:
         with transaction.atomic():
-            store = _Store(actor, preview.organization, reason, source_name, result)
+            store = _Store(
+                actor, preview.organization, reason, source_name, result, preview.lookups.eligibility
+            )
             batch, count = [], 0
             for row in preview.parse():
                 count += 1
@@ -141,11 +144,14 @@ class _Store:
     and the placeholders it made; everything else is looked up for each batch.
     """
 
-    def __init__(self, actor, organization, reason, source_name, result):
+    def __init__(self, actor, organization, reason, source_name, result, eligibility):
         self.actor = actor
+        # Who may own and lead the items, read with the rows' people (`Lookups`).
+        self.eligibility = eligibility
         self.reason = reason
         self.source_name = source_name[:200]
         self.result = result
+        self.organization = organization
         self.org_ids = subtree_ids([organization.pk], children_map())
         self.issue_ids = {}  # signature → id of an issue this import created
         self.make_issue = bulk.Maker(Issue)
@@ -247,7 +253,9 @@ class _Store:
 
     def create_queued(self):
         """Create the queued items in bulk, with the rows that remember where they came from."""
-        items = workflow.import_new_items(self.actor, self.queued, reason=self.reason)
+        items = workflow.import_new_items(
+            self.actor, self.queued, reason=self.reason, eligibility=self.eligibility
+        )
         new_imported_row = bulk.Maker(ImportedRow)
         imported_rows = [
             new_imported_row(item=item, organization=item.organization, key=key, source_name=self.source_name)
@@ -294,12 +302,26 @@ class _Store:
         self.by_key[(org.pk, key)] = imported
 
     def placeholder(self, name):
+        """The placeholder person for a name that matched no account (made once per import):
+        inactive, and a member of the organization imported into, which makes it eligible as
+        owner or leader there and below (`core.permissions.eligible_people`), and found by name
+        when the file is imported again."""
         if name not in self.placeholders:
             user = get_user_model()(
-                username="imported-" + uuid.uuid4().hex[:12], full_name=name, is_active=False
+                username="imported-" + uuid.uuid4().hex[:12],
+                full_name=name,
+                is_active=False,
+                is_placeholder=True,
             )
             user.set_unusable_password()
             save_with_history(user, user=self.actor, action=workflow.Action.IMPORT, reason=self.reason)
+            save_with_history(
+                Membership(user=user, organization=self.organization, role=Membership.Role.MEMBER),
+                user=self.actor,
+                action=workflow.Action.IMPORT,
+                reason=self.reason,
+            )
+            self.eligibility.add(user.pk, self.organization.pk)
             self.placeholders[name] = user
             self.result.people_created += 1
         return self.placeholders[name]
@@ -326,7 +348,12 @@ class _Store:
         changes = {name: value for name, value in changes.items() if _differs(item, name, value)}
         if changes:
             item = workflow.edit_item(
-                self.actor, item, expected_version=item.version, reason=self.reason, **changes
+                self.actor,
+                item,
+                expected_version=item.version,
+                reason=self.reason,
+                eligibility=self.eligibility,
+                **changes,
             )
         return item, bool(issue_changes or changes)
 
