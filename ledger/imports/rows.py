@@ -214,10 +214,9 @@ class Lookups:
             self.organizations[normalise(org.name)] = org
             self.organizations.setdefault(normalise(org.short_name), org)
         self.known_organizations = {normalise(org.name) for org in tree.values()}
-        # The people who may own or lead the items of the organization imported into (the
-        # rows' organizations lie below it: a row's own organization is checked per row).
-        # One query for the people and their memberships, which also tell whether a person may
-        # own or lead the items of a row's organization (`Eligibility`) without another.
+        # The people who may own or lead the items of the organization imported into, with
+        # their memberships, in one query: the rows' organizations lie below it, and whether a
+        # person may own or lead a row's item is told by the same memberships (`Eligibility`).
         self.by_id, pairs = {}, []
         memberships = eligible_memberships(organization, children).exclude(user__full_name="")
         for membership in memberships.select_related("user").order_by():
