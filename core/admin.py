@@ -16,10 +16,10 @@ class MembershipInline(admin.TabularInline):
 class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
     list_display = ["username", "full_name", "email", "is_active", "is_staff"]
     search_fields = ["username", "full_name", "email"]
-    list_filter = ["is_active", "is_staff", "is_superuser", "memberships__role"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "is_placeholder", "memberships__role"]
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        (_("Personal info"), {"fields": ("full_name", "email")}),
+        (_("Personal info"), {"fields": ("full_name", "email", "is_placeholder")}),
         (
             _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},

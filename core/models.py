@@ -12,6 +12,14 @@ class User(AbstractUser):
     """A person who signs in. Shown everywhere by `full_name` (姓名), not by username."""
 
     full_name = models.CharField(_("full name"), max_length=50, blank=True)
+    # A name in an imported ledger that matched no account: it owns or leads items but cannot
+    # sign in (inactive), and is eligible in the organization it was imported into
+    # (`core.permissions.eligible_people`).
+    is_placeholder = models.BooleanField(
+        _("placeholder"),
+        default=False,
+        help_text=_("Created by an import for a name that matched no account; cannot sign in."),
+    )
 
     objects = UserManager()
     history = audited(excluded_fields=["password", "last_login"])

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Q
 
-from core.models import Membership, Organization
+from core.models import Membership, Organization, User
 
 _CACHE_ATTR = "_ledger_scope"
 
@@ -204,3 +204,80 @@ class Scope:
     def may_print_minutes(self, meeting):
         """The minutes of a meeting are for its organization's managers and leadership."""
         return self.manages(meeting.organization_id) or self.leads(meeting.organization_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# Who may be chosen as owner (责任人) or responsible leader (责任领导) of an organization's items:
+# one rule for both, for the forms, the importer and the workflow.
+
+# Active people, and the placeholders an import created for names that matched no account
+# (inactive by design: they cannot sign in).
+CHOOSABLE = Q(is_active=True) | Q(is_placeholder=True)
+
+
+def related_organization_ids(organization_id, children_by_parent=None):
+    """The organization, every unit below it and every one above it (whose leaders answer for
+    it). Reads the tree (one query) unless `children_by_parent` is given."""
+    children = children_map() if children_by_parent is None else children_by_parent
+    parents = {child: parent for parent, kids in children.items() for child in kids}
+    ids = subtree_ids([organization_id], children)
+    node = parents.get(organization_id)
+    while node is not None and node not in ids:
+        ids.add(node)
+        node = parents.get(node)
+    return ids
+
+
+def eligible_memberships(organization, children_by_parent=None):
+    """The memberships that make people eligible as owner or responsible leader of the items of
+    `organization` (see `eligible_people`): of active people or placeholders, in it, in a unit
+    below it or in one above it."""
+    related = related_organization_ids(organization.pk, children_by_parent)
+    return Membership.objects.filter(organization__in=related, user__in=User.objects.filter(CHOOSABLE))
+
+
+def eligible_people(organization, children_by_parent=None):
+    """The people who may own an item of `organization` or be its responsible leader: those who
+    hold a membership (any role) in it, in a unit below it or in one above it, and are active or
+    are placeholders (an import gives a placeholder a membership in the organization it imports
+    into). A queryset; `is_eligible()` and `Eligibility` apply the same rule to given people.
+    `children_by_parent` (the tree, as `children_map()` reads it) saves reading the tree."""
+    members = eligible_memberships(organization, children_by_parent)
+    return User.objects.filter(pk__in=members.values("user_id"))
+
+
+def is_eligible(person, organization):
+    """Whether `person` may own an item of `organization` or be its responsible leader."""
+    return Eligibility([person.pk]).allows(person.pk, organization.pk)
+
+
+class Eligibility:
+    """`eligible_people()`'s rule for many people and organizations at once, for batches such as
+    imports: two queries (the organization tree, the memberships of the people given), or none
+    when the tree and the memberships (user id, organization id) were read already."""
+
+    def __init__(self, person_ids=(), *, children_by_parent=None, memberships=None):
+        self.children = children_map() if children_by_parent is None else children_by_parent
+        self.orgs_of = defaultdict(set)
+        if memberships is None:
+            person_ids = list(person_ids)
+            people = User.objects.filter(CHOOSABLE, pk__in=person_ids)
+            memberships = (
+                Membership.objects.filter(user__in=people)
+                .order_by()
+                .values_list("user_id", "organization_id")
+                if person_ids
+                else ()
+            )
+        for user_id, org_id in memberships:
+            self.orgs_of[user_id].add(org_id)
+        self._related = {}
+
+    def add(self, person_id, organization_id):
+        """Count a membership made since (a placeholder's)."""
+        self.orgs_of[person_id].add(organization_id)
+
+    def allows(self, person_id, organization_id):
+        if organization_id not in self._related:
+            self._related[organization_id] = related_organization_ids(organization_id, self.children)
+        return not self.orgs_of.get(person_id, set()).isdisjoint(self._related[organization_id])

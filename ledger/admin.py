@@ -74,8 +74,8 @@ class WorkflowOwnedMixin(NoDeleteMixin):
 
 @admin.register(Category)
 class CategoryAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "name_en", "sort_order", "is_active"]
-    list_filter = ["is_active"]
+    list_display = ["name", "name_en", "sort_order", "is_active", "is_default"]
+    list_filter = ["is_active", "is_default"]
     search_fields = ["name", "name_en"]
 
 

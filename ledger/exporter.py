@@ -20,7 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from .importer import FIELDS
+from .imports.vocabulary import FIELDS
 from .models import ProgressUpdate
 
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")

@@ -10,7 +10,7 @@ from django.forms import inlineformset_factory, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
-from core.permissions import OrganizationTree, Scope
+from core.permissions import OrganizationTree, Scope, eligible_people
 
 from .merge import MergeChoicesMixin
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
@@ -139,13 +139,12 @@ class ItemForm(PleaseChooseMixin, forms.ModelForm):
     def __init__(self, *args, organization, people=None, people_choices=None, **kwargs):
         super().__init__(*args, **kwargs)
         # `people` and `people_choices` (another form's `fields["owner"].choices`): the people
-        # read once for several forms of a page.
+        # read once for several forms of a page. Owner and leader follow one rule, the
+        # workflow's and the importer's (`eligible_people`).
         if people is None:
-            narrow_choices(self, organization=organization)
-            people = self.fields["owner"].queryset
-        else:
-            self.fields["leader"].queryset = people
-            self.fields["owner"].queryset = people
+            people = eligible_people(organization).order_by("full_name", "username")
+        self.fields["leader"].queryset = people
+        self.fields["owner"].queryset = people
         # Read the people once: the form may be rendered once per issue on the meeting page.
         choices = people_choices
         if choices is None:

@@ -43,6 +43,11 @@ class Category(models.Model):
     name_en = models.CharField(_("English name"), max_length=50, blank=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
     is_active = models.BooleanField(_("in use"), default=True)
+    is_default = models.BooleanField(
+        _("default"),
+        default=False,
+        help_text=_("Imported rows that name no category are filed under this one. One category at most."),
+    )
 
     history = audited()
 
@@ -50,6 +55,14 @@ class Category(models.Model):
         verbose_name = _("category")
         verbose_name_plural = _("categories")
         ordering = ["sort_order", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_default"],
+                condition=Q(is_default=True),
+                name="category_one_default",
+                violation_error_message=_("Another category is the default already: untick it first."),
+            )
+        ]
 
     def __str__(self):
         if self.name_en and (get_language() or "").startswith("en"):

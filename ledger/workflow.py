@@ -38,7 +38,7 @@ from django.utils.translation import pgettext_lazy
 from core import audit
 from core.audit import save_with_history
 from core.models import Organization
-from core.permissions import Scope
+from core.permissions import Eligibility, Scope
 
 from . import bulk
 from .models import Attendance, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
@@ -374,6 +374,36 @@ def _store_new_items(actor, items, *, action, reason="", now=None):
     return items
 
 
+# The fields that name a person, who must be eligible for the item's organization.
+ITEM_PEOPLE_FIELDS = ("owner", "leader")
+
+
+def people_refusal(organization, people, eligibility=None):
+    """The field-keyed `ValidationError` for the people in `people` ({field: person or None})
+    who may not own or lead an item of `organization` (`core.permissions.eligible_people`), or
+    None. `eligibility` (a `core.permissions.Eligibility` holding them) saves its queries."""
+    named = {name: person for name, person in people.items() if person is not None}
+    if not named:
+        return None
+    eligibility = eligibility or Eligibility({person.pk for person in named.values()})
+    errors = {
+        name: _(
+            "{person} is not a member of {organization}, of a unit below it or of one above it: "
+            "choose someone who is."
+        ).format(person=person, organization=organization)
+        for name, person in named.items()
+        if not eligibility.allows(person.pk, organization.pk)
+    }
+    return ValidationError(errors) if errors else None
+
+
+def check_people(organization, people):
+    """Raise `people_refusal()`, if any."""
+    refused = people_refusal(organization, people)
+    if refused is not None:
+        raise refused
+
+
 PAST_DEADLINE = _(
     "This deadline is already past: the item will be overdue from the start. "
     "If that is right, tick the confirmation and save again."
@@ -389,7 +419,8 @@ def create_item(
     Only the committee of the organization (or of one above it) may do so. A deadline before
     the issue was raised is refused (`Item.clean`); with `warn_past_deadline` (a form that has
     not been confirmed yet), so is a deadline already past, with the code ``past_deadline``:
-    unusual rather than impossible, it is taken once the user confirms it. Written by
+    unusual rather than impossible, it is taken once the user confirms it. The owner and the
+    responsible leader must be eligible for it (`core.permissions.eligible_people`). Written by
     `_store_new_items`, as every new item is.
     """
     organization = organization or issue.organization
@@ -398,6 +429,7 @@ def create_item(
     unknown = set(fields) - set(ITEM_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"create_item() got unexpected fields: {sorted(unknown)}")
+    check_people(organization, {name: fields.get(name) for name in ITEM_PEOPLE_FIELDS})
     item = Item(issue=issue, organization=organization, **fields)
     # No original deadline: only an approved extension (or a committee decision) makes one.
     past = item.deadline is not None and item.deadline < timezone.localdate()
@@ -412,8 +444,11 @@ def create_item(
 
 
 @audit.action()
-def edit_item(actor, item, *, expected_version, reason="", deadline_decision=False, **changes):
-    """Change measures, people, kind or dates. Committee only; refuses a stale version.
+def edit_item(
+    actor, item, *, expected_version, reason="", deadline_decision=False, eligibility=None, **changes
+):
+    """Change measures, people, kind or dates. Committee only; refuses a stale version; a new
+    owner or leader must be eligible (`people_refusal`, with `eligibility` if given).
 
     A changed deadline is a correction (a typo, with its reason) and leaves no "original
     deadline" behind, unless `deadline_decision` says the committee decided to move it: then,
@@ -429,6 +464,10 @@ def edit_item(actor, item, *, expected_version, reason="", deadline_decision=Fal
         changed = [name for name, value in changes.items() if getattr(item, name) != value]
         if not changed:
             return item
+        people = {name: changes[name] for name in ITEM_PEOPLE_FIELDS if name in changed}
+        refused = people_refusal(item.organization, people, eligibility)
+        if refused is not None:
+            raise refused
         if deadline_decision and "deadline" in changed and item.original_deadline is None:
             item.original_deadline = item.deadline
         for name in changed:
@@ -912,14 +951,22 @@ def save_issue(actor, issue, *, reason="", expected_version=None):
 # Imports: an existing ledger brings its items' states along
 
 
+# What a record of a new item's creation may hold for `set_imported_state`: its creation (by
+# hand or by an import) and the progress its ledger gave.
+_CREATION_ACTIONS = (Action.CREATE, Action.IMPORT, Action.POST_PROGRESS)
+
+
 @audit.action()
 def set_imported_state(actor, item, *, status, reason):
-    """Give an imported item the state its spreadsheet says it is in (committee only).
+    """Give an item an import has just created the state its spreadsheet says it is in
+    (committee only); `import_new_items` does the same for a batch.
 
-    A ledger kept in Excel has no trail of submissions and verifications, so the state is taken
-    over as written, on record as an import; a closed item is closed as completed without a
-    verifier. The workflow's rules apply again from the next action on. Returns the item,
-    unchanged (and with no history row) when it is already in that state.
+    A ledger kept in Excel has no trail of submissions and verifications, so a new item's state
+    is taken over as written, on record as an import; a closed item is closed as completed
+    without a verifier. The workflow's rules apply again from the next action on. An item that
+    has been acted on since its creation is refused: an import takes an existing item through
+    the real transitions (`advance_imported_item`). Returns the item, unchanged (and with no
+    history row) when it is already in that state.
     """
     if status not in S.values:
         raise ValidationError({"status": _("This state cannot be imported.")})
@@ -931,10 +978,81 @@ def set_imported_state(actor, item, *, status, reason):
             )
         if item.status == status:
             return item
+        if item.history.exclude(history_action__in=_CREATION_ACTIONS).exists():
+            raise InvalidTransition(
+                _("This item has been worked on since it was created: its state changes through its actions.")
+            )
         if status == S.LONG_TERM and item.kind != Item.Kind.LONG_TERM:
             raise ValidationError({"status": _("Only a long-term item can be in the long-term state.")})
         _take_imported_state(item, status)
         return _save(item, actor, Action.IMPORT, reason)
+
+
+# How far along the way an item is, for an import that takes an existing item forward to the
+# state its file gives: open → worked on (in progress or long-term) → submitted → reviewed
+# (with double review) → closed.
+_ALONG = {S.OPEN: 0, S.IN_PROGRESS: 1, S.LONG_TERM: 1, S.SUBMITTED: 2, S.REVIEWED: 3, S.CLOSED: 4}
+
+
+def imported_state_steps(actor, item, status):
+    """The actions that take `item` forward from its state to `status`, in order: [] when it is
+    there already, None when no forward way leads there (a file never takes an item back: it
+    shows what was, the product what is). A closed target is reached by the way the workflow
+    closes items: submitted by the owner, reviewed by the responsible leader with double review,
+    closed by another committee member; each step's own checks decide whether `actor` may."""
+    if status == S.WITHDRAWN:
+        return [] if item.status == S.WITHDRAWN else [Action.WITHDRAW] if item.status in ACTIVE else None
+    if status not in _ALONG or item.status not in _ALONG:
+        return None
+    if status == S.LONG_TERM and item.kind != Item.Kind.LONG_TERM:
+        return None  # only a long-term item is worked on as long-term
+    here, there = _ALONG[item.status], _ALONG[status]
+    if there < here:
+        return None
+    if there == here:
+        return []
+    steps = [Action.START] if here == 0 else []
+    if here <= 1 < there:
+        steps.append(Action.SUBMIT)
+    if there == 3 or (there == 4 and here <= 2 and needs_double_review(actor, item)):
+        steps.append(Action.REVIEW)
+    if there == 4:
+        steps.append(Action.CLOSE)
+    return steps
+
+
+def advance_imported_item(actor, item, *, status, reason):
+    """Take an existing item forward to the state its re-imported file gives, through the real
+    transitions (start, submit, review, close, withdraw), each with its own checks and its own
+    history row, the import's `reason` (naming the file) as note; a closed item is closed as
+    completed, with that note as its verification note.
+
+    Raises `InvalidTransition` when no forward way leads there, or the refusal of the first
+    step the rules refuse (the actions of the steps before it stay; an import rolls its rows
+    back together). Returns the item as saved.
+    """
+    if status not in S.values:
+        raise ValidationError({"status": _("This state cannot be imported.")})
+    steps = imported_state_steps(actor, item, status)
+    if steps is None:
+        raise InvalidTransition(
+            _("An import cannot take an item from “{current}” to “{status}”.").format(
+                current=item.get_status_display(), status=S(status).label
+            )
+        )
+    for step in steps:
+        if step == Action.START:
+            item = start(actor, item, note=reason)
+        elif step == Action.SUBMIT:
+            # The file states the work is done: that is the owner's confirmation below 100 %.
+            item = submit(actor, item, note=reason, incomplete_confirmed=True)
+        elif step == Action.REVIEW:
+            item = review(actor, item, note=reason)
+        elif step == Action.CLOSE:
+            item = close(actor, item, note=reason, outcome=Item.Outcome.COMPLETED)
+        else:
+            item = withdraw(actor, item, reason=reason)
+    return item
 
 
 @dataclass
@@ -1005,7 +1123,7 @@ def _clean_without_queries(obj, names, valid):
 
 
 @audit.action()
-def import_new_items(actor, rows, *, reason):
+def import_new_items(actor, rows, *, reason, eligibility=None):
     """Create the items of an imported ledger in bulk, in a constant number of queries.
 
     Each row becomes what `save_issue` + `create_item(action=IMPORT)` + `post_progress` +
@@ -1015,7 +1133,9 @@ def import_new_items(actor, rows, *, reason):
     reason, and one event: the import created it so. The batch is one action (one action id),
     so the history shows an item and its progress text as one entry.
 
-    The actor's right is checked against the (cached) scope; rows are validated in Python
+    The actor's right is checked against the (cached) scope; the owners and leaders against
+    `eligibility` (a `core.permissions.Eligibility` holding them; read here when not given);
+    rows are validated in Python
     (`clean()` and the checks of the fields a row gives, but not the foreign keys, which hold
     resolved objects); the items are numbered and written by `_store_new_items`, as every new
     item is, the other records inserted by `ledger.bulk`. Raises :class:`ImportRefused`
@@ -1028,6 +1148,15 @@ def import_new_items(actor, rows, *, reason):
         return []
     new_item, new_update = bulk.Maker(Item), bulk.Maker(ProgressUpdate)
     scope = Scope.for_user(actor)
+    if eligibility is None:
+        # Who may own and lead the rows' items: two queries for the batch (none without people).
+        named = {
+            row.fields[name]
+            for row in rows
+            for name in ITEM_PEOPLE_FIELDS
+            if row.fields.get(name) is not None
+        }
+        eligibility = Eligibility({person.pk for person in named}) if named else None
     valid = {}  # (field, value) that passed the field's checks: the cleaned value
     statuses = set(S.values)
     errors = {}
@@ -1058,6 +1187,11 @@ def import_new_items(actor, rows, *, reason):
         item = new_item(issue=issue, organization=row.organization, **row.fields)
         item.year = issue.raised_on.year
         try:
+            refused = people_refusal(
+                row.organization, {name: row.fields.get(name) for name in ITEM_PEOPLE_FIELDS}, eligibility
+            )
+            if refused is not None:
+                raise refused
             # The fields the row gives are checked; the others hold the model's defaults.
             _clean_without_queries(item, set(row.fields) - set(_ITEM_FK), valid)
             if row.progress and not 0 <= (row.percent or 0) <= 100:

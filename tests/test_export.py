@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from ledger import exporter, workflow
-from ledger.importer import FIELDS
+from ledger.imports.vocabulary import FIELDS
 from tests.factories import IssueFactory, make_item
 from tests.sheet_files import read_xlsx
 

@@ -9,8 +9,11 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
-from ledger import importer, workflow
+from ledger import workflow
 from ledger.history import item_timeline
+from ledger.imports.reading import read_table
+from ledger.imports.rows import prepare
+from ledger.imports.storing import commit
 from ledger.models import Issue, Item, ProgressUpdate
 from tests.factories import IssueFactory, category, make_item
 from tests.sheet_files import ledger_rows, xlsx_bytes
@@ -349,9 +352,9 @@ def test_a_reimported_file_posts_progress_as_one_entry(client, world):
         rows[0] += ["整改进展", "完成进度"]
         rows[1] += [progress, 30 if progress == "已组织学习" else 80]
         with translation.override("en"):
-            table = importer.read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
-            preview = importer.prepare(table, world.committee, world.branch)
-            importer.commit(preview, world.committee, "台账.xlsx")
+            table = read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
+            preview = prepare(table, world.committee, world.branch)
+            commit(preview, world.committee, "台账.xlsx")
 
     imported("已组织学习")
     imported("已组织考试")

@@ -7,7 +7,11 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from ledger import importer, workflow
+from ledger import workflow
+from ledger.imports import storing
+from ledger.imports.reading import open_table, read_table
+from ledger.imports.rows import prepare, row_key
+from ledger.imports.storing import ImportFailed, commit
 from ledger.models import ImportedRow, Issue, Item, ProgressUpdate
 from tests.factories import IssueFactory, category, make_item
 from tests.sheet_files import ledger_rows, xlsx_bytes
@@ -18,8 +22,8 @@ REASON = "Imported from the file “台账.xlsx”"
 
 
 def preview_of(world, rows, actor=None):
-    table = importer.read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
-    return importer.prepare(table, actor or world.committee, world.branch)
+    table = read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
+    return prepare(table, actor or world.committee, world.branch)
 
 
 def rows_with_progress_and_state(count, tag=""):
@@ -58,7 +62,7 @@ def history_of(record):
 
 
 def test_every_created_record_gets_its_history_rows_naming_user_action_and_file(world):
-    result = importer.commit(preview_of(world, rows_with_progress_and_state(3)), world.committee, "台账.xlsx")
+    result = commit(preview_of(world, rows_with_progress_and_state(3)), world.committee, "台账.xlsx")
     assert result.created == 3
     first, second, third = Item.objects.filter(organization=world.branch).order_by("sequence")
     user = world.committee.pk
@@ -75,7 +79,7 @@ def test_every_created_record_gets_its_history_rows_naming_user_action_and_file(
         assert (issue_history.history_action, issue_history.history_change_reason) == (A.CREATE, REASON)
         assert issue_history.history_user == world.committee
         assert item.imported_row.source_name == "台账.xlsx"
-        assert item.imported_row.key == importer.row_key(
+        assert item.imported_row.key == row_key(
             {"description": item.issue.description, "measures": item.measures}
         )
     update = third.updates.get()
@@ -186,8 +190,8 @@ def test_an_import_with_a_refused_row_stores_nothing(world):
     rows[1].append("整改中")
     rows[2].append("长期坚持")  # with a dated deadline: the workflow refuses it
     rows[3].append("整改中")
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    with pytest.raises(ImportFailed) as failed:
+        commit(preview_of(world, rows), world.committee, "台账.xlsx")
     assert failed.value.errors == {3: ["Status: Only a long-term item can be in the long-term state."]}
     assert (Issue.objects.count(), Item.objects.count(), ImportedRow.objects.count()) == (0, 0, 0)
     assert (Item.history.count(), Issue.history.count()) == (0, 0)
@@ -197,7 +201,7 @@ def test_a_row_repeated_in_the_file_updates_the_item_its_first_copy_became(world
     rows = ledger_rows(count=2)
     rows.append(list(rows[1]))
     rows[3][6] = "调度室"  # the repeat changes the department
-    result = importer.commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    result = commit(preview_of(world, rows), world.committee, "台账.xlsx")
     assert (result.created, result.updated) == (2, 1)
     first = Item.objects.get(imported_row__isnull=False, department="调度室")
     assert first.history.latest().history_action == workflow.Action.EDIT
@@ -207,7 +211,7 @@ def test_a_row_repeated_in_the_file_updates_the_item_its_first_copy_became(world
 def queries_to_import(world, count):
     preview = preview_of(world, rows_with_progress_and_state(count, tag=f"{count}-"))
     with CaptureQueriesContext(connection) as queries:
-        importer.commit(preview, world.committee, f"{count}.xlsx")
+        commit(preview, world.committee, f"{count}.xlsx")
     assert Item.objects.filter(imported_row__source_name=f"{count}.xlsx").count() == count
     return len(queries)
 
@@ -222,16 +226,16 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_
     # updates, their history; release; imported rows; and before each of the four tables of
     # records, their new keys.
     with django_assert_num_queries(19):
-        importer.commit(preview, world.committee, "again.xlsx")
+        commit(preview, world.committee, "again.xlsx")
 
 
 def test_a_long_file_is_stored_in_batches_with_the_same_records(world, monkeypatch):
-    monkeypatch.setattr(importer, "BATCH_ROWS", 4)
+    monkeypatch.setattr(storing, "BATCH_ROWS", 4)
     rows = ledger_rows(count=10)
     rows[7][1] = rows[2][1]  # row 7 (second batch) describes the issue of row 2 (first batch)
     rows.append(list(rows[3]))  # row 11 (third batch) repeats row 3 (first batch)…
     rows[11][6] = "调度室"  # …with another department
-    result = importer.commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    result = commit(preview_of(world, rows), world.committee, "台账.xlsx")
     assert (result.created, result.updated, result.unchanged) == (10, 1, 0)
     assert Item.objects.count() == ImportedRow.objects.count() == 10
     assert Issue.objects.count() == Issue.history.count() == 9
@@ -244,21 +248,21 @@ def test_a_long_file_is_stored_in_batches_with_the_same_records(world, monkeypat
 
 
 def test_every_refusal_is_listed_whatever_its_batch(world, monkeypatch):
-    monkeypatch.setattr(importer, "BATCH_ROWS", 2)
+    monkeypatch.setattr(storing, "BATCH_ROWS", 2)
     rows = ledger_rows(count=6)
     rows[0].append("整改状态")
     for row in rows[1:]:
         row.append("整改中")
     rows[2][8] = "下月底"  # row 3: refused while reading
     rows[6][9] = "长期坚持"  # row 7 (third batch): refused by the workflow when stored
-    preview = importer.prepare(
-        importer.open_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx"),
+    preview = prepare(
+        open_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx"),
         world.committee,
         world.branch,
         scan=False,
     )
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.commit(preview, world.committee, "台账.xlsx")
+    with pytest.raises(ImportFailed) as failed:
+        commit(preview, world.committee, "台账.xlsx")
     assert failed.value.errors == {
         3: ["Deadline: Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."],
         7: ["Status: Only a long-term item can be in the long-term state."],
@@ -268,14 +272,14 @@ def test_every_refusal_is_listed_whatever_its_batch(world, monkeypatch):
 
 
 def test_the_refused_rows_listed_are_capped(world, monkeypatch):
-    monkeypatch.setattr(importer, "MAX_ERROR_ROWS", 2)
+    monkeypatch.setattr(storing, "MAX_ERROR_ROWS", 2)
     rows = ledger_rows(count=5)
     for row in rows[1:]:
         row[8] = "下月底"
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.commit(
-            importer.prepare(
-                importer.open_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx"),
+    with pytest.raises(ImportFailed) as failed:
+        commit(
+            prepare(
+                open_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx"),
                 world.committee,
                 world.branch,
                 scan=False,
@@ -291,12 +295,12 @@ def test_the_refused_rows_listed_are_capped(world, monkeypatch):
 def test_the_batch_size_does_not_change_what_is_stored(world, monkeypatch, batch_rows):
     """A row repeated three times in the file (each copy with another department) updates the
     item the first copy became, each time at its new version, wherever the batches end."""
-    monkeypatch.setattr(importer, "BATCH_ROWS", batch_rows)
+    monkeypatch.setattr(storing, "BATCH_ROWS", batch_rows)
     rows = ledger_rows(count=2)
     for department in ("调度室", "安监处", "机电科"):
         rows.append(list(rows[1]))
         rows[-1][6] = department
-    result = importer.commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    result = commit(preview_of(world, rows), world.committee, "台账.xlsx")
     assert (result.created, result.updated, result.unchanged) == (2, 3, 0)
     item = Item.objects.get(measures="组织全员重新学习作业规程（1）")
     assert item.department == "机电科"
@@ -329,12 +333,12 @@ def queries_to_reimport(world, count):
     for row in rows[1:]:
         row[1], row[4] = f"re{count}-{row[1]}", f"re{count}-{row[4]}"
         row.append("已组织学习")
-    importer.commit(preview_of(world, rows), world.committee, "v1.xlsx")
+    commit(preview_of(world, rows), world.committee, "v1.xlsx")
     for row in rows[1:]:
         row[7] = "杨帆"  # another owner
         row[9] = "已组织考试"
     with CaptureQueriesContext(connection) as queries:
-        importer.commit(preview_of(world, rows), world.committee, "v2.xlsx")
+        commit(preview_of(world, rows), world.committee, "v2.xlsx")
     return len(queries)
 
 

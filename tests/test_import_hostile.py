@@ -9,7 +9,9 @@ from django.urls import reverse
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
-from ledger import importer
+from ledger.imports.reading import OLE_MAGIC, SheetRefused, read_table
+from ledger.imports.rows import prepare
+from ledger.imports.storing import ImportFailed, commit
 from ledger.models import Issue, Item
 from tests.sheet_files import ledger_rows, upload, xlsx_bytes
 
@@ -17,8 +19,8 @@ pytestmark = pytest.mark.usefixtures("english", "import_dir")
 
 
 def refused(content, name="整改台账.xlsx"):
-    with pytest.raises(importer.SheetRefused) as error:
-        importer.read_table(io.BytesIO(content), name)
+    with pytest.raises(SheetRefused) as error:
+        read_table(io.BytesIO(content), name)
     return str(error.value.message)
 
 
@@ -33,7 +35,7 @@ def zip_bytes(members):
 def ole_file(*stream_names):
     """The start of an OLE2 compound file (what .xls and encrypted .xlsx files are), with the
     UTF-16 directory entry names that tell them apart."""
-    header = importer.OLE_MAGIC + b"\x00" * 504
+    header = OLE_MAGIC + b"\x00" * 504
     return header + b"".join(name.encode("utf-16-le") + b"\x00" * 32 for name in stream_names)
 
 
@@ -130,22 +132,22 @@ def test_a_csv_in_an_unknown_encoding():
 def test_formulas_are_never_imported(world, formula):
     rows = ledger_rows(count=2)
     rows[2][4] = formula
-    table = importer.read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
-    preview = importer.prepare(table, world.committee, world.branch)
+    table = read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
+    preview = prepare(table, world.committee, world.branch)
     assert not preview.is_valid
     assert preview.rows[1].errors["measures"] == [
         "This cell holds a formula; formulas are not imported. Paste its value instead."
     ]
-    with pytest.raises(importer.ImportFailed):
-        importer.commit(preview, world.committee, "台账.xlsx")
+    with pytest.raises(ImportFailed):
+        commit(preview, world.committee, "台账.xlsx")
     assert not Item.objects.exists()
 
 
 def test_a_formula_in_a_column_that_is_not_imported_does_no_harm(world):
     rows = ledger_rows(count=2)
     rows[1][0] = "=ROW()-1"  # ledgers often number their rows with a formula
-    table = importer.read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
-    assert importer.prepare(table, world.committee, world.branch).is_valid
+    table = read_table(io.BytesIO(xlsx_bytes(rows)), "台账.xlsx")
+    assert prepare(table, world.committee, world.branch).is_valid
 
 
 @pytest.mark.parametrize(

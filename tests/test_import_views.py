@@ -9,7 +9,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from ledger.importer import person_key
+from ledger.imports.rows import person_key
 from ledger.models import Issue, Item
 from ledger.views.sheets import SESSION_KEY
 from tests.sheet_files import ledger_rows, upload, xlsx_bytes
@@ -175,7 +175,7 @@ def test_uploads_never_confirmed_are_removed_after_a_day(client, world, import_d
 
 
 def test_a_long_preview_shows_the_rows_with_problems_and_the_first_others(client, world, monkeypatch):
-    monkeypatch.setattr("ledger.importer.PREVIEW_ROWS", 2)
+    monkeypatch.setattr("ledger.imports.rows.PREVIEW_ROWS", 2)
     rows = ledger_rows(count=5)
     rows[5][8] = "下月底"
     page = client.get(uploaded(client, world, xlsx_bytes(rows)).url).content.decode()

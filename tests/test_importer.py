@@ -9,7 +9,11 @@ import time_machine
 from django.utils import timezone
 
 from core.models import User
-from ledger import importer, workflow
+from ledger import workflow
+from ledger.imports.reading import open_table, read_table
+from ledger.imports.rows import person_key, prepare
+from ledger.imports.storing import ImportFailed, commit
+from ledger.imports.vocabulary import DEFAULT_REVIEW_DAYS, parse_date
 from ledger.models import ImportedRow, Issue, Item
 from tests.factories import IssueFactory, make_item
 from tests.sheet_files import HEADINGS, ledger_rows, libreoffice_xlsx, soffice, xlsx_bytes
@@ -18,13 +22,11 @@ pytestmark = pytest.mark.usefixtures("english")
 
 
 def table_of(content, name="整改台账.xlsx"):
-    return importer.read_table(io.BytesIO(content), name)
+    return read_table(io.BytesIO(content), name)
 
 
 def preview_of(world, content, name="整改台账.xlsx", actor=None, organization=None, **kwargs):
-    return importer.prepare(
-        table_of(content, name), actor or world.committee, organization or world.branch, **kwargs
-    )
+    return prepare(table_of(content, name), actor or world.committee, organization or world.branch, **kwargs)
 
 
 def csv_bytes(rows, encoding="utf-8-sig"):
@@ -53,12 +55,12 @@ def csv_bytes(rows, encoding="utf-8-sig"):
     ],
 )
 def test_it_understands_every_date_form(value):
-    assert importer.parse_date(value) == datetime.date(2026, 11, 30)
+    assert parse_date(value) == datetime.date(2026, 11, 30)
 
 
 @pytest.mark.parametrize("value", ["下月底", "2026-13-01", "2026-02-30", "30/11/2026", -5, True])
 def test_it_refuses_dates_it_does_not_understand(value):
-    assert importer.parse_date(value) is None
+    assert parse_date(value) is None
 
 
 def test_it_reads_long_term_and_immediate_in_the_deadline_column(world):
@@ -70,7 +72,7 @@ def test_it_reads_long_term_and_immediate_in_the_deadline_column(world):
     long_term, immediate, dated = (row.values for row in preview.rows)
     today = timezone.localdate()
     assert long_term["kind"] == Item.Kind.LONG_TERM
-    assert long_term["next_review_on"] == today + datetime.timedelta(days=importer.DEFAULT_REVIEW_DAYS)
+    assert long_term["next_review_on"] == today + datetime.timedelta(days=DEFAULT_REVIEW_DAYS)
     assert immediate["kind"] == Item.Kind.IMMEDIATE
     assert immediate["deadline"] == today
     assert dated["kind"] == Item.Kind.BY_DEADLINE
@@ -196,7 +198,7 @@ def test_it_reads_a_file_saved_by_libreoffice(world, tmp_path):
         datetime.date(2027, 3, 2),
         datetime.date(2027, 4, 1),
     ]
-    result = importer.commit(preview, world.committee, "台账.xlsx")
+    result = commit(preview, world.committee, "台账.xlsx")
     assert result.created == 3
 
 
@@ -215,22 +217,20 @@ def test_ambiguous_names_must_be_chosen(world):
     world.group.memberships.create(user=twin, role="member")
     preview = preview_of(world, xlsx_bytes(ledger_rows(count=1)))
     assert preview.rows[0].errors["owner"] == ["Several people are named “王强”: choose one below."]
-    chosen = preview_of(
-        world, xlsx_bytes(ledger_rows(count=1)), people={importer.person_key("王强"): twin.pk}
-    )
+    chosen = preview_of(world, xlsx_bytes(ledger_rows(count=1)), people={person_key("王强"): twin.pk})
     assert chosen.is_valid
     assert chosen.rows[0].values["owner"] == twin
 
 
 def test_unknown_names_can_be_mapped_or_created_as_placeholders(world):
     content = xlsx_bytes(ledger_rows(owner="刘德胜", count=2))
-    mapped = preview_of(world, content, people={importer.person_key("刘德胜"): world.member.pk})
+    mapped = preview_of(world, content, people={person_key("刘德胜"): world.member.pk})
     assert mapped.is_valid
     assert mapped.unknown_names == ["刘德胜"]
     assert mapped.rows[0].values["owner"] == world.member
     created = preview_of(world, content, create_people=True)
     assert created.is_valid
-    result = importer.commit(created, world.committee, "台账.xlsx")
+    result = commit(created, world.committee, "台账.xlsx")
     placeholder = User.objects.get(full_name="刘德胜")
     assert result.people_created == 1
     assert not placeholder.is_active
@@ -258,7 +258,7 @@ def test_it_stores_items_through_the_workflow_with_history_naming_the_file(world
     rows[1] += ["已组织学习", "整改中"]
     rows[2] += [None, "已销号"]
     preview = preview_of(world, xlsx_bytes(rows))
-    result = importer.commit(preview, world.committee, "机运台账.xlsx")
+    result = commit(preview, world.committee, "机运台账.xlsx")
     assert (result.created, result.updated) == (2, 0)
     first, second = Item.objects.filter(organization=world.branch).order_by("sequence")
     assert first.reference.startswith("机运-")
@@ -277,13 +277,13 @@ def test_it_stores_items_through_the_workflow_with_history_naming_the_file(world
 
 
 def test_reimporting_an_edited_file_updates_its_items_instead_of_duplicating(world):
-    importer.commit(preview_of(world, xlsx_bytes(ledger_rows())), world.committee, "v1.xlsx")
-    again = importer.commit(preview_of(world, xlsx_bytes(ledger_rows())), world.committee, "v1.xlsx")
+    commit(preview_of(world, xlsx_bytes(ledger_rows())), world.committee, "v1.xlsx")
+    again = commit(preview_of(world, xlsx_bytes(ledger_rows())), world.committee, "v1.xlsx")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
     rows = ledger_rows(count=3)
     rows[1][8] = "2027-06-30"
     rows[1][6] = "调度室"
-    edited = importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx")
+    edited = commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx")
     assert (edited.created, edited.updated, edited.unchanged) == (1, 1, 1)
     assert Item.objects.count() == 3
     item = Item.objects.get(department="调度室")
@@ -296,7 +296,7 @@ def test_reimporting_an_edited_file_updates_its_items_instead_of_duplicating(wor
 def test_rows_carrying_a_reference_update_that_item(world):
     item = make_item(world.committee, IssueFactory(organization=world.branch), department="旧部门")
     rows = [["编号", *HEADINGS], [item.reference, *ledger_rows(count=1)[1]]]
-    result = importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "台账.xlsx")
+    result = commit(preview_of(world, xlsx_bytes(rows)), world.committee, "台账.xlsx")
     assert (result.created, result.updated) == (0, 1)
     item.refresh_from_db()
     assert item.department == "机运工区"
@@ -307,29 +307,27 @@ def test_rows_carrying_a_reference_update_that_item(world):
 def test_rows_describing_one_issue_share_it(world):
     rows = ledger_rows(count=2)
     rows[2][1] = rows[1][1]
-    importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "台账.xlsx")
+    commit(preview_of(world, xlsx_bytes(rows)), world.committee, "台账.xlsx")
     assert Issue.objects.count() == 1
     assert Issue.objects.get().items.count() == 2
 
 
 def test_all_rows_or_none(world):
-    importer.commit(preview_of(world, xlsx_bytes(ledger_rows(count=1))), world.committee, "v1.xlsx")
+    commit(preview_of(world, xlsx_bytes(ledger_rows(count=1))), world.committee, "v1.xlsx")
     closed = Item.objects.get()
     workflow.set_imported_state(world.committee, closed, status=Item.Status.CLOSED, reason="测试")
     rows = ledger_rows(count=3)
     rows[1][6] = "调度室"  # an edit of a closed item: the workflow refuses it
     before = (Item.objects.count(), Issue.objects.count(), Item.history.count())
-    with pytest.raises(importer.ImportFailed) as failed:
-        importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx")
+    with pytest.raises(ImportFailed) as failed:
+        commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx")
     assert list(failed.value.errors) == [2]
     assert "is not possible while the item is" in failed.value.errors[2][0]
     assert (Item.objects.count(), Issue.objects.count(), Item.history.count()) == before
 
 
 def test_a_dry_run_stores_nothing(world):
-    result = importer.commit(
-        preview_of(world, xlsx_bytes(ledger_rows())), world.committee, "台账.xlsx", dry_run=True
-    )
+    result = commit(preview_of(world, xlsx_bytes(ledger_rows())), world.committee, "台账.xlsx", dry_run=True)
     assert result.created == 2
     assert not Item.objects.exists()
     assert not Issue.objects.exists()
@@ -338,15 +336,15 @@ def test_a_dry_run_stores_nothing(world):
 def test_an_invalid_preview_cannot_be_committed(world):
     rows = ledger_rows(count=1)
     rows[1][8] = "下月底"
-    with pytest.raises(importer.ImportFailed):
-        importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "台账.xlsx")
+    with pytest.raises(ImportFailed):
+        commit(preview_of(world, xlsx_bytes(rows)), world.committee, "台账.xlsx")
     assert not Item.objects.exists()
 
 
 def test_only_the_committee_can_import(world):
     preview = preview_of(world, xlsx_bytes(ledger_rows()), actor=world.member)
-    with pytest.raises(importer.ImportFailed):
-        importer.commit(preview, world.member, "台账.xlsx")
+    with pytest.raises(ImportFailed):
+        commit(preview, world.member, "台账.xlsx")
     assert not Item.objects.exists()
 
 
@@ -354,9 +352,9 @@ def test_a_changed_progress_text_is_posted_with_the_file_as_reason(world):
     rows = ledger_rows(count=1)
     rows[0].append("整改进展")
     rows[1].append("已学习一次")
-    importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
+    commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
     rows[1][-1] = "已学习两次"
-    result = importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx")
+    result = commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx")
     assert result.updated == 1
     item = Item.objects.get()
     assert list(item.updates.values_list("text", flat=True)) == ["已学习两次", "已学习一次"]
@@ -380,20 +378,20 @@ def test_set_imported_state_is_for_the_committee_and_on_record(world):
 
 def test_reimporting_later_keeps_what_the_file_does_not_say(world):
     rows = [["问题描述", "整改措施", "整改时限"], ["学习流于形式", "每周集中学习一次", "长期坚持"]]
-    importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
+    commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
     item = Item.objects.get()
     workflow.edit_item(world.committee, item, expected_version=item.version, department="调度室")
     with time_machine.travel(timezone.now() + datetime.timedelta(days=40)):
-        result = importer.commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
+        result = commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v1.xlsx")
     assert (result.updated, result.unchanged) == (0, 1)
     item.refresh_from_db()
     assert item.department == "调度室"
     assert item.issue.raised_on == timezone.localdate()
-    assert item.next_review_on == timezone.localdate() + datetime.timedelta(days=importer.DEFAULT_REVIEW_DAYS)
+    assert item.next_review_on == timezone.localdate() + datetime.timedelta(days=DEFAULT_REVIEW_DAYS)
 
 
 def test_a_preview_keeps_what_it_shows_and_counts_the_rest(world, monkeypatch):
-    monkeypatch.setattr(importer, "MAX_ERROR_ROWS", 2)
+    monkeypatch.setattr("ledger.imports.rows.MAX_ERROR_ROWS", 2)
     rows = ledger_rows(count=12)
     for number in (3, 5, 7, 9):
         rows[number][8] = "下月底"  # four rows with an error: rows 4, 6, 8 and 10 of the file
@@ -406,11 +404,11 @@ def test_a_preview_keeps_what_it_shows_and_counts_the_rest(world, monkeypatch):
 
 def test_the_file_is_read_again_for_each_pass_and_once_for_the_first(world):
     content = xlsx_bytes(ledger_rows(count=3))
-    table = importer.open_table(io.BytesIO(content), "台账.xlsx")
+    table = open_table(io.BytesIO(content), "台账.xlsx")
     assert [number for number, _values in table.head] == [1, 2, 3, 4]
     assert [number for number, _values in table.rows()] == [1, 2, 3, 4]
     assert [number for number, _values in table.rows()] == [1, 2, 3, 4]
-    preview = importer.prepare(table, world.committee, world.branch)
+    preview = prepare(table, world.committee, world.branch)
     assert [row.number for row in preview.parse()] == [2, 3, 4]
     assert [row.number for row in preview.parse()] == [2, 3, 4]
 
@@ -425,6 +423,6 @@ def test_a_column_that_starts_below_the_head_rows_can_be_mapped(world):
     assert preview.columns[-1].field == ""
     mapped = preview_of(world, xlsx_bytes(rows), mapping={9: "progress"})
     assert mapped.is_valid
-    importer.commit(mapped, world.committee, "台账.xlsx")
+    commit(mapped, world.committee, "台账.xlsx")
     item = Item.objects.get(measures="组织全员重新学习作业规程（40）")
     assert item.updates.get().text == "已组织学习"

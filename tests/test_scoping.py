@@ -7,7 +7,7 @@ from core.models import Organization
 from core.permissions import Scope
 from ledger.filtersets import ItemFilterSet
 from ledger.models import Issue, Item, Meeting
-from tests.factories import IssueFactory, MeetingFactory, UserFactory, make_item
+from tests.factories import IssueFactory, MeetingFactory, MembershipFactory, UserFactory, make_item
 
 
 @pytest.fixture
@@ -58,7 +58,10 @@ def test_ancestors_committees_and_leadership_see_descendants(world, items):
 def test_people_see_the_items_they_own_or_lead_anywhere(world, items):
     # The owner belongs to the group only, yet owns an item of the branch above it.
     assert set(Item.objects.visible_to(world.owner)) == {items["branch"], items["group"]}
+    # The member led an item of the sibling branch while a member there, then moved.
+    moved = MembershipFactory(user=world.member, organization=world.sibling)
     outside_lead = make_item(world.outsider, IssueFactory(organization=world.sibling), leader=world.member)
+    moved.delete()
     assert outside_lead in Item.objects.visible_to(world.member)
     assert items["sibling"] not in Item.objects.visible_to(world.member)
 

@@ -53,7 +53,7 @@ def ledger(world):
     _item(world, "安全", deadline=stats.end_of_week(today))
     _finish(world, _item(world, "党建"))
     workflow.withdraw(world.committee, _item(world, "党建"), reason="重复")
-    _item(world, "廉政", organization=world.sibling)
+    _item(world, "廉政", organization=world.sibling, owner=None)  # the branch's owner cannot own it
     return world
 
 

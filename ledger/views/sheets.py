@@ -26,9 +26,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.models import Organization
 
-from .. import exporter, importer
+from .. import exporter
 from ..access import keeps_records
 from ..filtersets import filter_items
+from ..imports.reading import MAX_COLUMNS, SheetRefused, open_table, read_table
+from ..imports.rows import person_key, prepare
+from ..imports.storing import ImportFailed, commit
+from ..imports.vocabulary import FIELDS
 
 SESSION_KEY = "ledger_imports"
 # Uploads waiting for a confirmation that never came are removed after this many seconds.
@@ -116,8 +120,8 @@ def import_upload(request):
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
         try:
-            importer.read_table(uploaded, uploaded.name)
-        except importer.SheetRefused as refused:
+            read_table(uploaded, uploaded.name)
+        except SheetRefused as refused:
             form.add_error("file", refused.message)
         else:
             forget_stale_uploads()
@@ -141,9 +145,9 @@ def import_upload(request):
 def _choices(data):
     """The hand-made column mapping and people mapping from GET or POST data."""
     mapping = {}
-    for index in range(importer.MAX_COLUMNS):
+    for index in range(MAX_COLUMNS):
         key = f"col_{index}"
-        if key in data and (data[key] in importer.FIELDS or data[key] == ""):
+        if key in data and (data[key] in FIELDS or data[key] == ""):
             mapping[index] = data[key]
     # People are chosen per name; the form names its fields by the key of the name.
     people = {key: int(value) for key, value in data.items() if key.startswith("person_") and value.isdigit()}
@@ -154,23 +158,22 @@ def _choices(data):
 def _preview(request, pending, organization, data, scan=True):
     """The preview of a pending upload with the choices in `data`, while its file is open."""
     mapping, people, create_people = _choices(data)
-    with open(pending["path"], "rb") as file, importer.open_table(file, pending["name"]) as table:
-        yield importer.prepare(table, request.user, organization, mapping, people, create_people, scan=scan)
+    with open(pending["path"], "rb") as file, open_table(file, pending["name"]) as table:
+        yield prepare(table, request.user, organization, mapping, people, create_people, scan=scan)
 
 
 def _render_preview(request, token, pending, organization, data, refused=None, status=200):
     with _preview(request, pending, organization, data) as preview:
         people = _choices(data)[1]
         people_rows = [
-            (importer.person_key(name), name, people.get(importer.person_key(name)))
-            for name in preview.unknown_names
+            (person_key(name), name, people.get(person_key(name))) for name in preview.unknown_names
         ]
         context = {
             "token": token,
             "file_name": pending["name"],
             "organization": organization,
             "preview": preview,
-            "fields": list(importer.FIELDS.items()),
+            "fields": list(FIELDS.items()),
             "people_rows": people_rows,
             "create_people": data.get("create_people") == "1",
             "commit_errors": refused.errors if refused else {},
@@ -188,7 +191,7 @@ def _refused(view):
     def wrapped(request, *args, **kwargs):
         try:
             return view(request, *args, **kwargs)
-        except importer.SheetRefused as refused:
+        except SheetRefused as refused:
             messages.error(request, refused.message)
             return redirect("ledger:import")
 
@@ -216,8 +219,8 @@ def import_confirm(request, token):
         with _preview(request, pending, organization, request.POST, scan=False) as preview:
             if not preview.is_valid:
                 return _render_preview(request, token, pending, organization, request.POST, status=400)
-            result = importer.commit(preview, request.user, pending["name"])
-    except importer.ImportFailed as failed:
+            result = commit(preview, request.user, pending["name"])
+    except ImportFailed as failed:
         return _render_preview(request, token, pending, organization, request.POST, failed, status=400)
     Path(pending["path"]).unlink(missing_ok=True)
     stored = request.session.get(SESSION_KEY, {})

@@ -14,7 +14,9 @@ from django.test.utils import override_settings
 from openpyxl import Workbook, load_workbook
 
 from core.models import Organization
-from ledger import importer
+from ledger.imports.reading import open_table
+from ledger.imports.rows import prepare
+from ledger.imports.storing import commit
 
 HEADINGS = ["序号", "问题描述", "问题类别", "整改措施", "责任部门", "整改时限", "整改进展", "是否完成"]
 
@@ -142,17 +144,17 @@ def peak_rss():
 
 def run_import(path, actor, organization):
     """What confirming an import does: read the file once, checking and storing every row."""
-    with path.open("rb") as file, importer.open_table(file, path.name) as table:
-        preview = importer.prepare(table, actor, organization, scan=False)
+    with path.open("rb") as file, open_table(file, path.name) as table:
+        preview = prepare(table, actor, organization, scan=False)
         if preview.problems:
             raise RuntimeError(f"the generated ledger does not import: {preview.problems}")
-        return importer.commit(preview, actor, path.name)
+        return commit(preview, actor, path.name)
 
 
 def run_preview(path, actor, organization):
     """What the preview page does: read and check every row."""
-    with path.open("rb") as file, importer.open_table(file, path.name) as table:
-        preview = importer.prepare(table, actor, organization)
+    with path.open("rb") as file, open_table(file, path.name) as table:
+        preview = prepare(table, actor, organization)
     if not preview.is_valid:
         raise RuntimeError(f"the generated ledger does not import: {preview.problems or preview.rows[:3]}")
     return preview

@@ -6,7 +6,9 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from core.models import Organization
-from ledger import importer
+from ledger.imports.reading import SheetRefused, open_table
+from ledger.imports.rows import prepare
+from ledger.imports.storing import ImportFailed, commit
 
 
 class Command(BaseCommand):
@@ -32,7 +34,7 @@ class Command(BaseCommand):
                 result = self.run(file, actor, organization, options)
         except OSError as error:
             raise CommandError(str(error)) from None
-        except importer.SheetRefused as refused:
+        except SheetRefused as refused:
             raise CommandError(str(refused.message)) from None
         summary = _(
             "{created} created, {updated} updated, {unchanged} unchanged, {people} people created."
@@ -48,20 +50,18 @@ class Command(BaseCommand):
 
     def run(self, file, actor, organization, options):
         """Read the file once: every row is checked as it is stored, all or none."""
-        with importer.open_table(file, options["file"]) as table:
+        with open_table(file, options["file"]) as table:
             return self.store(table, actor, organization, options)
 
     def store(self, table, actor, organization, options):
-        preview = importer.prepare(
-            table, actor, organization, create_people=options["create_people"], scan=False
-        )
+        preview = prepare(table, actor, organization, create_people=options["create_people"], scan=False)
         for problem in preview.problems:
             self.stderr.write(str(problem))
         if preview.problems:
             raise CommandError(_("{count} problems; nothing was stored.").format(count=preview.error_count))
         try:
-            return importer.commit(preview, actor, options["file"].rsplit("/", 1)[-1], options["dry_run"])
-        except importer.ImportFailed as failed:
+            return commit(preview, actor, options["file"].rsplit("/", 1)[-1], options["dry_run"])
+        except ImportFailed as failed:
             for number, messages in failed.errors.items():
                 for message in messages:
                     self.stderr.write(f"{number}: {message}")

@@ -1,0 +1,479 @@
+"""The rows of an imported sheet and their preview.
+
+`prepare()` finds the heading row (below title rows, over a second row of merged headings),
+maps columns to fields by their usual headings or by the user's hand-made mapping, and (for the
+preview) reads every row as the value it will store, with per-cell errors in plain language,
+keeping only the rows a person looks at. `Lookups` holds what rows refer to (organizations,
+people, categories), read once per import. Nothing here writes: `ledger.imports.storing` does.
+"""
+
+import functools
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from openpyxl.utils import get_column_letter
+
+from core.models import Organization
+from core.permissions import Eligibility, Scope, eligible_memberships, subtree_ids
+
+from ..models import Category, Issue, Item
+from .reading import HEADER_SEARCH_ROWS, Formula, Table
+from .vocabulary import (
+    DEFAULT_KIND,
+    DEFAULT_SOURCE,
+    FIELDS,
+    KIND_WORDS,
+    PERCENT_PATTERN,
+    REQUIRED,
+    choice,
+    default_review_on,
+    field_of,
+    heading_index,
+    normalise,
+    parse_date,
+    show_value,
+    word_match,
+)
+
+# A preview lists every row with an error (up to this many) and the first others.
+PREVIEW_ROWS = 200
+MAX_ERROR_ROWS = 1000
+
+NO_ROWS = _("The file has no rows below its headings.")
+
+
+@dataclass(frozen=True)
+class Placeholder:
+    """A person named in the file, to be created as an inactive placeholder on commit."""
+
+    name: str
+
+    def __str__(self):
+        return self.name
+
+
+@dataclass
+class Column:
+    index: int
+    heading: str
+    field: str  # "" when ignored
+
+    @property
+    def letter(self):
+        return get_column_letter(self.index + 1)
+
+    @property
+    def field_label(self):
+        return FIELDS.get(self.field, "")
+
+
+@dataclass
+class Row:
+    number: int
+    values: dict = field(default_factory=dict)
+    errors: dict = field(default_factory=dict)
+    # The fields the file gives; the others hold defaults, used for new items only.
+    given: frozenset = frozenset()
+
+    def error(self, name, message):
+        self.errors.setdefault(name, []).append(str(message))
+
+    @functools.cached_property
+    def key(self):
+        """The import key that recognises the row when the file is imported again."""
+        return row_key(self.values)
+
+    @functools.cached_property
+    def issue_signature(self):
+        """What makes rows describe the same issue (see `_issue_signature`)."""
+        return _issue_signature(self.values)
+
+    def cells(self):
+        """(field, shown value, errors) in the ledger's column order, for the preview."""
+        return [(name, show_value(name, self.values.get(name)), self.errors.get(name, [])) for name in FIELDS]
+
+
+@dataclass
+class Preview:
+    """What an import will store, read from the table with the user's choices.
+
+    `parse()` reads the rows again and yields each one as it will be stored. `prepare()`
+    fills `rows` with what a person looks at (every row with an error, up to `MAX_ERROR_ROWS`,
+    and the first `keep` others) and counts the rest: nothing here grows with the file.
+    """
+
+    table: Table
+    organization: Organization
+    header_number: int | None
+    columns: list
+    start: int  # the rows of the table's head that are headings or titles
+    lookups: "Lookups | None" = None
+    rows: list = field(default_factory=list)
+    row_count: int = 0
+    error_row_count: int = 0
+    width: int = 0  # of the widest row read
+    problems: list = field(default_factory=list)  # about the whole file
+    unknown_names: list = field(default_factory=list)
+    candidates: list = field(default_factory=list)
+
+    @property
+    def error_count(self):
+        return len(self.problems) + self.error_row_count
+
+    @property
+    def is_valid(self):
+        return self.error_count == 0
+
+    def parse(self):
+        """Every row below the headings as a `Row`, read from the file again."""
+        today = timezone.localdate()
+        mapped = [(c.field, c.index) for c in self.columns if c.field]
+        for number, values in itertools.islice(self.table.rows(), self.start, None):
+            width = len(values)
+            self.width = max(self.width, width)
+            raw = {
+                name: values[index] for name, index in mapped if index < width and values[index] is not None
+            }
+            if raw:
+                yield _parse_row(number, raw, self.lookups, today)
+
+
+def find_header(table):
+    """(position of the heading row in `table.head`, position of a second heading row or None)."""
+    index = heading_index()
+    best, best_count = None, 1
+    for position, (_number, values) in enumerate(table.head[:HEADER_SEARCH_ROWS]):
+        count = sum(1 for value in values if field_of(value, index) is not None)
+        if count > best_count:
+            best, best_count = position, count
+    if best is None:
+        # No heading recognised: the first row still is the heading row of nearly every file;
+        # the user maps its columns by hand.
+        return (0, None) if table.head else (None, None)
+    # Merged heading cells: "责任" over "责任领导 | 责任人" on the next row.
+    if best + 1 < len(table.head):
+        below = [value for value in table.head[best + 1][1] if value is not None]
+        if below and all(field_of(value, index) is not None for value in below):
+            return best, best + 1
+    return best, None
+
+
+def detect_columns(table, mapping=None):
+    """The columns with their headings and fields, and where the data starts.
+
+    `mapping` ({column index: field name or ""}) overrides what the headings say.
+    """
+    index = heading_index()
+    header, second = find_header(table)
+    columns = []
+    # Columns mapped by hand may lie right of the head rows (found by the preview's reading).
+    width = max(table.width, max(mapping, default=-1) + 1 if mapping else 0)
+    for position in range(width):
+        heading, name = "", ""
+        if header is not None:
+            main = _cell(table.head[header][1], position)
+            sub = _cell(table.head[second][1], position) if second is not None else None
+            if sub is not None and field_of(sub, index) is not None:
+                heading, name = str(sub), field_of(sub, index)
+            elif main is not None:
+                heading, name = str(main), field_of(main, index) or ""
+        if mapping and position in mapping:
+            name = mapping[position]
+        columns.append(Column(index=position, heading=heading, field=name))
+    start = 0 if header is None else (second if second is not None else header) + 1
+    return header, columns, start
+
+
+def _cell(values, position):
+    return values[position] if position < len(values) else None
+
+
+def person_key(name):
+    """The key under which the person chosen for a name in the file is given."""
+    return "person_" + hashlib.sha256(name.encode()).hexdigest()[:12]
+
+
+class Lookups:
+    """What rows refer to, read once per import: organizations, people, categories."""
+
+    def __init__(self, actor, organization, people=None, create_people=False):
+        scope = Scope.for_user(actor)
+        # The whole (small) organization tree in one query: subtree, ancestors and names.
+        tree = {org.pk: org for org in Organization.objects.all()}
+        children = {}
+        for org in tree.values():
+            children.setdefault(org.parent_id, []).append(org.pk)
+        subtree = subtree_ids([organization.pk], children)
+        allowed = subtree if scope.is_superuser else subtree & scope.committee_org_ids
+        self.organization = organization
+        self.organizations = {}
+        for org in sorted((tree[pk] for pk in allowed), key=lambda org: (org.sort_order, org.name)):
+            self.organizations[normalise(org.name)] = org
+            self.organizations.setdefault(normalise(org.short_name), org)
+        self.known_organizations = {normalise(org.name) for org in tree.values()}
+        # The people who may own or lead the items of the organization imported into, with
+        # their memberships, in one query: the rows' organizations lie below it, and whether a
+        # person may own or lead a row's item is told by the same memberships (`Eligibility`).
+        self.by_id, pairs = {}, []
+        memberships = eligible_memberships(organization, children).exclude(user__full_name="")
+        for membership in memberships.select_related("user").order_by():
+            self.by_id.setdefault(membership.user_id, membership.user)
+            pairs.append((membership.user_id, membership.organization_id))
+        self.eligibility = Eligibility(children_by_parent=children, memberships=pairs)
+        self.people = {}
+        for user in self.by_id.values():
+            self.people.setdefault(user.full_name.strip(), []).append(user)
+        # Chosen by the key of the name (`person_key`): a form field names no one's name.
+        self.mapped = {key: self.by_id[pk] for key, pk in (people or {}).items() if pk in self.by_id}
+        self.create_people = create_people
+        self.categories = {}
+        self.default_category = None
+        for category in Category.objects.all():
+            for word in (category.name, category.name_en):
+                if word:
+                    self.categories[normalise(word)] = category
+            if category.is_default:
+                # Rows that name no category are filed under it (see `vocabulary`).
+                self.default_category = category
+        self.unknown_names = set()
+
+    def person(self, row, name, value):
+        """The user named in a cell, the one the user chose for that name, or a placeholder
+        (who is eligible in the organization imported into, so in every row's)."""
+        text = str(value).strip()
+        found = self.people.get(text, [])
+        if len(found) == 1:
+            return self.eligible(row, name, found[0])
+        # Remembered even when mapped, so that the list of names to map stays the same.
+        self.unknown_names.add(text)
+        chosen = self.mapped.get(person_key(text))
+        if chosen is not None:
+            return self.eligible(row, name, chosen)
+        if len(found) > 1:
+            row.error(name, _("Several people are named “{name}”: choose one below.").format(name=text))
+        elif self.create_people:
+            return Placeholder(text)
+        else:
+            row.error(name, _("Unknown person “{name}”: choose the person below.").format(name=text))
+        return None
+
+    def eligible(self, row, name, person):
+        """`person`, when eligible for the row's organization; else None and the cell's error."""
+        organization = row.values["organization"]
+        if organization.pk == self.organization.pk or self.eligibility.allows(person.pk, organization.pk):
+            return person
+        row.error(
+            name,
+            _("{person} is not a member of {organization}, of a unit below it or of one above it.").format(
+                person=person, organization=organization
+            ),
+        )
+        return None
+
+    @property
+    def candidates(self):
+        """The people a name may be mapped to, by name."""
+        return sorted(self.by_id.values(), key=lambda user: (user.full_name, user.username))
+
+
+def prepare(
+    table,
+    actor,
+    organization,
+    mapping=None,
+    people=None,
+    create_people=False,
+    *,
+    scan=True,
+    keep=None,
+):
+    """The rows as they will be stored, with per-cell errors; nothing is written.
+
+    `mapping` ({column index: field name or ""}) overrides what the headings say; `people`
+    ({`person_key(name)`: user id}) names the person a name stands for. With `scan` every row
+    is read and checked now (the preview); without it only the headings are, and `commit()`
+    checks each row as it stores it (one reading of the file in all). The preview keeps every
+    row with an error (up to `MAX_ERROR_ROWS`) and the first `keep` others (`PREVIEW_ROWS`).
+    """
+    header, columns, start = detect_columns(table, mapping)
+    preview = Preview(
+        table=table,
+        organization=organization,
+        header_number=table.head[header][0] if header is not None else None,
+        columns=columns,
+        start=start,
+    )
+    used = {}
+    for column in columns:
+        if column.field and column.field in used:
+            preview.problems.append(
+                _("Columns {first} and {second} are both mapped to “{field}”: keep one.").format(
+                    first=used[column.field].letter, second=column.letter, field=column.field_label
+                )
+            )
+        used.setdefault(column.field, column)
+    for name in REQUIRED:
+        if name not in used:
+            preview.problems.append(
+                _("No column holds “{field}”: map it by hand below.").format(field=FIELDS[name])
+            )
+    if preview.problems:
+        return preview
+    preview.lookups = Lookups(actor, organization, people, create_people)
+    if not scan:
+        return preview
+    for row in preview.parse():
+        preview.row_count += 1
+        if row.errors:
+            preview.error_row_count += 1
+            if preview.error_row_count <= MAX_ERROR_ROWS:
+                preview.rows.append(row)
+        elif preview.row_count - preview.error_row_count <= (PREVIEW_ROWS if keep is None else keep):
+            preview.rows.append(row)
+    if not preview.row_count:
+        preview.problems.append(NO_ROWS)
+    # Cells right of the headings, further down than the head: columns to map by hand too.
+    for index in range(len(preview.columns), preview.width):
+        preview.columns.append(Column(index=index, heading="", field=""))
+    preview.unknown_names = sorted(preview.lookups.unknown_names)
+    preview.candidates = preview.lookups.candidates
+    return preview
+
+
+def _parse_row(number, raw, lookups, today):
+    row = Row(number=number)
+    values = row.values
+    for name, value in raw.items():
+        if isinstance(value, Formula):
+            row.error(
+                name, _("This cell holds a formula; formulas are not imported. Paste its value instead.")
+            )
+    raw = {name: value for name, value in raw.items() if not isinstance(value, Formula)}
+    row.given = frozenset(raw)
+    texts = {name: str(value).strip() for name, value in raw.items()}
+    for name in ("reference", "description", "measures", "department", "progress"):
+        if name in texts:
+            values[name] = texts[name]
+    for name in REQUIRED:
+        if not values.get(name) and name not in row.errors:
+            row.error(name, _("This cell is empty; it is required."))
+    values["organization"] = lookups.organization
+    if "organization" in texts:
+        org = lookups.organizations.get(normalise(texts["organization"]))
+        if org is None:
+            if normalise(texts["organization"]) in lookups.known_organizations:
+                row.error("organization", _("This organization is outside your scope."))
+            else:
+                row.error("organization", _("Unknown organization."))
+        else:
+            values["organization"] = org
+    values["category"] = lookups.default_category
+    if "category" in texts:
+        values["category"] = lookups.categories.get(normalise(texts["category"]))
+        if values["category"] is None:
+            row.error("category", _("Unknown category."))
+    elif values["category"] is None:
+        row.error(
+            "category",
+            _(
+                "No category is given and none is set as the default: write the category, or mark one as the default."
+            ),
+        )
+    values["source"] = DEFAULT_SOURCE
+    if "source" in texts:
+        values["source"] = choice(texts["source"], Issue.Source, "source")
+        if values["source"] is None:
+            row.error("source", _("Unknown source."))
+    for name in ("raised_on", "next_review_on"):
+        if name in raw:
+            values[name] = parse_date(raw[name])
+            if values[name] is None:
+                row.error(name, _("Date not understood; write it as 2026-11-30."))
+    values.setdefault("raised_on", today)
+    for name in ("leader", "owner"):
+        if name in texts:
+            values[name] = lookups.person(row, name, texts[name])
+    _parse_deadline(row, raw, texts, today)
+    if "status" in texts:
+        values["status"] = choice(texts["status"], Item.Status, "status")
+        if values["status"] is None:
+            row.error("status", _("State not understood."))
+        elif values["status"] == Item.Status.IN_PROGRESS and values.get("kind") == Item.Kind.LONG_TERM:
+            values["status"] = Item.Status.LONG_TERM
+    if "percent" in raw:
+        value = raw["percent"]
+        if isinstance(value, float) and 0 <= value <= 1 and "%" not in texts["percent"]:
+            value = round(value * 100)  # a percent-formatted cell holds 0.6 for 60 %
+        match = PERCENT_PATTERN.match(str(value).strip())
+        if match and int(match.group(1)) <= 100:
+            values["percent"] = int(match.group(1))
+        else:
+            row.error("percent", _("Give the progress as a whole number from 0 to 100."))
+    return row
+
+
+def _parse_deadline(row, raw, texts, today):
+    values = row.values
+    kind = None
+    if "kind" in texts:
+        kind = choice(texts["kind"], Item.Kind, "kind")
+        if kind is None:
+            row.error("kind", _("Kind not understood; write 立行立改, 限期整改 or 长期坚持."))
+    deadline = None
+    if "deadline" in raw:
+        deadline = parse_date(raw["deadline"])
+        if deadline is None:
+            written = word_match(texts["deadline"], KIND_WORDS)
+            if written is None:
+                row.error("deadline", _("Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."))
+            kind = kind or written
+    if kind is None:
+        kind = DEFAULT_KIND
+    if kind == Item.Kind.IMMEDIATE and deadline is None:
+        deadline = values.get("raised_on") or today
+    values["kind"] = kind
+    if kind == Item.Kind.LONG_TERM:
+        values["deadline"] = deadline
+        if not values.get("next_review_on") and "next_review_on" not in row.errors:
+            values["next_review_on"] = default_review_on(today)
+    else:
+        values["deadline"] = deadline
+        values["next_review_on"] = values.get("next_review_on")
+        if deadline is None and not row.errors.get("deadline"):
+            row.error("deadline", _("Give the deadline: a date, 长期坚持 or 立行立改."))
+
+
+def row_key(values):
+    """The import key of a row: its issue description and measures, blanks normalised."""
+    text = (
+        " ".join(values.get("description", "").split())
+        + "\x1f"
+        + " ".join(values.get("measures", "").split())
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def row_messages(row):
+    """A row's errors as "field: message" lines."""
+    return [
+        f"{FIELDS.get(name, name)}: {message}"
+        for name, messages in row.errors.items()
+        for message in messages
+    ]
+
+
+def _issue_signature(values):
+    """What makes rows describe the same issue, as a short digest (kept for the whole import)."""
+    text = "\x1f".join(
+        str(part)
+        for part in (
+            values["organization"].pk,
+            values["description"],
+            values["category"].pk,
+            values["source"],
+        )
+    )
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()

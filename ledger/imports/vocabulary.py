@@ -1,0 +1,236 @@
+"""The vocabulary of ledgers kept by hand: the fields a column can hold, the headings and words
+offices write for them, dates as they are typed, and what a ledger means when it says less than
+we store (the domain defaults, stated once below).
+
+Everything here turns one cell's text into a value; which rows and columns hold what is
+`ledger.imports.rows`' business.
+"""
+
+import datetime
+import functools
+import re
+
+from django.conf import settings
+from django.utils import formats, translation
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from openpyxl.utils.datetime import from_excel
+
+from ..models import Issue, Item, ProgressUpdate
+from .reading import Formula
+
+
+def _label(model, name):
+    # The models' own (already translated) field names, so headings read as on every page.
+    return capfirst(model._meta.get_field(name).verbose_name)
+
+
+# The fields a column can be mapped to, in the ledger's column order.
+FIELDS = {
+    "reference": _("Reference"),
+    "organization": _label(Item, "organization"),
+    "description": _label(Issue, "description"),
+    "category": _label(Issue, "category"),
+    "source": _label(Issue, "source"),
+    "raised_on": _label(Issue, "raised_on"),
+    "measures": _label(Item, "measures"),
+    "leader": _label(Item, "leader"),
+    "department": _label(Item, "department"),
+    "owner": _label(Item, "owner"),
+    "kind": _label(Item, "kind"),
+    "deadline": _label(Item, "deadline"),
+    "next_review_on": _label(Item, "next_review_on"),
+    "status": _label(Item, "status"),
+    "percent": _label(Item, "progress"),
+    "progress": _label(ProgressUpdate, "text"),
+}
+REQUIRED = ("description", "measures")
+
+# The usual headings of ledgers kept by hand (normalised: no blanks, lower case).
+SYNONYMS = {
+    "reference": ["编号", "事项编号", "台账编号", "reference"],
+    "organization": ["组织", "所属组织", "党组织", "责任组织", "organization"],
+    "description": ["问题描述", "存在问题", "存在的问题", "问题", "问题表现", "issuedescription", "issue"],
+    "category": ["问题类别", "问题类型", "类别", "category"],
+    "source": ["问题来源", "来源", "source"],
+    "raised_on": ["提出日期", "提出时间", "发现时间", "dateraised"],
+    "measures": ["整改措施", "措施", "整改内容", "measures"],
+    "leader": ["责任领导", "分管领导", "牵头领导", "responsibleleader"],
+    "department": ["责任部门", "责任单位", "牵头部门", "responsibledepartment"],
+    "owner": ["责任人", "具体责任人", "整改责任人", "owner"],
+    "kind": ["整改类型", "整改方式", "类型", "kind"],
+    "deadline": ["整改时限", "完成时限", "整改期限", "时限", "完成时间", "deadline"],
+    "next_review_on": ["下次复查", "下次复查日期", "复查日期", "下次评估日期", "nextreviewdate"],
+    "status": ["整改状态", "是否完成", "完成状态", "状态", "status"],
+    "percent": ["进度", "完成进度", "整改进度", "progress(%)", "progress%"],
+    "progress": ["整改进展", "完成情况", "进展情况", "整改情况", "progress"],
+    # Recognised so that the heading row is found, then left out.
+    "": ["序号", "备注", "说明", "no", "no.", "remarks", "notes"],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# What a ledger means when it says less than we store: the domain defaults, stated once.
+
+# A row that names no kind is fixed by its deadline (限期整改); an immediate item (立行立改)
+# without a date is due the day it was raised (else the day of the import).
+DEFAULT_KIND = Item.Kind.BY_DEADLINE
+# A row that names no source came from elsewhere (其他).
+DEFAULT_SOURCE = Issue.Source.OTHER
+# A long-term item (长期坚持) needs a review date; one a ledger does not give is set a quarter
+# ahead of the import.
+DEFAULT_REVIEW_DAYS = 90
+# A 是否完成 ("done?") column answers 是 or 否: done means closed (已销号), not done means the
+# work goes on (整改中).
+YES_NO_STATUS = {"是": Item.Status.CLOSED, "否": Item.Status.IN_PROGRESS}
+# A row that names no category is filed under the category flagged as the default
+# (`Category.is_default`, set in the admin), never one found by its name.
+
+
+def default_review_on(today):
+    """The review date of a long-term item whose ledger gives none."""
+    return today + datetime.timedelta(days=DEFAULT_REVIEW_DAYS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Words
+
+KIND_WORDS = {
+    Item.Kind.IMMEDIATE: ["立行立改", "立即整改", "immediate"],
+    Item.Kind.BY_DEADLINE: ["限期整改", "bydeadline"],
+    Item.Kind.LONG_TERM: ["长期坚持", "长期", "long-term", "longterm"],
+}
+STATUS_WORDS = {
+    Item.Status.OPEN: ["待整改", "未开始", "未整改", "open"],
+    Item.Status.IN_PROGRESS: ["整改中", "正在整改", "进行中", "未完成", "inprogress"],
+    Item.Status.SUBMITTED: ["待验收", "awaitingverification"],
+    Item.Status.REVIEWED: ["领导已审核", "reviewedbyleader"],
+    Item.Status.LONG_TERM: ["长期坚持", "long-term", "longterm"],
+    Item.Status.CLOSED: ["已销号", "已完成", "完成", "已整改", "closed", "completed"],
+    Item.Status.WITHDRAWN: ["已撤销", "撤销", "withdrawn"],
+}
+SOURCE_WORDS = {
+    Issue.Source.SOLICITATION: ["征求意见", "意见征求"],
+    Issue.Source.TALK: ["谈心谈话", "谈心"],
+    Issue.Source.CRITICISM: ["批评与自我批评", "相互批评", "自我批评"],
+    Issue.Source.INSPECTION: ["巡视巡察", "巡视", "巡察", "检查"],
+    Issue.Source.SUPERIOR: ["上级反馈", "上级点评", "上级指出"],
+    Issue.Source.SELF_CHECK: ["自查", "自查自纠", "自我检视"],
+    Issue.Source.OTHER: ["其他"],
+}
+DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?$")
+PERCENT_PATTERN = re.compile(r"^(\d{1,3})(?:\.0+)?\s*%?$")
+
+BLANKS = re.compile(r"[\s*:：]+")
+
+
+def normalise(text):
+    """Text as headings and words are compared: no blanks or colons, lower case."""
+    text = str(text)
+    # A ledger repeats the same few categories, states and names on every row: short texts
+    # are remembered (long ones, which would fill the memory of a server, are not).
+    return _normalise_short(text) if len(text) <= 50 else _normalise(text)
+
+
+def _normalise(text):
+    text = text.replace("（", "(").replace("）", ")").replace("：", ":")
+    return BLANKS.sub("", text).lower()
+
+
+_normalise_short = functools.lru_cache(maxsize=4096)(_normalise)
+
+
+def heading_index():
+    """Normalised heading → field, including the export's headings in the current language."""
+    index = {}
+    for name, words in SYNONYMS.items():
+        for word in words:
+            index[normalise(word)] = name
+    # The export's own headings win over the usual ones, the reader's language last.
+    for language in [code for code, _name in settings.LANGUAGES] + [translation.get_language()]:
+        with translation.override(language):
+            for name, label in FIELDS.items():
+                index[normalise(label)] = name
+    return index
+
+
+def field_of(value, index):
+    """The field a heading cell names, by `heading_index()`, or None."""
+    if value is None or isinstance(value, Formula):
+        return None
+    text = normalise(value)
+    if text in index:
+        return index[text]
+    # "整改时限（完成日期）" → "整改时限"
+    stripped = re.sub(r"\(.*?\)", "", text)
+    return index.get(stripped) if stripped else None
+
+
+CHOICES = {"source": Issue.Source, "kind": Item.Kind, "status": Item.Status}
+
+
+def show_value(name, value):
+    if value is None or value == "":
+        return ""
+    """A value as the preview shows it: a choice by its label, a date as 2026-11-30."""
+    if name in CHOICES and value in CHOICES[name].values:
+        return CHOICES[name](value).label
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "Y-m-d")
+    return str(value)
+
+
+def parse_date(value):
+    """A date from a cell: a date cell, an Excel serial number or 2026-11-30 and its variants."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if 1 <= value < 2958466:
+            return from_excel(value).date()
+        return None
+    text = str(value).strip()
+    if re.fullmatch(r"\d{5}(\.\d+)?", text):
+        return from_excel(float(text)).date()
+    match = DATE_PATTERN.match(text)
+    if not match:
+        return None
+    try:
+        return datetime.date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
+def word_match(value, words_by_key):
+    """The key whose words hold the text, or None."""
+    text = normalise(value)
+    for key, words in words_by_key.items():
+        if text in {normalise(word) for word in words}:
+            return key
+    return None
+
+
+@functools.cache
+def choice_index(choices_class, extra_key=None):
+    """Normalised word → code: codes, labels in every language, and the usual words."""
+    index = {}
+    extra = {"source": SOURCE_WORDS, "kind": KIND_WORDS, "status": STATUS_WORDS}.get(extra_key, {})
+    for code, words in extra.items():
+        for word in words:
+            index[normalise(word)] = code
+    if extra_key == "status":
+        for word, code in YES_NO_STATUS.items():
+            index[normalise(word)] = code
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            for code, label in choices_class.choices:
+                index[normalise(label)] = code
+    for code in choices_class.values:
+        index[normalise(code)] = code
+    return index
+
+
+def choice(value, choices_class, extra_key=None):
+    """The choice whose code, label (in any language) or usual word matches the text."""
+    return choice_index(choices_class, extra_key).get(normalise(value))
