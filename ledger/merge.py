@@ -257,6 +257,21 @@ def merge_conflict(data, conflict, stale):
     return data, {"message": conflict.message, "records": records, "contested": contested}
 
 
+def at_base(data, form):
+    """A merged form sent back with a choice still open: the data as it was first refused (its
+    version the one it was opened at, no choices), for :func:`merge_conflict` to show the merge
+    again. None when `form` holds no merge."""
+    base = data.get(form.add_prefix(BASE_FIELD))
+    if not getattr(form, "contested", None) or not base:
+        return None
+    data = data.copy()
+    data[form.add_prefix("version")] = base
+    for key in [key for key in data if key.startswith(form.add_prefix(CHOICE_PREFIX))]:
+        del data[key]
+    data.pop(form.add_prefix(CONTESTED_FIELD), None)
+    return data
+
+
 def present(conflict, *forms):
     """Prepare the forms bound to :func:`merge_conflict`'s data to be shown: the choices are
     asked, not reported missing yet, and each contested row links to its choice."""

@@ -116,6 +116,9 @@ def test_a_field_both_changed_must_be_chosen(client, world, item):
     response = client.post(item_url(item, "edit"), again, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 400
     assert edit_form(response).errors == {"keep_department": ["Choose which value to keep."]}
+    # The merge is shown again beside the choice, not only the error.
+    (record,) = response.context["conflict"]["records"]
+    assert [row.name for row in record.rows if row.outcome == "both"] == ["department"]
     item.refresh_from_db()
     assert (item.department, item.closure_criteria, item.version) == ("通风区", "", 2)
 

@@ -416,6 +416,12 @@ def _perform(request, item, action, form):
         else:
             messages.success(request, ACTIONS[action].done(result))
             return redirect(_next_url(request, item))
+    elif action == Action.EDIT and (refused := merge.at_base(request.POST, form)) is not None:
+        # Saved again with a field both changed left unchosen: the merge is shown again, with
+        # the choice asked for.
+        first = action_form(action, item, refused)
+        if first.is_valid():
+            return _conflict(request, item, action, first, workflow.EditConflict(item), data=refused)
     return _invalid(request, item, action, form, status=400)
 
 
@@ -467,7 +473,7 @@ def _next_url(request, item):
     return reverse("ledger:item_detail", args=[item.pk])
 
 
-def _conflict(request, item, action, form, conflict):
+def _conflict(request, item, action, form, conflict, data=None):
     """The edit form again over the current version, merged field by field with what changed
     meanwhile (`ledger.merge`): fields both changed are to be chosen before it saves."""
     current = conflict.current
@@ -480,13 +486,20 @@ def _conflict(request, item, action, form, conflict):
         rebound.is_valid()
         rebound.add_error(None, conflict.message)
         return _invalid(request, current, action, rebound, status=409)
-    data, shown = merge.merge_conflict(request.POST, conflict, [(form, current, "")])
+    unchosen = data is not None  # the merge was shown already: an open choice is an error now
+    data, shown = merge.merge_conflict(
+        request.POST if data is None else data, conflict, [(form, current, "")]
+    )
     # A copy: the page shows the item as stored while the form holds the merge.
     rebound = forms.EditItemForm(data, instance=copy.copy(current), organization=current.organization)
     merge.present(shown, rebound)
+    if unchosen:
+        rebound.merge_presented = False
+        rebound.full_clean()
     shown["form_id"] = "action-edit"  # beside the item, not below the conflict on a phone
     context = _detail_context(request, current, bound={Action.EDIT: rebound, "conflict": shown})
-    return render(request, "ledger/item_detail.html", context, status=409)
+    # Saved again with a choice left open: an error in what was sent (400), not a new conflict.
+    return render(request, "ledger/item_detail.html", context, status=400 if unchosen else 409)
 
 
 edit_item = action_view(Action.EDIT)
