@@ -40,7 +40,7 @@ def test_a_reimport_does_not_close_without_sign_off(world):
     imported(world, ledger_file("整改中", owner="李明"), "v1.xlsx")
     item = Item.objects.get()
     assert item.owner == world.committee
-    workflow.submit(world.committee, item)
+    workflow.submit(world.committee, item, incomplete_confirmed=True)
     with pytest.raises(ImportFailed) as failed:
         imported(world, ledger_file("已销号", owner="李明"), "v2.xlsx")
     [message] = failed.value.errors[2]
@@ -56,7 +56,7 @@ def test_the_refusal_shows_in_the_preview_of_the_web_import(client, world, impor
     world.branch.double_review = True
     world.branch.save()
     imported(world, ledger_file("整改中", owner="李明"), "v1.xlsx")
-    workflow.submit(world.committee, Item.objects.get())
+    workflow.submit(world.committee, Item.objects.get(), incomplete_confirmed=True)
     client.force_login(world.committee)
     response = client.post(
         reverse("ledger:import"),
@@ -74,7 +74,7 @@ def test_the_refusal_shows_in_the_preview_of_the_web_import(client, world, impor
 def test_another_committee_member_closes_a_submitted_item_by_reimport_with_a_note_naming_the_file(world):
     imported(world, ledger_file("整改中"), "v1.xlsx")
     item = Item.objects.get()
-    workflow.submit(world.owner, item)
+    workflow.submit(world.owner, item, incomplete_confirmed=True)
     result = imported(world, ledger_file("已销号"), "v2.xlsx")
     assert (result.updated, result.unchanged) == (1, 0)
     item.refresh_from_db()
@@ -92,7 +92,7 @@ def test_with_double_review_the_leader_reviews_first(world):
     world.branch.double_review = True
     world.branch.save()
     imported(world, ledger_file("整改中"), "v1.xlsx")
-    workflow.submit(world.owner, Item.objects.get())
+    workflow.submit(world.owner, Item.objects.get(), incomplete_confirmed=True)
     with pytest.raises(ImportFailed) as failed:
         imported(world, ledger_file("已销号"), "v2.xlsx")
     assert "You may not take the action “Review” on this item." in failed.value.errors[2][0]
@@ -129,7 +129,7 @@ def test_an_open_item_is_started_with_the_file_as_note(world):
 def test_a_file_never_takes_an_item_back(world):
     imported(world, ledger_file("整改中"), "v1.xlsx")
     item = Item.objects.get()
-    workflow.submit(world.owner, item)
+    workflow.submit(world.owner, item, incomplete_confirmed=True)
     with pytest.raises(ImportFailed) as failed:
         imported(world, ledger_file("整改中"), "v1.xlsx")
     assert failed.value.errors[2] == [
@@ -155,7 +155,7 @@ def test_set_imported_state_is_for_new_items_only(world):
     item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
     workflow.start(world.owner, item)
     workflow.post_progress(world.owner, item, text="已组织学习", percent=50)
-    workflow.submit(world.owner, item)
+    workflow.submit(world.owner, item, incomplete_confirmed=True)
     with pytest.raises(workflow.InvalidTransition):
         workflow.set_imported_state(world.committee, item, status=S.CLOSED, reason="台账.xlsx")
     item.refresh_from_db()

@@ -54,7 +54,7 @@ NOT_THE_WORKFLOWS = {
     ): "a report job",
     ("ledger/management/commands/prune_report_jobs.py", "job.file.delete(save=False)"): "a report's file",
     ("ledger/management/commands/prune_report_jobs.py", "job.delete()"): "an old report job",
-    ("ledger/importer.py", "imported.save()"): "where an imported row came from (ImportedRow)",
+    ("ledger/imports/storing.py", "imported.save()"): "where an imported row came from (ImportedRow)",
     ("ledger/demo.py", "user.save()"): "a demo person",
     ("ledger/exporter.py", "workbook.save(buffer)"): "an exported spreadsheet",
     ("ledger/management/commands/bench_import.py", "workbook.save(path)"): "a generated spreadsheet",

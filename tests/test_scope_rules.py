@@ -10,7 +10,7 @@ from core.models import Organization, User
 from core.permissions import OrganizationTree, Scope
 from ledger import forms, reports
 from ledger.models import Item
-from tests.factories import IssueFactory, MeetingFactory, make_item
+from tests.factories import IssueFactory, MeetingFactory, MembershipFactory, make_item
 
 
 def test_the_tree_is_read_in_one_query_and_walked_in_memory(world, django_assert_num_queries):
@@ -48,13 +48,17 @@ def test_an_item_belongs_to_the_issues_organization_or_below(world):
 
 @pytest.fixture
 def items(world):
-    """Items in the branch, its group, the sibling; one in the sibling owned by the branch's owner."""
-    return [
+    """Items in the branch, its group, the sibling; one in the sibling led by the branch's member
+    (who led it while a member there, then moved)."""
+    moved = MembershipFactory(user=world.member, organization=world.sibling)
+    items = [
         make_item(world.committee, IssueFactory(organization=world.branch)),
         make_item(world.committee, IssueFactory(organization=world.group), owner=world.owner),
         make_item(world.outsider, IssueFactory(organization=world.sibling)),
         make_item(world.outsider, IssueFactory(organization=world.sibling), leader=world.member),
     ]
+    moved.delete()
+    return items
 
 
 PERSONAS = ["committee", "company_committee", "owner", "leader", "member", "outsider"]
