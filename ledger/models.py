@@ -391,6 +391,15 @@ class Item(Snapshot, models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    # 新增 counts by this day: an old ledger imported today is not all new this month.
+    opened_on = models.DateField(
+        _("opened on"),
+        editable=False,
+        help_text=_(
+            "The day the item entered the ledger: the day it was created here, or for an imported "
+            "item the day its issue was raised."
+        ),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

@@ -336,7 +336,7 @@ def meeting_minutes(meeting, items, *, user):
 
 def progress_lists(items, *, user, date_from, date_to, scope_label="", progress=None):
     """The three periodic lists supervising offices ask for, over [date_from, date_to]:
-    new items (新增: their issue was raised in the period, see `stats.new_in_period`), items
+    new items (新增: they entered the ledger in the period, see `stats.new_in_period`), items
     being pushed forward with what moved (推进落实), items closed (已办结销号)."""
     start = timezone.make_aware(datetime.datetime.combine(date_from, datetime.time.min))
     end = timezone.make_aware(

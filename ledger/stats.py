@@ -178,9 +178,10 @@ def _month_key(value):
     return (value.year, value.month)
 
 
-# The date that makes an item "new" (新增) in the trend and the periodic lists: the day its
-# issue was raised. The record's creation time says when it was typed in or imported.
-NEW_ITEM_DATE = "issue__raised_on"
+# The date that makes an item "new" (新增) in the trend and the periodic lists: the day it entered
+# the ledger (for an imported item, the day its issue was raised). The record's creation time
+# says when it was typed in or imported.
+NEW_ITEM_DATE = "opened_on"
 
 
 def new_in_period(items, date_from, date_to):
@@ -199,9 +200,9 @@ def monthly_trend(items, months=12, today=None):
     """Items opened and closed (verified) per month over the last `months` months, oldest
     first, empty months included. Two queries.
 
-    An item counts as opened in the month its issue was raised (`NEW_ITEM_DATE`), not when its
-    record was created: an old ledger imported today shows its items in the months they came
-    from, not all as new this month."""
+    An item counts as opened in the month it entered the ledger (`Item.opened_on`): the day it
+    was created here, or for an imported item the day its issue was raised, so that an old
+    ledger imported today shows its items in the months they came from, not all as new this month."""
     today = today or timezone.localdate()
     first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))

@@ -364,7 +364,10 @@ def _store_new_items(actor, items, *, action, reason="", now=None):
         .values("organization", "year")
         .annotate(last=models.Max("sequence"))
     }
+    today = timezone.localdate()
     for item in items:
+        # An imported item entered the ledger when its issue was raised, not on the day of the import.
+        item.opened_on = item.issue.raised_on if action == Action.IMPORT else today
         key = (item.organization_id, item.year)
         last[key] = item.sequence = last.get(key, 0) + 1
         item.reference = item_reference(item.organization, item.year, item.sequence)
@@ -436,8 +439,8 @@ def create_item(
     if warn_past_deadline and past and item.kind != Item.Kind.LONG_TERM:
         raise ValidationError({"deadline": ValidationError(PAST_DEADLINE, code="past_deadline")})
     item.year = issue.raised_on.year
-    # The number and the reference are allocated when the item is stored, unique by then.
-    item.full_clean(exclude=["sequence", "reference"])
+    # The number, the reference and the day it opened are given when the item is stored.
+    item.full_clean(exclude=["sequence", "reference", "opened_on"])
     with transaction.atomic():
         _store_new_items(actor, [item], action=action, reason=reason)
     return item

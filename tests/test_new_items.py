@@ -1,5 +1,6 @@
-"""新增 counts by the date an issue was raised, not by when its record was typed in or imported:
-the dashboard's monthly trend and the progress lists' new items."""
+"""新增 counts by the day an item entered the ledger (for an imported item, the day its issue was
+raised), not by when its record was typed in or imported: the dashboard's monthly trend and the
+progress lists' new items."""
 
 import datetime
 
