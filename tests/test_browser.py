@@ -50,10 +50,8 @@ def browser_type_launch_args(browser_type_launch_args):
 
 def load_default_categories():
     """What the data migration loads; a transactional test empties every table when it ends."""
-    migration = importlib.import_module("ledger.migrations.0002_default_categories")
+    migration = importlib.import_module("ledger.migrations.0001_initial")
     migration.add_categories(django_apps, None)
-    flag = importlib.import_module("ledger.migrations.0008_imports_category_is_default")
-    flag.flag_default_category(django_apps, None)
 
 
 @pytest.fixture(scope="module", autouse=True)

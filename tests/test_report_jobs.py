@@ -4,10 +4,11 @@ it, the worker renders it, the progress page offers the file to the requester on
 import importlib
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.urls import reverse
 
-from ledger.models import Category, ReportJob
+from ledger.models import ReportJob
 from tests import pdfs
 from tests.reportdata import SIBLING_TEXT, populate
 
@@ -35,9 +36,8 @@ def test_a_big_report_is_offered_in_the_background_without_side_effects(client, 
 @pytest.fixture
 def categories():
     # A transactional test before this one may have flushed the rows the data migration made.
-    migration = importlib.import_module("ledger.migrations.0002_default_categories")
-    for order, (name, name_en) in enumerate(migration.CATEGORIES, start=1):
-        Category.objects.get_or_create(name=name, defaults={"name_en": name_en, "sort_order": order})
+    migration = importlib.import_module("ledger.migrations.0001_initial")
+    migration.add_categories(django_apps, None)
 
 
 @pytest.mark.django_db(transaction=True)
