@@ -135,8 +135,8 @@ def test_a_progress_report_without_text_heads_the_page_with_a_summary(browser, s
     page.fill(fields["percent"], "30")
     fields["form"].locator("form[action$='/progress/'] button[type=submit]").click()
 
-    page.wait_for_selector("#error-summary")
-    assert page.evaluate("document.activeElement.id") == "error-summary"
+    # The summary takes the focus once its script has run (the element may be there a moment before).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'error-summary'")
     assert in_viewport(page, "#error-summary")
     summary = page.locator("#error-summary").inner_text()
     expected = {"zh": "未保存。请更正：", "en": "Nothing was saved. Please correct:"}[language]
