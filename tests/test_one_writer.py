@@ -197,6 +197,15 @@ def web_item_action(verb, data=no_data):
     return run
 
 
+def two_items(world):
+    return [an_item(world), an_item(world)]
+
+
+def web_bulk_change(client, actor, _world, items):
+    data = {"items": [item.pk for item in items], "department": "调度室", "reason": "统一调整"}
+    return post(client, actor, "/ledger/bulk/", data)
+
+
 def web_decide(client, actor, _world, item):
     extension = item.extension_requests.get()
     data = {"extension": extension.pk, "approve": "1", "note": "同意延期"}
@@ -443,6 +452,16 @@ PATHS = [
         "从文件“台账.xlsx”导入",
         status=None,
         versions={Item: 1},
+    ),
+    WritePath(
+        "web: bulk change of two items",
+        two_items,
+        web_bulk_change,
+        "committee",
+        "owner",
+        {Item: 2},
+        "统一调整",
+        versions={Item: 2},
     ),
     WritePath(
         "seed: synthetic items",
