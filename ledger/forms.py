@@ -161,6 +161,14 @@ class EditItemForm(MergeChoicesMixin, ItemForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
+    deadline_decision = forms.BooleanField(
+        label=_("A new deadline is the committee's decision to move it"),
+        required=False,
+        help_text=_(
+            "Tick it when the committee decided to move the deadline: the original deadline stays on "
+            "record and the reports print it. Leave it for a correction of a mistyped date."
+        ),
+    )
 
 
 class NoteForm(forms.Form):

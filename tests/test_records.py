@@ -405,6 +405,25 @@ def test_correcting_a_deadline_is_not_an_extension(client, world):
     assert "原定" in pdf_text(client.get(f"/ledger/items/{item.pk}/dossier.pdf").content)
 
 
+def test_the_edit_form_records_a_committee_decision_to_move_the_deadline(client, world):
+    item = make_item(world.committee, IssueFactory(organization=world.branch))
+    client.force_login(world.committee)
+    first = item.deadline
+    data = {
+        "version": item.version,
+        "measures": item.measures,
+        "department": item.department,
+        "kind": item.kind,
+        "deadline": (first + datetime.timedelta(days=30)).isoformat(),
+        "reason": "党委会研究同意顺延",
+        "deadline_decision": "on",
+    }
+    assert client.post(f"/ledger/items/{item.pk}/edit/", data).status_code == 302
+    item.refresh_from_db()
+    assert item.original_deadline == first and item.deadline_was_extended
+    assert "（原定" in client.get(f"/ledger/items/{item.pk}/").content.decode()
+
+
 def test_an_approved_extension_makes_the_original_deadline(client, world):
     from ledger import workflow
 

@@ -58,7 +58,14 @@ def _says(message):
 
 def _edit(user, item, data):
     changes = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
-    return workflow.edit_item(user, item, expected_version=data["version"], reason=data["reason"], **changes)
+    return workflow.edit_item(
+        user,
+        item,
+        expected_version=data["version"],
+        reason=data["reason"],
+        deadline_decision=data.get("deadline_decision", False),
+        **changes,
+    )
 
 
 def _closed(item):
