@@ -69,6 +69,14 @@ class OrganizationTree:
         """The tree as stored now, in one query."""
         return cls(Organization.objects.values_list("pk", "parent_id", "double_review"))
 
+    @classmethod
+    def from_children(cls, children_by_parent):
+        """The tree of a map of parent id to its children's ids, as `children_map()` reads it
+        (no double review flags)."""
+        return cls(
+            (child, parent, False) for parent, children in children_by_parent.items() for child in children
+        )
+
     def subtree(self, root_ids):
         """Ids of the given organizations and of every organization below them."""
         return subtree_ids(root_ids, self.children)
@@ -218,14 +226,11 @@ CHOOSABLE = Q(is_active=True) | Q(is_placeholder=True)
 def related_organization_ids(organization_id, children_by_parent=None):
     """The organization, every unit below it and every one above it (whose leaders answer for
     it). Reads the tree (one query) unless `children_by_parent` is given."""
-    children = children_map() if children_by_parent is None else children_by_parent
-    parents = {child: parent for parent, kids in children.items() for child in kids}
-    ids = subtree_ids([organization_id], children)
-    node = parents.get(organization_id)
-    while node is not None and node not in ids:
-        ids.add(node)
-        node = parents.get(node)
-    return ids
+    if children_by_parent is None:
+        tree = OrganizationTree.read()
+    else:
+        tree = OrganizationTree.from_children(children_by_parent)
+    return tree.subtree_and_ancestors(organization_id)
 
 
 def eligible_memberships(organization, children_by_parent=None):

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.forms import inlineformset_factory, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
+from core import permissions
 from core.models import Organization
 from core.permissions import OrganizationTree, Scope, eligible_people
 
@@ -26,7 +27,7 @@ class DateInput(forms.DateInput):
 
 def related_organization_ids(organization):
     """The organization, the units below it and the ones above it (whose leaders answer for it)."""
-    return OrganizationTree.read().subtree_and_ancestors(organization.pk)
+    return permissions.related_organization_ids(organization.pk)
 
 
 def people_for(organization):
