@@ -173,38 +173,28 @@ def make_event(obj, *, model_label, actor_id, action, reason, at, changed, actio
     )
 
 
-def save_with_history(obj, *, user, action, reason="", **save_kwargs):
-    """Save `obj` so that its history row names the user, the action, the reason and the open
-    action's id (see :func:`action`); emit its event after the transaction commits.
+_STAMPS = ("_history_user", "_history_action", "_history_action_id", "_history_date", "_change_reason")
 
-    The attributes are removed again afterwards: a later save of the same object must not
-    inherit this action's reason.
-    """
-    created = obj._state.adding
-    listening = events.listening()
-    changed = changed_fields(obj, created) if listening else ()
+
+def _write_with_history(obj, write, *, user, action, reason, changed, created):
+    """Run `write()` (a save or a delete of `obj`) so that its history row names the user, the
+    action, the reason and the open action's id; then emit its event after the transaction
+    commits. The stamps are removed again afterwards: a later save of the same object must not
+    inherit this action's reason."""
     action_id = current_action_id()
     at = timezone.now()
-    obj._history_user = user
-    obj._history_action = action
-    obj._history_action_id = action_id
-    obj._history_date = at
-    obj._change_reason = reason or ""
+    record_id = obj.pk
+    for attr, value in zip(_STAMPS, (user, action, action_id, at, reason or ""), strict=True):
+        setattr(obj, attr, value)
     try:
-        obj.save(**save_kwargs)
+        write()
     finally:
-        for attr in (
-            "_history_user",
-            "_history_action",
-            "_history_action_id",
-            "_history_date",
-            "_change_reason",
-        ):
+        for attr in _STAMPS:
             if hasattr(obj, attr):
                 delattr(obj, attr)
-    if isinstance(obj, Snapshot):
-        _remember(obj)
-    if listening:
+    if obj.pk is None:
+        obj.pk = record_id  # a deleted record: the event names the record that was
+    if events.listening():
         events.emit(
             [
                 make_event(
@@ -220,6 +210,24 @@ def save_with_history(obj, *, user, action, reason="", **save_kwargs):
                 )
             ]
         )
+
+
+def save_with_history(obj, *, user, action, reason="", **save_kwargs):
+    """Save `obj` so that its history row names the user, the action, the reason and the open
+    action's id (see :func:`action`); emit its event after the transaction commits."""
+    created = obj._state.adding
+    changed = changed_fields(obj, created) if events.listening() else ()
+    _write_with_history(
+        obj,
+        lambda: obj.save(**save_kwargs),
+        user=user,
+        action=action,
+        reason=reason,
+        changed=changed,
+        created=created,
+    )
+    if isinstance(obj, Snapshot):
+        _remember(obj)
     return obj
 
 
@@ -227,29 +235,4 @@ def delete_with_history(obj, *, user, action, reason=""):
     """Delete `obj` so that its deletion's history row names the user, the action, the reason and
     the open action's id; emit its event (no changed fields) after the transaction commits.
     For the few records that may be taken away on record (a person wrongly on an attendance list)."""
-    action_id = current_action_id()
-    at = timezone.now()
-    record_id = obj.pk
-    obj._history_user = user
-    obj._history_action = action
-    obj._history_action_id = action_id
-    obj._history_date = at
-    obj._change_reason = reason or ""
-    obj.delete()
-    obj.pk = record_id  # the event names the record that was deleted
-    if events.listening():
-        events.emit(
-            [
-                make_event(
-                    obj,
-                    model_label=obj._meta.label_lower,
-                    actor_id=getattr(user, "pk", None),
-                    action=action,
-                    reason=reason,
-                    at=at,
-                    changed=(),
-                    action_id=action_id,
-                    created=False,
-                )
-            ]
-        )
+    _write_with_history(obj, obj.delete, user=user, action=action, reason=reason, changed=(), created=False)

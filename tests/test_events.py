@@ -9,8 +9,8 @@ from django.db import transaction
 
 from core import audit, events
 from ledger import workflow
-from ledger.models import Issue, Item
-from tests.factories import IssueFactory, make_item
+from ledger.models import Attendance, Issue, Item
+from tests.factories import IssueFactory, MeetingFactory, make_item
 
 
 @pytest.fixture
@@ -129,3 +129,28 @@ def test_each_workflow_call_is_an_action_of_its_own(world, item):
     workflow.post_progress(world.owner, item, text="已组织学习", percent=30)
     ids = list(Item.objects.get(pk=item.pk).history.values_list("history_action_id", flat=True))
     assert len(set(ids)) == len(ids) == 3
+
+
+def test_taking_a_person_off_an_attendance_list_is_on_record_with_its_event(world, committed_events):
+    meeting = MeetingFactory(organization=world.branch)
+    attendance = workflow.save_attendance(
+        world.committee, Attendance(meeting=meeting, person=world.outsider, present=True)
+    )
+    with committed_events() as got:
+        workflow.remove_attendance(world.committee, attendance, reason="误录，非本支部人员")
+    assert not Attendance.objects.filter(pk=attendance.pk).exists()
+    row = Attendance.history.filter(id=attendance.pk).latest()
+    assert (row.history_type, row.history_action, row.history_change_reason, row.history_user) == (
+        "-",
+        "remove",
+        "误录，非本支部人员",
+        world.committee,
+    )
+    [event] = got
+    assert (event.action, event.model, event.record_id, event.actor_id, event.action_id) == (
+        "remove",
+        "ledger.attendance",
+        attendance.pk,
+        world.committee.pk,
+        row.history_action_id,
+    )
