@@ -99,12 +99,3 @@ def error_summary(form, anchor=""):
             else:
                 entries.append({"label": field.label, "message": message, "href": field.id_for_label})
     return {"entries": entries}
-
-
-@register.filter
-def manages(user, organization_id):
-    """True when `user` is on the committee of the organization (or of one above it): for
-    offering links only, the views check again."""
-    from core.permissions import Scope
-
-    return Scope.for_user(user).manages(organization_id)

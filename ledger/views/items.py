@@ -20,6 +20,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.permissions import Scope
+
 from .. import drafts, forms, merge, workflow
 from ..access import (
     can_print_dossier,
@@ -307,6 +309,8 @@ def _detail_context(request, item, bound=None):
         "action_forms": action_forms,
         "may_decide": Action.DECIDE_EXTENSION in allowed,
         "may_print_dossier": can_print_dossier(user, item),
+        # Copying an item starts a new item of its issue: for those who keep the issue's records.
+        "may_copy": Scope.for_user(user).manages(item.issue.organization_id),
         "conflict": bound.get("conflict"),
         "summary": summary,
         # The language switch leads back to the item page, not to the action's address.
