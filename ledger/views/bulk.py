@@ -43,7 +43,7 @@ def bulk_edit(request):
                 request.user, form.cleaned_data["items"], reason=form.cleaned_data["reason"], **form.changes()
             )
         except ValidationError as error:
-            form.add_error(None, error)
+            forms.add_validation_errors(form, error)
         else:
             report(request, result)
             return redirect(list_url(form.cleaned_data["query"]))

@@ -91,7 +91,7 @@ def issue_create(request):
             try:
                 saved = _save_issues(request.user, batch.cleaned_data, formset)
             except ValidationError as error:
-                batch.add_error(None, error)
+                forms.add_validation_errors(batch, error)
             else:
                 if saved:
                     count = len(saved)

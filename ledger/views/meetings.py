@@ -89,7 +89,7 @@ def _meeting_form_page(request, meeting):
                 )
                 status = 409
             except ValidationError as error:
-                meeting_form.add_error(None, error)
+                forms.add_validation_errors(meeting_form, error)
             else:
                 messages.success(request, _("The meeting and its issues were saved."))
                 return redirect("ledger:meeting_detail", pk=saved.pk)
@@ -221,7 +221,7 @@ def add_attendance(request, pk):
         try:
             workflow.save_attendance(request.user, attendance)
         except ValidationError as error:
-            form.add_error(None, error)
+            forms.add_validation_errors(form, error)
         else:
             messages.success(request, _("Attendance saved."))
             return redirect("ledger:meeting_detail", pk=meeting.pk)
