@@ -10,6 +10,7 @@ screen and the PDF dossier render the same entries.
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -248,71 +249,106 @@ def item_timeline(item):
     item, its progress updates, evidence and extension requests), and one per kind of related
     name shown.
     """
-    sources = [
-        (Item, item.history.all(), _("Item")),
-        (ProgressUpdate, ProgressUpdate.history.filter(item_id=item.pk), _("Progress update")),
-        (Evidence, Evidence.history.filter(item_id=item.pk), _("Evidence")),
-        (ExtensionRequest, ExtensionRequest.history.filter(item_id=item.pk), _("Extension request")),
-    ]
-    rows = {model: [] for model, _queryset, _label in sources}
-    changes = {}
-    for model, queryset, _record_label in sources:
-        fields = _tracked_fields(model)
-        previous_by_object = {}
-        for record in queryset.select_related("history_user").order_by("history_date", "history_id"):
-            rows[model].append(record)
-            changes[record] = _diff(fields, previous_by_object.get(record.id), record)
-            previous_by_object[record.id] = record
-    posts = _progress_posts(rows)
-    decisions = _extension_decisions(rows)
-    merged = {row for update, files in posts.values() for row in (update, *files)}
-    for shown_as, request in decisions.items():
-        if shown_as is request:
-            # A decision is told by its details: the request's own diff (its status, decider,
-            # time and note) would say the same again.
-            changes[request] = []
-        else:
-            merged.add(request)
-    shown = [
-        (record, record_label)
-        for model, _queryset, record_label in sources
-        for record in rows[model]
-        if record not in merged
-    ]
-    names = _related_names(change for record, _label in shown for change in changes[record])
-    entries = []
-    for record, record_label in shown:
-        post = posts.get(record)
-        decision = decisions.get(record)
-        # A post is shown as the progress update it made; an import as the item it created; an
-        # extension decision as the request decided.
-        details = []
-        if post:
-            details = _post_details(*post)
-            if record.history_action == Action.POST_PROGRESS:
-                record_label = _("Progress update")
-        elif decision:
-            details = _decision_details(decision)
-            record_label = _("Extension request")
-        entries.append(
-            Entry(
-                when=record.history_date,
-                user=str(record.history_user) if record.history_user_id else str(_("System")),
-                record=str(record_label),
-                action=_action_label(record),
-                reason=record.history_change_reason or "",
-                history_type=record.history_type,
-                changes=[
-                    Change(
-                        field=model_field.name,
-                        label=field_label(model_field),
-                        old=_display(model_field, old, names),
-                        new=_display(model_field, new, names),
-                    )
-                    for model_field, old, new in changes[record]
-                ],
-                details=details,
+    return Timeline(item)[:]
+
+
+class Timeline(Sequence):
+    """The entries of an item's timeline (see :func:`item_timeline`), oldest first or, with
+    `newest_first`, newest first, made only when read: a page of a long history
+    (``Paginator(Timeline(item, newest_first=True), 50)``) reads every historical row once (the
+    diffs need each record's previous row) and names the people and records its diffs mention
+    (one query per kind), but builds entries for the page's entries only."""
+
+    def __init__(self, item, newest_first=False):
+        sources = [
+            (Item, item.history.all(), _("Item")),
+            (ProgressUpdate, ProgressUpdate.history.filter(item_id=item.pk), _("Progress update")),
+            (Evidence, Evidence.history.filter(item_id=item.pk), _("Evidence")),
+            (ExtensionRequest, ExtensionRequest.history.filter(item_id=item.pk), _("Extension request")),
+        ]
+        rows = {model: [] for model, _queryset, _label in sources}
+        changes = {}
+        for model, queryset, _record_label in sources:
+            fields = _tracked_fields(model)
+            previous_by_object = {}
+            for record in queryset.select_related("history_user").order_by("history_date", "history_id"):
+                rows[model].append(record)
+                changes[record] = _diff(fields, previous_by_object.get(record.id), record)
+                previous_by_object[record.id] = record
+        posts = _progress_posts(rows)
+        decisions = _extension_decisions(rows)
+        merged = {row for update, files in posts.values() for row in (update, *files)}
+        for shown_as, request in decisions.items():
+            if shown_as is request:
+                # A decision is told by its details: the request's own diff (its status, decider,
+                # time and note) would say the same again.
+                changes[request] = []
+            else:
+                merged.add(request)
+        shown = [
+            (record, record_label)
+            for model, _queryset, record_label in sources
+            for record in rows[model]
+            if record not in merged
+        ]
+        shown.sort(key=lambda pair: pair[0].history_date)  # stable: ties keep the sources' order
+        if newest_first:
+            shown.reverse()
+        self._shown, self._changes, self._posts, self._decisions = shown, changes, posts, decisions
+        self._names = None
+
+    def __len__(self):
+        return len(self._shown)
+
+    def __iter__(self):
+        return iter(self[:])
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return self._entries(self._shown[index])
+        return self._entries([self._shown[index]])[0]
+
+    def _entries(self, shown):
+        changes = self._changes
+        if self._names is None:
+            # Named for the whole timeline at once, whatever page is read: the same few queries
+            # (one per kind of record named) for every page of a history.
+            self._names = _related_names(
+                change for record, _label in self._shown for change in changes[record]
             )
-        )
-    entries.sort(key=lambda entry: entry.when)
-    return entries
+        names = self._names
+        entries = []
+        for record, record_label in shown:
+            post = self._posts.get(record)
+            decision = self._decisions.get(record)
+            # A post is shown as the progress update it made; an import as the item it created; an
+            # extension decision as the request decided.
+            details = []
+            if post:
+                details = _post_details(*post)
+                if record.history_action == Action.POST_PROGRESS:
+                    record_label = _("Progress update")
+            elif decision:
+                details = _decision_details(decision)
+                record_label = _("Extension request")
+            entries.append(
+                Entry(
+                    when=record.history_date,
+                    user=str(record.history_user) if record.history_user_id else str(_("System")),
+                    record=str(record_label),
+                    action=_action_label(record),
+                    reason=record.history_change_reason or "",
+                    history_type=record.history_type,
+                    changes=[
+                        Change(
+                            field=model_field.name,
+                            label=field_label(model_field),
+                            old=_display(model_field, old, names),
+                            new=_display(model_field, new, names),
+                        )
+                        for model_field, old, new in changes[record]
+                    ],
+                    details=details,
+                )
+            )
+        return entries

@@ -164,7 +164,8 @@ def history_page(client, item, **headers):
     assert response.status_code == 200
     html = response.content.decode()
     rendered = [part.split("</li>")[0] for part in html.split('<li class="history-entry">')[1:]]
-    return response.context["entries"], rendered
+    # The page shows the newest entry first: oldest first here, as the timeline tells the story.
+    return response.context["entries"][::-1], rendered[::-1]
 
 
 def summary(entries):

@@ -64,10 +64,10 @@ def test_it_reads_in_constant_queries(client, world, mine, django_assert_num_que
     client.force_login(world.owner)
 
     def count():
-        # session, user, memberships, organization tree; my items (with organization and
-        # issue, and whether each has progress updates and a pending extension request);
-        # saved views, work queue count (menu)
-        with django_assert_num_queries(7):
+        # session, user, memberships, organization tree; the counts of my items (open, overdue,
+        # due soon); a page of my items (with organization and issue, and whether each has
+        # progress updates and a pending extension request); saved views, work queue count (menu)
+        with django_assert_num_queries(8):
             client.get("/ledger/mine/")
 
     count()
@@ -199,9 +199,10 @@ def test_a_bad_post_reads_in_constant_queries(client, world, mine, django_assert
 
     def count():
         # session, user, memberships, organization tree; the item (with issue, people, org);
-        # then the owner's page: my items (with organization and issue, and whether each has
+        # then the owner's page: the counts of my items, their order (to find the page holding
+        # the item), a page of my items (with organization and issue, and whether each has
         # progress updates and a pending extension request); saved views, work queue count (menu)
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(10):
             client.post(f"/ledger/items/{soon.pk}/progress/", data)
 
     count()

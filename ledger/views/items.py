@@ -2,15 +2,16 @@
 all driven by one table (`ACTIONS`)."""
 
 import copy
+import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch
+from django.db.models import Case, Count, DateField, F, Prefetch, Value, When
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.permissions import Scope
 
-from .. import drafts, forms, merge, workflow
+from .. import drafts, forms, merge, queue, workflow
 from ..access import (
     can_print_dossier,
     can_print_reports,
@@ -31,11 +32,33 @@ from ..access import (
     keeps_records,
 )
 from ..filtersets import active_filters, filter_items
-from ..history import item_timeline
+from ..history import Timeline
 from ..models import Evidence, Item
 from ..workflow import Action
 
 PAGE_SIZE = 50
+# The item page shows the latest progress updates, this many more at each "show more".
+UPDATES_SHOWN = 20
+# Entries a page of an item's history shows, newest first.
+HISTORY_PAGE_SIZE = 50
+# Cards a page of the owner's page shows: each card carries its forms, and owners read it on phones.
+MINE_PAGE_SIZE = 20
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count, counted already with the page's other figures: no COUNT query."""
+
+    def __init__(self, object_list, per_page, count):
+        super().__init__(object_list, per_page)
+        self.count = count  # shadows Paginator.count (a cached property)
+
+
+def _shown_updates(request):
+    """How many of the latest progress updates the item page shows: `?updates=N`, at least
+    UPDATES_SHOWN; anything else than a number is the default."""
+    value = request.GET.get("updates", "")
+    number = int(value) if value.isdigit() and len(value) < 7 else 0
+    return max(UPDATES_SHOWN, number)
 
 
 @dataclass(frozen=True)
@@ -292,19 +315,28 @@ def _detail_context(request, item, bound=None):
         ),
         None,
     )
+    # The latest updates only (an item may have hundreds), each with its files, and, in one
+    # query, how many there are and whether any of them came with files.
+    shown = _shown_updates(request)
     updates = list(
         item.updates.select_related("author").prefetch_related(
             Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by"))
-        )
+        )[:shown]
     )
+    posted = item.updates.aggregate(total=Count("pk", distinct=True), files=Count("evidence"))
     extensions = item.extension_requests.select_related("requested_by", "decided_by")
     return {
         "item": item,
         "issue": item.issue,
         "updates": updates,
+        "updates_total": posted["total"],
+        "updates_older": posted["total"] - len(updates),
+        "updates_more": min(UPDATES_SHOWN, posted["total"] - len(updates)),
+        "updates_next": shown + UPDATES_SHOWN,
+        "updates_first_older": len(updates) + 1,
         # Files posted with a progress update are shown under it; the Evidence section lists the rest.
         "evidence": item.evidence.filter(update__isnull=True).select_related("uploaded_by"),
-        "update_files": any(update.evidence.all() for update in updates),
+        "update_files": posted["files"] > 0,
         "extensions": extensions,
         "action_forms": action_forms,
         "may_decide": Action.DECIDE_EXTENSION in allowed,
@@ -340,8 +372,15 @@ def item_detail(request, pk):
 @login_required
 @require_GET
 def item_history(request, pk):
+    """The item's history, newest first, a page at a time."""
     item = get_item_for_user(request.user, pk)
-    return render(request, "ledger/item_history.html", {"item": item, "entries": item_timeline(item)})
+    timeline = Timeline(item, newest_first=True)
+    page = Paginator(timeline, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "ledger/item_history.html",
+        {"item": item, "page": page, "entries": page.object_list, "total": len(timeline)},
+    )
 
 
 @login_required
@@ -480,7 +519,7 @@ def _is_mine_url(request, target):
 
 def _next_url(request, item):
     if came_from_mine(request):
-        return reverse("ledger:mine")
+        return _mine_url(_mine_page_number(request))
     return reverse("ledger:item_detail", args=[item.pk])
 
 
@@ -531,11 +570,6 @@ decide_extension = action_view(Action.DECIDE_EXTENSION)
 # The owner's page
 
 
-def _mine_sort_key(item, today):
-    due = item.due_date
-    return (not item.is_overdue(today), due is None, due or today)
-
-
 # The actions the owner's page offers, with the ids of their fields on an item's card.
 MINE_FORMS = {
     Action.START: "start-%s-{pk}",
@@ -545,20 +579,73 @@ MINE_FORMS = {
 }
 
 
-def _render_mine(request, bound=None, status=200):
-    """The owner's page. `bound` is (item id, action, form) of a post that came back with errors
-    (or of a form filled in again after a login): that card shows the form as typed, opened,
-    with its errors. None when that item is not on the page (not the user's, or finished), so
-    that the caller shows the item page instead."""
-    today = timezone.localdate()
-    items = workflow.with_preconditions(
-        Item.objects.filter(owner=request.user)
-        .exclude(status__in=Item.FINISHED_STATUSES)
-        .select_related("organization", "issue", "issue__category")
+def _mine_items(user, today):
+    """The user's open items in the owner's page's order: overdue first, then by the date that
+    can run late (deadline, or review date of a long-term item), items without one last."""
+    due = Case(
+        When(status=Item.Status.LONG_TERM, then=F("next_review_on")),
+        When(status__in=Item.DEADLINE_STATUSES, then=F("deadline")),
+        default=None,
+        output_field=DateField(),
     )
+    return (
+        Item.objects.filter(owner=user)
+        .exclude(status__in=Item.FINISHED_STATUSES)
+        .annotate(due=due)
+        .order_by(
+            Case(When(due__lt=today, then=Value(0)), default=Value(1)),
+            F("due").asc(nulls_last=True),
+            "pk",
+        )
+    )
+
+
+def _mine_page_number(request):
+    """The page of the owner's page an action was posted from (the `next` it sent), or 1."""
+    value = parse_qs(urlsplit(request.POST.get("next", "")).query).get("page", [""])[0]
+    return int(value) if value.isdigit() and len(value) < 7 else 1
+
+
+def _mine_url(number):
+    url = reverse("ledger:mine")
+    return url if number <= 1 else f"{url}?page={number}"
+
+
+def _render_mine(request, bound=None, status=200):
+    """The owner's page, a page of cards at a time. `bound` is (item id, action, form) of a post
+    that came back with errors (or of a form filled in again after a login): the page holding
+    that card is shown, the card with the form as typed, opened, with its errors. None when that
+    item is not on the owner's page (not the user's, or finished), so that the caller shows the
+    item page instead.
+
+    The counts (open, overdue, due soon) are of all the user's open items, in one query; the
+    page's cards come with what `workflow.refusal` reads (no query per card)."""
+    today = timezone.localdate()
+    items = _mine_items(request.user, today)
+    counts = items.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Item.overdue_q(today)),
+        soon=Count("pk", filter=Item.due_within_q(queue.SOON_DAYS, today)),
+    )
+    if bound is not None:
+        order = list(items.values_list("pk", flat=True))
+        if bound[0] not in order:
+            return None
+        number = order.index(bound[0]) // MINE_PAGE_SIZE + 1
+    else:
+        number = request.GET.get("page")
+    on_page = workflow.with_preconditions(items.select_related("organization", "issue", "issue__category"))
+    page = CountedPaginator(on_page, MINE_PAGE_SIZE, counts["total"]).get_page(number)
+    groups = {
+        "overdue": _("Overdue ({count})").format(count=counts["overdue"]),
+        "soon": _("Due within {days} days ({count})").format(days=queue.SOON_DAYS, count=counts["soon"]),
+        "later": _("Later ({count})").format(count=counts["total"] - counts["overdue"] - counts["soon"]),
+    }
+    soon_until = today + datetime.timedelta(days=queue.SOON_DAYS)
     cards = []
     summary = None
-    for item in sorted(items, key=lambda item: _mine_sort_key(item, today)):
+    group = None
+    for item in page:
         card_forms = {
             action.value: action_form(action, item, auto_id=ids.format(pk=item.pk))
             for action, ids in MINE_FORMS.items()
@@ -570,6 +657,8 @@ def _render_mine(request, bound=None, status=200):
             card_forms[opened] = bound[2]
             if bound[2].errors:
                 summary = {"form": bound[2], "anchor": f"item-{item.pk}"}
+        due = item.due_date
+        item_group = "overdue" if item.is_overdue(today) else "soon" if due and due <= soon_until else "later"
         cards.append(
             {
                 "item": item,
@@ -577,15 +666,20 @@ def _render_mine(request, bound=None, status=200):
                 "forms": card_forms,
                 "opened": opened,
                 "confirm_incomplete": workflow.needs_incomplete_confirmation(item),
+                # A heading above the first card of each group on the page.
+                "heading": groups[item_group] if item_group != group else None,
             }
         )
-    if bound is not None and not any(card["opened"] for card in cards):
-        return None
+        group = item_group
     context = {
         "cards": cards,
+        "page": page,
+        "counts": counts,
+        "soon_days": queue.SOON_DAYS,
         "bound": bound is not None,
         "summary": summary,
-        "page_url": reverse("ledger:mine"),
+        # Actions posted from a card come back to this page; so does the language switch.
+        "page_url": _mine_url(page.number),
     }
     return render(request, "ledger/mine.html", context, status=status)
 
@@ -593,5 +687,5 @@ def _render_mine(request, bound=None, status=200):
 @login_required
 @require_GET
 def mine(request):
-    """The owner's page, mobile-first: my open items, overdue first, then by deadline."""
+    """The owner's page, mobile-first: my open items, overdue first, then by deadline, a page at a time."""
     return _render_mine(request)

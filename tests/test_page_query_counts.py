@@ -1,0 +1,114 @@
+"""Pages in a constant number of queries, whatever the number of rows: each page is read at 10
+and at 200 rows with the same count of queries (no query per row), and each count is written
+down with the queries it is made of."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from ledger import workflow
+from tests.factories import IssueFactory, make_item
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+
+
+def post_updates(world, item, count):
+    """`count` progress posts on `item` by its owner, every fifth with a photo."""
+    for number in range(count):
+        files = [SimpleUploadedFile(f"现场{number}.png", PNG, "image/png")] if number % 5 == 0 else []
+        workflow.post_progress(
+            world.owner, item, text=f"第{number + 1}次进展", percent=number % 100, files=files
+        )
+
+
+def own_items(world, count, today):
+    """`count` open items of the owner, a third overdue, some started, with an extension asked."""
+    for number in range(count):
+        item = make_item(
+            world.committee,
+            IssueFactory(organization=world.branch),
+            owner=world.owner,
+            deadline=today + datetime.timedelta(days=number % 30 - 10),
+        )
+        if number % 4 == 1:
+            workflow.post_progress(world.owner, item, text="已开始", percent=20)
+        if number % 10 == 3:
+            workflow.request_extension(
+                world.owner, item, proposed_deadline=today + datetime.timedelta(days=60), reason="配件未到"
+            )
+
+
+def at_10_and_200(grow, read, queries, django_assert_num_queries):
+    """Grow the rows to 10, read the page in `queries` queries; to 200, the same again."""
+    grow(10)
+    read()  # warm: the first request of a session reads what later ones find cached
+    with django_assert_num_queries(queries):
+        response = read()
+    assert response.status_code == 200
+    grow(190)
+    with django_assert_num_queries(queries):
+        response = read()
+    assert response.status_code == 200
+    return response
+
+
+def test_the_item_page_reads_in_constant_queries_at_10_and_200_updates(
+    client, world, django_assert_num_queries
+):
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    client.force_login(world.committee)
+    # session, user, memberships, organization tree; the item (with issue, people, org, and
+    # what the workflow's rules read); organization tree and people for the edit form; the
+    # latest 20 updates with authors; their evidence with uploaders; how many updates and
+    # files there are; the item's other evidence; extension requests; saved views, work
+    # queue count (menu)
+    response = at_10_and_200(
+        lambda count: post_updates(world, item, count),
+        lambda: client.get(f"/ledger/items/{item.pk}/"),
+        14,
+        django_assert_num_queries,
+    )
+    assert len(response.context["updates"]) == 20
+    assert response.context["updates_total"] == 200
+
+
+def test_the_history_page_reads_in_constant_queries_at_10_and_200_entries(
+    client, world, django_assert_num_queries
+):
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    client.force_login(world.committee)
+    # session, user, memberships, organization tree; the item; historical rows of the item,
+    # its updates, evidence and extension requests (with their users); names of the issue,
+    # the organization and the people the history mentions (on any page); saved views, work
+    # queue count (menu)
+    response = at_10_and_200(
+        lambda count: post_updates(world, item, count),
+        lambda: client.get(f"/ledger/items/{item.pk}/history/"),
+        14,
+        django_assert_num_queries,
+    )
+    assert len(response.context["entries"]) == 50
+    assert response.context["total"] == 201  # the creation and 200 posts
+
+
+def test_the_owners_page_reads_in_constant_queries_at_10_and_200_items(
+    client, world, today, django_assert_num_queries
+):
+    client.force_login(world.owner)
+    # session, user, memberships, organization tree; the counts of my open items (all,
+    # overdue, due soon); a page of them (with organization and issue, and whether each has
+    # progress updates and a pending extension request); saved views, work queue count (menu)
+    response = at_10_and_200(
+        lambda count: own_items(world, count, today),
+        lambda: client.get("/ledger/mine/"),
+        8,
+        django_assert_num_queries,
+    )
+    assert len(response.context["cards"]) == 20
+    assert response.context["counts"]["total"] == 200
