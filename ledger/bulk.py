@@ -18,7 +18,7 @@ importer inserts its own bookkeeping, `ImportedRow`). No model signals are sent.
 import operator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import NOT_PROVIDED, signals
 from django.db.models.base import ModelState
 from django.db.transaction import TransactionManagementError
@@ -58,6 +58,9 @@ class _Values:
         getter = operator.attrgetter(*attnames)
         self.get = getter if len(attnames) > 1 else lambda obj: (getter(obj),)
         self.constants = list(constants)
+        # The connection itself, not the `django.db.connection` proxy: a value's preparation
+        # reads it several times, and through the proxy that is most of the preparation's cost.
+        self.connection = connections[connection.alias]
         self.prepared = [
             (position, field, {} if field.get_internal_type() in _REPEATING_TYPES else None)
             for position, field in enumerate(fields)
@@ -71,11 +74,11 @@ class _Values:
             if value is None:
                 continue
             if cache is None:
-                row[position] = field.get_db_prep_save(value, connection)
+                row[position] = field.get_db_prep_save(value, self.connection)
             elif value in cache:
                 row[position] = cache[value]
             else:
-                row[position] = cache[value] = field.get_db_prep_save(value, connection)
+                row[position] = cache[value] = field.get_db_prep_save(value, self.connection)
         return row
 
 
@@ -128,10 +131,11 @@ class Maker:
         return obj
 
 
-def insert_records(model, objs, now=None):
+def insert_records(model, objs, now=None, *, keep_times=False):
     """`bulk_create(objs)` for new records without custom save logic; sets their primary keys.
 
-    Fields with `auto_now` or `auto_now_add` are set to `now` (the current time by default).
+    Fields with `auto_now` or `auto_now_add` are set to `now` (the current time by default),
+    unless `keep_times` (the demo seed, which writes records made in the past with their times).
     The keys are drawn first (PostgreSQL: from the table's sequence; SQLite: above the largest
     key the table ever had, which the write lock its transactions take keeps ours), so that the
     rows go in as plain data, without ``RETURNING``.
@@ -140,7 +144,7 @@ def insert_records(model, objs, now=None):
         return
     meta = model._meta
     now = now or timezone.now()
-    for field in meta.concrete_fields:
+    for field in () if keep_times else meta.concrete_fields:
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             for obj in objs:
                 setattr(obj, field.attname, now)

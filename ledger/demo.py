@@ -7,17 +7,20 @@ issues and items are only made when the company has none yet.
 
 import datetime
 import itertools
+import math
 import random
+import uuid
 
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, models, transaction
+from django.db.models.base import ModelState
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from core.models import Membership, Organization, User
 
-from . import workflow
-from .models import Attendance, Category, Issue, Item, Meeting
+from . import bulk, workflow
+from .models import Attendance, Category, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
+from .workflow import Action
 
 DEFAULT_PASSWORD = "demo-pass-2018"
 COMPANY = "公司党委"
@@ -390,75 +393,404 @@ def _demo_item(issue, committee, owner, leader, department, measures, scenario, 
     return item
 
 
-def add_synthetic_items(count, rng):
-    """Add `count` synthetic items (and half as many issues) in every state, for benchmarks.
+# The synthetic ledger (seed_demo --items N) -----------------------------------------------------
+#
+# A ledger of some years: items created, edited, started, worked on with progress updates,
+# extended, submitted, sometimes returned, reviewed, closed or withdrawn, each step a history
+# row at its time (about ten rows an item), by the person whose step it is. It is seeding, not a
+# user path: the records and their history rows go in directly, in bulk (`ledger.bulk`), with
+# no events, each history row the record as that step left it, so that the history pages, the
+# as-of reports and the diffs read a consistent past.
 
-    Written through the workflow's batch path (`workflow.import_new_items`, 5,000 items a
-    batch, all in one transaction), as an import by the superuser: numbered and referenced as
-    every item is, with one history row and one event per record. An item part done comes with
-    its progress text.
+# Items an owner carries over the years (a sixth of them still open): the synthetic people of an
+# organization are as many as its items need at this load.
+ITEMS_PER_OWNER = 100
+# The demo owner (王强, login "owner") is the busiest owner of the company: the load the
+# owner's page is measured with.
+BUSY_OWNER_ITEMS = 500
+SYNTHETIC_BATCH = 2000
+# The state items end in, with their weights: a ledger some years old is mostly closed.
+FINAL_STATES = [
+    (Item.Status.CLOSED, 55),
+    (Item.Status.WITHDRAWN, 4),
+    (Item.Status.OPEN, 8),
+    (Item.Status.IN_PROGRESS, 18),
+    (Item.Status.SUBMITTED, 5),
+    (Item.Status.REVIEWED, 2),
+    (Item.Status.LONG_TERM, 8),
+]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+GIVEN = "伟刚勇毅俊峰强军平保东文辉力明永健世广志义兴良海山仁波宁贵福生龙元全国胜学祥才发武新利清飞彬富顺信子杰涛昌成康星光天达安岩中茂进林有坚和彪博诚先敬震振壮会思群豪心邦承乐绍功松善厚庆磊民友裕河哲江超浩亮政谦亨奇固之轮翰朗伯宏言若鸣朋斌梁栋维启克伦翔旭鹏泽晨辰士以建家致树炎德行时泰盛雄琛钧冠策腾楠榕风航弘"
+PROGRESS_TEXTS = [
+    "已制定整改方案，明确责任人和完成时限。",
+    "已组织专题学习，参学人员签到表已归档。",
+    "已完成自查，发现的问题已建立清单逐项整改。",
+    "相关制度已修订，正在组织宣贯。",
+    "已开展现场检查，整改情况已拍照留存。",
+    "整改措施已落实大部分，剩余事项正在推进。",
+    "整改措施已全部落实，相关资料已整理归档。",
+]
+
+
+def add_synthetic_items(count, rng):
+    """Add `count` synthetic items with a realistic past, for benchmarks; returns the number.
+
+    Each item lives a lifecycle before today (see the section's comment), owned by one of the
+    organization's people: the demo members and, to spread the load as in a real company,
+    synthetic members (`ITEMS_PER_OWNER` items each; the demo owner carries
+    `BUSY_OWNER_ITEMS`). Issues carry two items each. Everything is written in one transaction,
+    `SYNTHETIC_BATCH` items at a time, numbered and referenced as every item is.
     """
     build_demo()
-    orgs = list(Organization.objects.exclude(name=COMPANY).order_by("pk"))
-    company = Organization.objects.get(name=COMPANY)
-    categories = list(Category.objects.all())
-    admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-    owners_by_org = {
-        org.pk: list(User.objects.filter(memberships__organization=org).distinct()) or [admin] for org in orgs
-    }
-    leaders = list(User.objects.filter(memberships__organization=company, memberships__role=R.LEADERSHIP))
-    today = timezone.localdate()
-    statuses = list(Item.Status.values)
-    reason = str(_("Synthetic demo items (seed_demo --items)"))
-    created = 0
-    batch = 5000
+    seeder = SyntheticLedger(count, rng)
+    if connection.vendor == "sqlite":
+        # A million history rows and their indexes: a page cache of 256 MB for this connection
+        # (SQLite's default is 2 MB) keeps the indexes' pages in memory while they grow.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -262144")
     with transaction.atomic():
-        while created < count:
-            size = min(batch, count - created)
-            issues = []
-            for n in range((size + 1) // 2):
-                org = orgs[(created + n) % len(orgs)]
-                category = categories[n % len(categories)]
-                issues.append(
-                    Issue(
-                        organization=org,
-                        category=category,
-                        source=SOURCES[n % len(SOURCES)],
-                        description=f"{category.name}方面问题（批量样例 {created + n + 1}）："
-                        + rng.choice(ISSUES.get(category.name, ISSUES["作风"])),
-                        raised_on=today - datetime.timedelta(days=rng.randint(0, 300)),
-                    )
-                )
-            rows = []
-            for n in range(size):
-                issue = issues[n // 2]
-                org = issue.organization
-                status = rng.choice(statuses)
-                long_term = status == Item.Status.LONG_TERM
-                percent = 0 if status == Item.Status.OPEN else rng.choice([0, 20, 50, 80])
-                rows.append(
-                    workflow.NewItem(
-                        key=created + n + 1,
-                        issue=issue,
-                        organization=org,
-                        fields={
-                            "measures": rng.choice(MEASURES.get(issue.category.name, MEASURES["作风"])),
-                            "leader": rng.choice(leaders) if leaders else None,
-                            "department": BRANCH_PEOPLE.get(org.name, (None, None, "综合办公室"))[2],
-                            "owner": rng.choice(owners_by_org[org.pk]),
-                            "kind": Item.Kind.LONG_TERM if long_term else Item.Kind.BY_DEADLINE,
-                            "deadline": None
-                            if long_term
-                            else today + datetime.timedelta(days=rng.randint(-90, 120)),
-                            "next_review_on": today + datetime.timedelta(days=rng.randint(-30, 90))
-                            if long_term
-                            else None,
-                        },
-                        progress="已按整改措施逐项推进。" if percent else "",
-                        percent=percent,
-                        status=status,
-                    )
-                )
-            workflow.import_new_items(admin, rows, reason=reason)
-            created += size
-    return created
+        seeder.prepare()
+        made = 0
+        while made < count:
+            size = min(SYNTHETIC_BATCH, count - made)
+            seeder.batch(size)
+            made += size
+    return made
+
+
+def synthetic_summary():
+    """What the synthetic ledger holds now, history rows included."""
+    histories = sum(model.history.count() for model in (Issue, Item, ProgressUpdate, ExtensionRequest))
+    return f"{Item.objects.count()} items, {ProgressUpdate.objects.count()} progress updates, {ExtensionRequest.objects.count()} extension requests, {histories} history rows"
+
+
+# The state of the history rows' instances, which are only written: one for all.
+_SHARED_STATE = ModelState()
+HOUR = datetime.timedelta(hours=1)
+
+
+class SyntheticLedger:
+    """Writes the synthetic ledger in batches: simulates each item's life, keeping the record
+    as each step left it (its history row), then inserts the records and their rows."""
+
+    def __init__(self, count, rng):
+        self.count = count
+        self.rng = rng
+        self.now = timezone.now()
+        self.make_issue, self.make_item = bulk.Maker(Issue), bulk.Maker(Item)
+        self.make_update, self.make_extension = bulk.Maker(ProgressUpdate), bulk.Maker(ExtensionRequest)
+        self.history = {
+            model: model.history.model for model in (Issue, Item, ProgressUpdate, ExtensionRequest)
+        }
+
+    # The people and the numbering, once ---------------------------------------------------
+
+    def prepare(self):
+        company = Organization.objects.get(name=COMPANY)
+        self.orgs = list(Organization.objects.exclude(pk=company.pk).select_related("parent").order_by("pk"))
+        list(Organization.objects.select_for_update().filter(pk__in=[o.pk for o in self.orgs]).order_by("pk"))
+        self.categories = list(Category.objects.filter(is_active=True).order_by("pk"))
+        self.leaders = list(
+            User.objects.filter(memberships__organization=company, memberships__role=R.LEADERSHIP).distinct()
+        ) or [User.objects.filter(is_superuser=True).order_by("pk").first()]
+        by_name = {org.name: org for org in self.orgs}
+        secretary = User.objects.get(username="secretary")
+        self.committee = {}
+        for org in self.orgs:
+            branch = org if org.name in BRANCH_PEOPLE else by_name.get(org.parent.name if org.parent else "")
+            sec = (
+                BRANCH_PEOPLE[branch.name][0] if branch is not None and branch.name in BRANCH_PEOPLE else None
+            )
+            self.committee[org.pk] = User.objects.get(username=sec) if sec else secretary
+        self.owners = self._owners()
+        self.last = {
+            (entry["organization"], entry["year"]): entry["last"]
+            for entry in Item.objects.filter(organization__in=self.orgs)
+            .values("organization", "year")
+            .annotate(last=models.Max("sequence"))
+        }
+        self.made = 0
+
+    def _owners(self):
+        """{organization id: [(owner, weight)]}: the organization's members, demo and synthetic."""
+        per_org = self.count / len(self.orgs)
+        wanted = max(2, math.ceil(per_org / ITEMS_PER_OWNER))
+        members = {org.pk: [] for org in self.orgs}
+        for membership in Membership.objects.filter(organization__in=self.orgs, role=R.MEMBER).select_related(
+            "user"
+        ):
+            members[membership.organization_id].append(membership.user)
+        taken = User.objects.filter(username__startswith="demo-p").count()
+        new_users, new_memberships = [], []
+        unusable = make_password(None)
+        for org in self.orgs:
+            for _n in range(max(0, wanted - len(members[org.pk]))):
+                taken += 1
+                name = self.rng.choice(SURNAMES) + "".join(self.rng.sample(GIVEN, self.rng.choice([1, 2])))
+                user = User(username=f"demo-p{taken:05d}", full_name=name, password=unusable)
+                new_users.append(user)
+                new_memberships.append((user, org))
+                members[org.pk].append(user)
+        User.objects.bulk_create(new_users, batch_size=1000)
+        Membership.objects.bulk_create(
+            [Membership(user=user, organization=org, role=R.MEMBER) for user, org in new_memberships],
+            batch_size=1000,
+        )
+        owners = {}
+        for org in self.orgs:
+            people = members[org.pk]
+            # Each owner an equal share, the busy demo owner a larger one.
+            share = per_org / max(1, len(people))
+            owners[org.pk] = (
+                people,
+                [BUSY_OWNER_ITEMS / share if person.username == "owner" else 1.0 for person in people],
+            )
+        return owners
+
+    # One batch ------------------------------------------------------------------------------
+
+    def batch(self, size):
+        rng = self.rng
+        issues, issue_rows = [], []
+        self.items, self.item_rows = [], []
+        self.updates, self.update_rows = [], []
+        self.extensions, self.extension_rows = [], []
+        for n in range((size + 1) // 2):
+            org = self.orgs[(self.made + n) % len(self.orgs)]
+            category = self.categories[(self.made + n) % len(self.categories)]
+            age = rng.choices([rng.randint(0, 60), rng.randint(60, 400), rng.randint(400, 900)], [2, 5, 3])[0]
+            raised = self.now - 2 * HOUR - datetime.timedelta(days=age, seconds=rng.randint(0, 36000))
+            issue = self.make_issue(
+                organization=org,
+                category=category,
+                source=SOURCES[n % len(SOURCES)],
+                description=rng.choice(ISSUES.get(category.name, ISSUES["作风"])),
+                raised_on=timezone.localdate(raised),
+                created_at=raised,
+            )
+            issues.append(issue)
+            issue_rows.append(
+                (issue, self._stamps(issue, raised, self.committee[org.pk], Action.CREATE, "+"))
+            )
+        bulk.insert_records(Issue, issues, keep_times=True)
+        for n in range(size):
+            self._life(issues[n // 2])
+        bulk.insert_records(Item, self.items, keep_times=True)
+        for update in self.updates:
+            update.item_id = update._item.pk
+        for extension in self.extensions:
+            extension.item_id = extension._item.pk
+        bulk.insert_records(ProgressUpdate, self.updates, keep_times=True)
+        bulk.insert_records(ExtensionRequest, self.extensions, keep_times=True)
+        for model, rows in (
+            (Issue, issue_rows),
+            (Item, self.item_rows),
+            (ProgressUpdate, self.update_rows),
+            (ExtensionRequest, self.extension_rows),
+        ):
+            bulk.insert_records(
+                self.history[model], [self._row(model, *row) for row in rows], keep_times=True
+            )
+        self.made += (size + 1) // 2
+
+    def _stamps(self, record, when, user, action, kind, reason="", action_id=None):
+        values = dict(record.__dict__)
+        values.pop("_state", None)
+        values.update(
+            history_date=when,
+            history_user_id=user.pk,
+            history_action=action,
+            history_action_id=action_id or uuid.uuid4(),
+            history_change_reason=reason,
+            history_type=kind,
+        )
+        return values
+
+    def _row(self, model, record, values):
+        """The history row of `record` as `values` left it, now that the records have keys."""
+        values["id"] = record.pk
+        if model is not Issue and model is not Item:
+            values["item_id"] = record._item.pk
+        elif model is Item:
+            values["issue_id"] = record.issue_id
+        row = self.history[model].__new__(self.history[model])
+        row.__dict__ = values
+        values["_state"] = _SHARED_STATE
+        return row
+
+    def _life(self, issue):
+        """One item's life, from its creation to its state today: the item as it ends, and its
+        history rows, those of its updates and extension requests."""
+        rng = self.rng
+        org = issue.organization
+        committee = self.committee[org.pk]
+        people, weights = self.owners[org.pk]
+        owner = rng.choices(people, weights)[0]
+        leader = rng.choice(self.leaders)
+        final = rng.choices([state for state, _w in FINAL_STATES], [w for _s, w in FINAL_STATES])[0]
+        if final == Item.Status.REVIEWED and not org.double_review:
+            final = Item.Status.SUBMITTED
+        long_term = final == Item.Status.LONG_TERM and rng.random() < 0.6
+        created = min(issue.created_at + datetime.timedelta(minutes=rng.randint(1, 600)), self.now - HOUR)
+        deadline = issue.raised_on + datetime.timedelta(days=rng.randint(15, 120))
+        key = (org.pk, issue.raised_on.year)
+        self.last[key] = sequence = self.last.get(key, 0) + 1
+        item = self.make_item(
+            issue=issue,
+            organization=org,
+            year=issue.raised_on.year,
+            sequence=sequence,
+            reference=workflow.item_reference(org, issue.raised_on.year, sequence),
+            measures=rng.choice(MEASURES.get(issue.category.name, MEASURES["作风"])),
+            leader=leader,
+            department=BRANCH_PEOPLE.get(org.name, (None, None, "综合办公室"))[2],
+            owner=owner,
+            kind=Item.Kind.LONG_TERM if long_term else Item.Kind.BY_DEADLINE,
+            deadline=None if long_term else deadline,
+            next_review_on=deadline if long_term else None,
+            closure_criteria="整改措施全部落实，佐证材料齐全，经支部委员会验收通过。",
+            opened_on=issue.raised_on,
+            created_at=created,
+            updated_at=created,
+        )
+        steps = self._plan(item, final, org.double_review)
+        # The steps' times: from the creation to today (an item still open) or to a day within
+        # its deadline's reach (one finished), in order.
+        span = (self.now - created).total_seconds() - 60
+        if final in Item.FINISHED_STATUSES:
+            span = min(span, rng.uniform(0.3, 1.0) * max(span, 3600))
+        times = sorted(created + datetime.timedelta(seconds=rng.uniform(60, span)) for _s in steps[1:])
+        self.items.append(item)
+        for step, when in zip(steps, [created, *times], strict=True):
+            self._take(item, step, when, owner, committee, leader)
+
+    def _plan(self, item, final, double_review):
+        """The steps bringing a new item to `final`: [(action, details)]."""
+        rng = self.rng
+        steps = [(Action.CREATE, None)]
+        if rng.random() < 0.3:
+            steps.append((Action.EDIT, None))
+        if final == Item.Status.OPEN:
+            return steps
+        steps.append((Action.START, None))
+        posts = rng.randint(1, 5)
+        # A long-term item of the by-deadline kind became long-term when its first stage was
+        # closed as "stage completed, continuing".
+        staged = final == Item.Status.LONG_TERM and item.kind == Item.Kind.BY_DEADLINE
+        finishing = staged or final in (Item.Status.SUBMITTED, Item.Status.REVIEWED, Item.Status.CLOSED)
+        percents = sorted(rng.sample(range(10, 100, 5), min(posts, 18)))
+        if finishing:
+            percents[-1] = 100
+        extension = item.kind == Item.Kind.BY_DEADLINE and rng.random() < 0.15
+        for number, percent in enumerate(percents):
+            steps.append((Action.POST_PROGRESS, percent))
+            if extension and number == 0:
+                steps.append((Action.REQUEST_EXTENSION, None))
+                if final != Item.Status.IN_PROGRESS or rng.random() < 0.6:
+                    steps.append((Action.DECIDE_EXTENSION, rng.random() < 0.7))
+        if final == Item.Status.WITHDRAWN:
+            steps.append((Action.WITHDRAW, None))
+        if not finishing:
+            return steps
+        steps.append((Action.SUBMIT, None))
+        if rng.random() < 0.2:
+            steps += [(Action.RETURN, None), (Action.POST_PROGRESS, 100), (Action.SUBMIT, None)]
+        if double_review and final != Item.Status.SUBMITTED:
+            steps.append((Action.REVIEW, None))
+        if final == Item.Status.CLOSED or staged:
+            steps.append((Action.CLOSE, staged))
+        return steps
+
+    def _take(self, item, step, when, owner, committee, leader):
+        """Apply one step to `item` at `when`, as the workflow's action would; record its rows."""
+        action, detail = step
+        rng = self.rng
+        actor, reason, action_id = owner, "", uuid.uuid4()
+        if action == Action.CREATE:
+            actor = committee
+        elif action == Action.EDIT:
+            actor, reason = committee, "根据支部委员会意见细化整改措施。"
+            item.measures += "每月向支部委员会报告一次进展。"
+        elif action == Action.START:
+            item.status = (
+                Item.Status.LONG_TERM if item.kind == Item.Kind.LONG_TERM else Item.Status.IN_PROGRESS
+            )
+        elif action == Action.POST_PROGRESS:
+            reason = PROGRESS_TEXTS[-1] if detail == 100 else rng.choice(PROGRESS_TEXTS[:-1])
+            item.progress = detail
+            update = self.make_update(author=owner, text=reason, percent=detail, created_at=when)
+            update._item = item
+            self.updates.append(update)
+            self.update_rows.append(
+                (update, self._stamps(update, when, owner, action, "+", reason, action_id))
+            )
+        elif action == Action.REQUEST_EXTENSION:
+            reason = "井下生产任务重，需错开生产高峰。"
+            extension = self.make_extension(
+                requested_by=owner,
+                previous_deadline=item.deadline,
+                proposed_deadline=item.deadline + datetime.timedelta(days=rng.choice([15, 30, 45])),
+                reason=reason,
+                created_at=when,
+            )
+            extension._item = item
+            self.extensions.append(extension)
+            self.extension_rows.append(
+                (extension, self._stamps(extension, when, owner, action, "+", reason, action_id))
+            )
+            return  # the item itself does not change
+        elif action == Action.DECIDE_EXTENSION:
+            extension = self.extensions[-1]
+            actor = committee
+            reason = "" if detail else "时限内可以完成，不予延期。"
+            extension.status = (
+                ExtensionRequest.Status.APPROVED if detail else ExtensionRequest.Status.REJECTED
+            )
+            extension.decided_by_id, extension.decided_at, extension.decision_note = (
+                committee.pk,
+                when,
+                reason,
+            )
+            self.extension_rows.append(
+                (extension, self._stamps(extension, when, committee, action, "~", reason, action_id))
+            )
+            if not detail:
+                return
+            item.original_deadline = item.original_deadline or item.deadline
+            item.deadline = extension.proposed_deadline
+        elif action == Action.SUBMIT:
+            item.status, reason = Item.Status.SUBMITTED, "整改措施已全部落实，请验收。"
+        elif action == Action.RETURN:
+            actor, reason = committee, "佐证材料不全，请补充会议记录和培训签到表。"
+            item.status = Item.Status.IN_PROGRESS
+            item.reviewed_by_id = item.reviewed_at = None
+        elif action == Action.REVIEW:
+            actor, reason = leader, "已现场核实。"
+            item.status, item.reviewed_by_id, item.reviewed_at = Item.Status.REVIEWED, actor.pk, when
+        elif action == Action.CLOSE and detail:  # stage completed: the item continues, long-term
+            actor, reason = committee, "阶段性任务已完成，需长期坚持。"
+            item.kind, item.status, item.outcome = (
+                Item.Kind.LONG_TERM,
+                Item.Status.LONG_TERM,
+                Item.Outcome.STAGE_COMPLETED,
+            )
+            item.next_review_on = timezone.localdate(when) + datetime.timedelta(days=90)
+            item.verification_note, item.verified_by_id, item.verified_at = reason, committee.pk, when
+        elif action == Action.CLOSE:
+            actor, reason = committee, "经验收，整改措施落实到位，佐证材料齐全，同意销号。"
+            item.status, item.outcome, item.progress = Item.Status.CLOSED, Item.Outcome.COMPLETED, 100
+            item.verification_note, item.verified_by_id, item.verified_at = reason, committee.pk, when
+        elif action == Action.WITHDRAW:
+            actor, reason = committee, "经核实，该问题与另一事项重复，合并整改。"
+            item.status = Item.Status.WITHDRAWN
+        if action != Action.CREATE:
+            item.version += 1
+        item.updated_at = when
+        self.item_rows.append(
+            (
+                item,
+                self._stamps(
+                    item, when, actor, action, "+" if action == Action.CREATE else "~", reason, action_id
+                ),
+            )
+        )

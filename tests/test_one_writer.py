@@ -1,7 +1,9 @@
 """One writer: every path that changes the ledger goes through the workflow.
 
-One table, one row per write path (the web views, a new import, a re-import, the demo seed, the
-bulk batch). Each path is run by someone allowed to, then by someone who is not; the test
+One table, one row per write path (the web views, a new import, a re-import, the bulk batch).
+The synthetic demo ledger (`seed_demo --items`) is seeding, not a path of the product: it writes
+a past of many people's actions directly (tests/test_only_the_workflow_writes.py lists it;
+tests/test_seed_demo.py checks that its history tells what its records hold). Each path is run by someone allowed to, then by someone who is not; the test
 asserts what the workflow promises for every record a path writes:
 
 - the rules applied: the refused actor writes nothing and emits nothing;
@@ -21,7 +23,6 @@ from dataclasses import dataclass, field
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.utils import timezone, translation
 
 from ledger import workflow
@@ -29,7 +30,7 @@ from ledger.imports.reading import read_table
 from ledger.imports.rows import prepare
 from ledger.imports.storing import ImportFailed, commit
 from ledger.models import Attendance, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
-from tests.factories import IssueFactory, MeetingFactory, UserFactory, category, make_item
+from tests.factories import IssueFactory, MeetingFactory, category, make_item
 from tests.pages import issue_rows_data
 from tests.sheet_files import ledger_rows, xlsx_bytes
 
@@ -98,11 +99,6 @@ def commit_file(actor, organization, rows, name="台账.xlsx"):
         if not preview.is_valid:
             raise workflow.NotAllowed(str(preview.problems or preview.rows[:3]))
         commit(preview, actor, name)
-
-
-def seeded(world):
-    """The demo company exists (the world is it: same name); its superuser seeds."""
-    UserFactory(username="admin", is_superuser=True)
 
 
 # The paths -----------------------------------------------------------------------------------
@@ -228,10 +224,6 @@ def import_new(client, actor, world, _scene):
     rows[2] += ["", ""]
     rows[3] += ["", ""]
     commit_file(actor, world.branch, rows)
-
-
-def seed_items(client, actor, world, _scene):
-    call_command("seed_demo", "--items", "6", stdout=io.StringIO())
 
 
 def bulk_batch(client, actor, world, _scene):
@@ -462,23 +454,6 @@ PATHS = [
         {Item: 2},
         "统一调整",
         versions={Item: 2},
-    ),
-    WritePath(
-        "seed: synthetic items",
-        seeded,
-        seed_items,
-        "superuser",
-        None,
-        {
-            Issue: 3,
-            Item: 6,
-            # The items part done come with their progress text, one update each.
-            ProgressUpdate: lambda: (
-                Item.objects.filter(reference__contains="-", progress__gt=0).exclude(status=S.CLOSED).count()
-            ),
-        },
-        status=None,
-        versions={Item: 1},
     ),
 ]
 

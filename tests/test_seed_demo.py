@@ -1,13 +1,16 @@
 """The demo data command: a believable company, idempotent, and fast synthetic items."""
 
+import random
 from io import StringIO
 
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.utils import timezone
 
 from core.models import Membership, Organization, User
-from ledger.models import Attendance, ExtensionRequest, Issue, Item, Meeting
+from ledger import demo
+from ledger.models import Attendance, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
 
 
 def _counts():
@@ -79,12 +82,107 @@ def test_running_it_twice_changes_nothing(seeded):
     assert authenticate(username="owner", password="pw-for-tests") is not None
 
 
-def test_synthetic_items_come_with_history_and_references(seeded):
+@pytest.fixture
+def synthetic(seeded):
     before = Item.objects.count()
     out = StringIO()
-    call_command("seed_demo", "--items", "250", stdout=out)
-    assert "Added 250 synthetic items" in out.getvalue()
-    assert Item.objects.count() == before + 250
-    assert Item.history.filter(history_action="import").count() == 250
+    call_command("seed_demo", "--items", "600", stdout=out)
+    return before, out.getvalue()
+
+
+def test_synthetic_items_are_numbered_and_told_about(synthetic):
+    before, out = synthetic
+    assert "Added 600 synthetic items in" in out
+    assert "history rows" in out
+    assert Item.objects.count() == before + 600
     references = list(Item.objects.values_list("organization_id", "reference"))
     assert len(references) == len(set(references))
+    assert len(set(Item.objects.values_list("organization_id", "year", "sequence"))) == len(references)
+
+
+def test_synthetic_items_live_a_realistic_life(synthetic):
+    items = Item.objects.filter(owner__username__startswith="demo-p")
+    assert set(Item.objects.values_list("status", flat=True)) == set(Item.Status.values)
+    rows = sum(model.history.count() for model in (Issue, Item, ProgressUpdate, ExtensionRequest))
+    assert 7 * 600 <= rows <= 14 * 600  # about ten history rows an item, a real ledger's share
+    actions = set(Item.history.values_list("history_action", flat=True))
+    assert {"create", "edit", "start", "post_progress", "submit", "return", "close", "withdraw"} <= actions
+    assert {"decide_extension"} <= actions
+    assert set(ExtensionRequest.objects.values_list("status", flat=True)) == {
+        "pending",
+        "approved",
+        "rejected",
+    }
+    # Many people act: owners post, committees close, leaders review.
+    assert Item.history.values("history_user").distinct().count() > 20
+    assert items.exists()
+
+
+def test_the_history_of_every_synthetic_item_tells_what_it_holds(synthetic):
+    now = timezone.now()
+    fields = [f.attname for f in Item._meta.concrete_fields]
+    for item in Item.objects.all():
+        history = sorted(item.history.all(), key=lambda row: (row.history_date, row.history_id))
+        assert [row.version for row in history] == list(range(1, len(history) + 1)), item.reference
+        assert history[0].history_type == "+" and history[0].history_action in ("create", "import")
+        assert all(row.history_date < now for row in history)
+        last = history[-1]
+        assert {f: getattr(last, f) for f in fields} == {f: getattr(item, f) for f in fields}, item.reference
+        assert item.updated_at == last.history_date or item.updated_at >= last.history_date
+    # Each synthetic progress update was posted with its item's row: one action, one time, one
+    # author (the hand-made demo's rows are the workflow's own, a few microseconds apart).
+    item_rows = {
+        row.history_action_id: row
+        for row in Item.history.filter(history_action="post_progress").only(
+            "history_action_id", "history_date", "history_user", "id", "progress"
+        )
+    }
+    synthetic_items = Item.objects.filter(owner__username__startswith="demo-p")
+    for update in ProgressUpdate.history.filter(history_action="post_progress", item_id__in=synthetic_items):
+        row = item_rows[update.history_action_id]
+        assert (row.id, row.history_date, row.history_user_id, row.progress) == (
+            update.item_id,
+            update.history_date,
+            update.history_user_id,
+            update.percent,
+        )
+
+
+def test_synthetic_owners_are_members_of_their_items_organizations(synthetic):
+    memberships = set(Membership.objects.values_list("user_id", "organization_id"))
+    for owner_id, organization_id in Item.objects.filter(owner__username__startswith="demo-p").values_list(
+        "owner_id", "organization_id"
+    ):
+        assert (owner_id, organization_id) in memberships
+    # Every organization has several owners; a synthetic person cannot log in.
+    for organization in Organization.objects.exclude(name="公司党委"):
+        assert Membership.objects.filter(organization=organization, role="member").count() >= 2
+    assert not User.objects.filter(username__startswith="demo-p").first().has_usable_password()
+
+
+def test_at_100000_items_the_load_is_spread_over_many_people(seeded):
+    """About a hundred items an owner; the demo owner (王强) carries the busiest load, 500."""
+    ledger = demo.SyntheticLedger(100_000, random.Random(1))
+    ledger.prepare()
+    organizations = Organization.objects.exclude(name="公司党委")
+    share = 100_000 / organizations.count()
+    for organization in organizations:
+        people, weights = ledger.owners[organization.pk]
+        assert len(people) >= share / demo.ITEMS_PER_OWNER
+        for person, weight in zip(people, weights, strict=True):
+            expected = share * weight / sum(weights)
+            if person.username == "owner":
+                assert 400 <= expected <= 600
+            else:
+                assert 50 <= expected <= 150
+
+
+def test_the_history_page_of_a_synthetic_item_reads_its_life(client, synthetic):
+    item = Item.objects.filter(status=Item.Status.CLOSED, owner__username__startswith="demo-p").first()
+    client.force_login(User.objects.get(username="secretary"))
+    response = client.get(f"/ledger/items/{item.pk}/history/")
+    assert response.status_code == 200
+    entries = response.context["entries"]
+    assert entries[0].action == "销号"  # newest first
+    assert entries[-1].action == "创建"
+    assert [entry.when for entry in entries] == sorted((entry.when for entry in entries), reverse=True)
