@@ -12,7 +12,7 @@ import random
 import uuid
 
 from django.contrib.auth.hashers import make_password
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models.base import ModelState
 from django.utils import timezone
 
@@ -443,11 +443,6 @@ def add_synthetic_items(count, rng):
     """
     build_demo()
     seeder = SyntheticLedger(count, rng)
-    if connection.vendor == "sqlite":
-        # A million history rows and their indexes: a page cache of 256 MB for this connection
-        # (SQLite's default is 2 MB) keeps the indexes' pages in memory while they grow.
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size = -262144")
     with transaction.atomic():
         seeder.prepare()
         made = 0
@@ -459,9 +454,11 @@ def add_synthetic_items(count, rng):
 
 
 def synthetic_summary():
-    """What the synthetic ledger holds now, history rows included."""
-    histories = sum(model.history.count() for model in (Issue, Item, ProgressUpdate, ExtensionRequest))
-    return f"{Item.objects.count()} items, {ProgressUpdate.objects.count()} progress updates, {ExtensionRequest.objects.count()} extension requests, {histories} history rows"
+    """What the ledger holds now, history rows included."""
+    rows = sum(model.history.count() for model in (Issue, Item, ProgressUpdate, ExtensionRequest))
+    items, updates = Item.objects.count(), ProgressUpdate.objects.count()
+    extensions = ExtensionRequest.objects.count()
+    return f"{items} items, {updates} progress updates, {extensions} extension requests, {rows} history rows"
 
 
 # The state of the history rows' instances, which are only written: one for all.
@@ -512,7 +509,9 @@ class SyntheticLedger:
         self.made = 0
 
     def _owners(self):
-        """{organization id: [(owner, weight)]}: the organization's members, demo and synthetic."""
+        """{organization id: (people, weights)}: the members who own the organization's items,
+        demo and synthetic (made here, as many as the load needs), and the weight of each in
+        the draw of an item's owner."""
         per_org = self.count / len(self.orgs)
         wanted = max(2, math.ceil(per_org / ITEMS_PER_OWNER))
         members = {org.pk: [] for org in self.orgs}
