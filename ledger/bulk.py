@@ -15,9 +15,12 @@ Nothing here checks anything: callers validate the records first (see
 importer inserts its own bookkeeping, `ImportedRow`). No model signals are sent.
 """
 
+import datetime
+import functools
 import operator
 from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import connection, connections
 from django.db.models import NOT_PROVIDED, signals
 from django.db.models.base import ModelState
@@ -62,23 +65,42 @@ class _Values:
         # reads it several times, and through the proxy that is most of the preparation's cost.
         self.connection = connections[connection.alias]
         self.prepared = [
-            (position, field, {} if field.get_internal_type() in _REPEATING_TYPES else None)
+            (
+                position,
+                self._preparation(field),
+                {} if field.get_internal_type() in _REPEATING_TYPES else None,
+            )
             for position, field in enumerate(fields)
             if not _is_plain(field)
         ]
 
+    def _preparation(self, field):
+        """The function preparing a value of `field` for the database."""
+        if field.get_internal_type() == "DateTimeField" and settings.USE_TZ:
+            # An aware time needs no preparation but the backend's (the field's own checks for
+            # a naive time and warns): the history's times are all distinct, none is cached.
+            adapt = self.connection.ops.adapt_datetimefield_value
+
+            def prepare(value):
+                if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+                    return adapt(value)
+                return field.get_db_prep_save(value, self.connection)
+
+            return prepare
+        return functools.partial(field.get_db_prep_save, connection=self.connection)
+
     def __call__(self, obj):
         row = [*self.get(obj), *self.constants]
-        for position, field, cache in self.prepared:
+        for position, prepare, cache in self.prepared:
             value = row[position]
             if value is None:
                 continue
             if cache is None:
-                row[position] = field.get_db_prep_save(value, self.connection)
+                row[position] = prepare(value)
             elif value in cache:
                 row[position] = cache[value]
             else:
-                row[position] = cache[value] = field.get_db_prep_save(value, self.connection)
+                row[position] = cache[value] = prepare(value)
         return row
 
 
