@@ -473,7 +473,8 @@ class SyntheticLedger:
     def __init__(self, count, rng):
         self.count = count
         self.rng = rng
-        self.now = timezone.now()
+        # The synthetic past ends when today began: every step is dated before today.
+        self.until = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
         self.make_issue, self.make_item = bulk.Maker(Issue), bulk.Maker(Item)
         self.make_update, self.make_extension = bulk.Maker(ProgressUpdate), bulk.Maker(ExtensionRequest)
         self.history = {
@@ -558,7 +559,7 @@ class SyntheticLedger:
             org = self.orgs[(self.made + n) % len(self.orgs)]
             category = self.categories[(self.made + n) % len(self.categories)]
             age = rng.choices([rng.randint(0, 60), rng.randint(60, 400), rng.randint(400, 900)], [2, 5, 3])[0]
-            raised = self.now - 2 * HOUR - datetime.timedelta(days=age, seconds=rng.randint(0, 36000))
+            raised = self.until - 2 * HOUR - datetime.timedelta(days=age, seconds=rng.randint(0, 36000))
             issue = self.make_issue(
                 organization=org,
                 category=category,
@@ -630,7 +631,7 @@ class SyntheticLedger:
         if final == Item.Status.REVIEWED and not org.double_review:
             final = Item.Status.SUBMITTED
         long_term = final == Item.Status.LONG_TERM and rng.random() < 0.6
-        created = min(issue.created_at + datetime.timedelta(minutes=rng.randint(1, 600)), self.now - HOUR)
+        created = min(issue.created_at + datetime.timedelta(minutes=rng.randint(1, 600)), self.until - HOUR)
         deadline = issue.raised_on + datetime.timedelta(days=rng.randint(15, 120))
         key = (org.pk, issue.raised_on.year)
         self.last[key] = sequence = self.last.get(key, 0) + 1
@@ -653,9 +654,9 @@ class SyntheticLedger:
             updated_at=created,
         )
         steps = self._plan(item, final, org.double_review)
-        # The steps' times: from the creation to today (an item still open) or to a day within
-        # its deadline's reach (one finished), in order.
-        span = (self.now - created).total_seconds() - 60
+        # The steps' times: from the creation to yesterday (an item still open), or over part
+        # of that time (one finished), in order.
+        span = (self.until - created).total_seconds() - 60
         if final in Item.FINISHED_STATUSES:
             span = min(span, rng.uniform(0.3, 1.0) * max(span, 3600))
         times = sorted(created + datetime.timedelta(seconds=rng.uniform(60, span)) for _s in steps[1:])
