@@ -65,7 +65,7 @@ def test_the_owners_page_shows_a_page_of_cards_overdue_and_due_soon_first(client
     assert cards(response) == expected[:MINE_PAGE_SIZE]
     assert response.context["counts"] == {"total": 45, "overdue": 12, "soon": 8}
     html = response.content.decode()
-    assert "45 项未完成 · <span class=\"text-danger\">12 项逾期</span> · 8 项 7 天内到期" in html
+    assert '45 项未完成 · <span class="text-danger">12 项逾期</span> · 8 项 7 天内到期' in html
     assert "逾期（12）" in html and "7 天内到期（8）" in html
     assert 'href="?page=2"' in html
     page2 = client.get("/ledger/mine/?page=2")
@@ -179,7 +179,7 @@ def test_the_history_is_paginated_newest_first(client, world, worked):
     first = client.get(f"/ledger/items/{worked.pk}/history/")
     entries = first.context["entries"]
     assert first.context["total"] == 46  # the creation and 45 posts
-    assert len(entries) == HISTORY_PAGE_SIZE if HISTORY_PAGE_SIZE < 46 else 46
+    assert len(entries) == min(HISTORY_PAGE_SIZE, 46)
     assert entries[0].reason == "第45次进展"
     assert [e.when for e in entries] == sorted((e.when for e in entries), reverse=True)
 
