@@ -91,8 +91,10 @@ class ItemFilterSet(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(
         label=_("Source"), field_name="issue__source", choices=Issue.Source.choices, empty_label=ALL
     )
+    # No DISTINCT: a status is a column of the item, not a join that could repeat it (DISTINCT
+    # made the list's keys and counts hash every matching row).
     status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=Item.Status.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Status"), choices=Item.Status.choices, widget=forms.CheckboxSelectMultiple, distinct=False
     )
     # Withdrawn items no longer apply: the ledger, its reports and exports leave them out unless
     # this box is ticked or the status filter names them (see `qs`).
@@ -265,7 +267,8 @@ def active_filters(filterset, params):
             continue
         label = str(declared.label or name)
         field = filterset.form.fields[name]
-        choices = dict(getattr(field, "choices", None) or [])
+        # A model choice is shown by its object; listing the field's choices would read them all.
+        choices = {} if hasattr(field, "queryset") else dict(getattr(field, "choices", None) or [])
         if isinstance(value, list | tuple):
             chips.extend(
                 Chip(label, str(choices.get(one, one)), _without(params, [name], one)) for one in value
