@@ -25,7 +25,9 @@ def ledger(world):
     """Three items owned by 王强, two by 杨帆."""
     owners = [world.owner, world.member, world.owner, world.member, world.owner]
     return [
-        make_item(world.committee, IssueFactory(organization=world.branch, description=f"问题{n}"), owner=owner)
+        make_item(
+            world.committee, IssueFactory(organization=world.branch, description=f"问题{n}"), owner=owner
+        )
         for n, owner in enumerate(owners)
     ]
 
