@@ -167,7 +167,10 @@ class ItemFilterSet(django_filters.FilterSet):
         typed in its search box."""
         field = form.fields[name]
         choices = [("", field.empty_label)]
-        chosen = form.cleaned_data.get(name) if form.is_valid() else None
+        chosen = None
+        if form.is_bound:
+            form.is_valid()  # cleans the form: `cleaned_data` keeps the valid fields beside a bad one
+            chosen = form.cleaned_data.get(name)
         if chosen is not None:
             choices.append((chosen.pk, str(chosen)))
         text = (self.data or {}).get(name + "_search", "").strip()

@@ -119,6 +119,12 @@ def test_the_person_filters_list_the_chosen_person_and_the_matches_of_a_typed_na
     assert _options(response.content.decode(), "id_owner") == ["全部", "杨帆", "王强"]
     assert response.context["page"].paginator.count == 2
     assert {item.owner for item in response.context["page"]} == {world.member}
+    # A bad date elsewhere in the filter keeps the person chosen.
+    html = client.get("/ledger/", {"owner": world.member.pk, "deadline_after": "2026-13-45"}).content.decode()
+    assert (
+        _options(html, "id_owner") == ["全部", "杨帆"]
+        and "selected" in html.split('id="id_owner"')[1].split("</select>")[0]
+    )
     # The leader filter has its own search box.
     html = client.get("/ledger/", {"leader_search": "赵"}).content.decode()
     assert _options(html, "id_leader") == ["全部", "赵志刚"] and _options(html, "id_owner") == ["全部"]
