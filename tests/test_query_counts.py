@@ -6,10 +6,11 @@ import datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from ledger import workflow
-from ledger.models import Issue, Item
+from ledger.models import Issue, Item, SavedView
 from tests.factories import category
 
 
@@ -107,3 +108,12 @@ def test_the_dashboard_reads_in_the_same_number_of_queries_at_10_and_200_items(
         large = client.get("/")
     assert small.context["summary"].totals.total == 10
     assert large.context["summary"].totals.total == 200
+
+
+def test_the_saved_views_are_read_once_for_the_menu_and_the_list(client, world):
+    SavedView.objects.create(user=world.committee, name="逾期事项", query="overdue=on")
+    client.force_login(world.committee)
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/ledger/").content.decode()
+    assert sum("ledger_savedview" in query["sql"] for query in queries.captured_queries) == 1
+    assert html.count("逾期事项") >= 2  # in the menu and in the list's "manage" section
