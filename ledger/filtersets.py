@@ -8,14 +8,16 @@ from dataclasses import dataclass
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_filters.constants import EMPTY_VALUES
 
 from core.models import Organization
 from core.permissions import children_map, subtree_ids
 
 from .models import Category, Issue, Item, Meeting
+from .search import filter_by_keywords
 
 # What an empty choice of a filter means: no narrowing (not "---------").
 ALL = _("All")
@@ -33,17 +35,42 @@ def _meetings(request):
     return Meeting.objects.visible_to(request.user)
 
 
+def people_of_items(items, roles=("owner", "leader")):
+    """People who own or lead (`roles`) any of `items`: one semi-join (EXISTS) per role on the
+    indexed person column, not a DISTINCT over a join that multiplies every person by their items."""
+    match = Q()
+    for role in roles:
+        match |= Exists(items.filter(**{role: OuterRef("pk")}))
+    return get_user_model().objects.filter(match).order_by("full_name", "username")
+
+
+# How many people a person filter offers for one typed name (the people endpoint too).
+PEOPLE_SHOWN = 50
+
+
+def people_matching(people, text):
+    """`people` whose name or user name contains every word of `text`, the first few."""
+    for word in text.split():
+        people = people.filter(Q(full_name__icontains=word) | Q(username__icontains=word))
+    return people[:PEOPLE_SHOWN]
+
+
 def _people(request):
-    """People who own or lead items the user can see."""
+    """People who own or lead items the user can see (what the owner and leader filters accept)."""
     if request is None:
         return get_user_model().objects.none()
-    visible = Item.objects.visible_to(request.user)
-    return (
-        get_user_model()
-        .objects.filter(Q(owned_items__in=visible) | Q(led_items__in=visible))
-        .distinct()
-        .order_by("full_name", "username")
-    )
+    return people_of_items(Item.objects.visible_to(request.user))
+
+
+class LedgerOrderingFilter(django_filters.OrderingFilter):
+    """The sort links, items with equal values in the ledger's own order (`Item.LEDGER_ORDER`):
+    a page then always holds the same items, and the deadline index serves the sort."""
+
+    def filter(self, qs, value):
+        qs = super().filter(qs, value)
+        if value in EMPTY_VALUES:
+            return qs
+        return qs.order_by(*qs.query.order_by, *Item.LEDGER_ORDER)
 
 
 class ItemFilterSet(django_filters.FilterSet):
@@ -64,8 +91,10 @@ class ItemFilterSet(django_filters.FilterSet):
     source = django_filters.ChoiceFilter(
         label=_("Source"), field_name="issue__source", choices=Issue.Source.choices, empty_label=ALL
     )
+    # No DISTINCT: a status is a column of the item, not a join that could repeat it (DISTINCT
+    # made the list's keys and counts hash every matching row).
     status = django_filters.MultipleChoiceFilter(
-        label=_("Status"), choices=Item.Status.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Status"), choices=Item.Status.choices, widget=forms.CheckboxSelectMultiple, distinct=False
     )
     # Withdrawn items no longer apply: the ledger, its reports and exports leave them out unless
     # this box is ticked or the status filter names them (see `qs`).
@@ -94,7 +123,7 @@ class ItemFilterSet(django_filters.FilterSet):
         field_name="created_at",
         widget=django_filters.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = LedgerOrderingFilter(
         label=_("Sort by"),
         fields=(
             ("reference", "reference"),
@@ -117,6 +146,41 @@ class ItemFilterSet(django_filters.FilterSet):
     class Meta:
         model = Item
         fields = []
+
+    # The person filters offer the chosen person and the people whose name was typed in their
+    # search box (`owner_search`, `leader_search`), not everyone who owns or leads an item:
+    # thousands of names, found with a query over the whole ledger. With JavaScript the box asks
+    # the people endpoint as one types (`people_search`); without it, applying the filter lists
+    # the matches. The filters still accept anyone the user can see (`_people`).
+    PERSON_FILTERS = ("owner", "leader")
+
+    @property
+    def form(self):
+        if not hasattr(self, "_form"):
+            form = super().form
+            for name in self.PERSON_FILTERS:
+                form.fields[name].widget.choices = self.person_choices(form, name)
+        return self._form
+
+    def person_choices(self, form, name):
+        """The options of a person filter: all, the chosen person, the people matching the name
+        typed in its search box."""
+        field = form.fields[name]
+        choices = [("", field.empty_label)]
+        chosen = None
+        if form.is_bound:
+            form.is_valid()  # cleans the form: `cleaned_data` keeps the valid fields beside a bad one
+            chosen = form.cleaned_data.get(name)
+        if chosen is not None:
+            choices.append((chosen.pk, str(chosen)))
+        text = (self.data or {}).get(name + "_search", "").strip()
+        if text:
+            choices.extend(
+                (person.pk, str(person))
+                for person in people_matching(field.queryset.only("pk", "full_name", "username"), text)
+                if person != chosen
+            )
+        return choices
 
     @property
     def qs(self):
@@ -147,18 +211,8 @@ class ItemFilterSet(django_filters.FilterSet):
 
     def filter_keyword(self, queryset, name, value):
         # Each word must match somewhere: the text of the item or its issue, or the names of the
-        # people and the department answering for it (王强 finds his items).
-        words = value.split()
-        for word in words:
-            queryset = queryset.filter(
-                Q(reference__icontains=word)
-                | Q(issue__description__icontains=word)
-                | Q(measures__icontains=word)
-                | Q(department__icontains=word)
-                | Q(owner__full_name__icontains=word)
-                | Q(leader__full_name__icontains=word)
-            )
-        return queryset
+        # people and the department answering for it (王强 finds his items). See `ledger.search`.
+        return filter_by_keywords(queryset, value)
 
     def filter_subtree(self, queryset, name, value):
         if not value:
@@ -216,7 +270,8 @@ def active_filters(filterset, params):
             continue
         label = str(declared.label or name)
         field = filterset.form.fields[name]
-        choices = dict(getattr(field, "choices", None) or [])
+        # A model choice is shown by its object; listing the field's choices would read them all.
+        choices = {} if hasattr(field, "queryset") else dict(getattr(field, "choices", None) or [])
         if isinstance(value, list | tuple):
             chips.extend(
                 Chip(label, str(choices.get(one, one)), _without(params, [name], one)) for one in value

@@ -71,7 +71,9 @@ class Entry:
 
 
 def _tracked_fields(model):
-    return [f for f in model._meta.concrete_fields if f.name not in NOISE_FIELDS]
+    # Fields the history leaves out (a derived sort key, `Item.org_rank`) have nothing to compare.
+    recorded = {f.attname for f in model.history.model._meta.concrete_fields}
+    return [f for f in model._meta.concrete_fields if f.name not in NOISE_FIELDS and f.attname in recorded]
 
 
 # Evidence is shown by the kind of file and its size in KB/MB, not by its content type and bytes.

@@ -403,15 +403,28 @@ class Item(Snapshot, models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # --- The list's sort key (issue 12, "lists") ---------------------------------------------
+    # The ledger is sorted by year, then by its organization's place in the organizations'
+    # order (sort order, then name), then by number. Sorting by the joined organization's
+    # columns cannot use an index, so every page sorted all visible rows: the organization's
+    # place is kept here (`workflow.organization_ranks`), set when the item is made and renumbered
+    # when an organization is added, reordered, renamed or removed
+    # (`workflow.renumber_organization_ranks`). It is derived, not a fact about the item: history
+    # leaves it out (a reordering of organizations changes no item, and the organization's own
+    # history records it).
+    org_rank = models.PositiveIntegerField(_("organization's place"), default=0, editable=False)
+    LEDGER_ORDER = ("-year", "org_rank", "sequence")
+    # --- end of the sort key -------------------------------------------------------------------
+
     objects = ItemQuerySet.as_manager()
     # Historical rows are looked up by item, organization, owner and leader (the ledger as it
     # stood): no index on the other people or the issue, which every change would write.
-    history = audited(no_db_index=["issue", "verified_by", "reviewed_by"])
+    history = audited(no_db_index=["issue", "verified_by", "reviewed_by"], excluded_fields=["org_rank"])
 
     class Meta:
         verbose_name = _("rectification item")
         verbose_name_plural = _("rectification items")
-        ordering = ["-year", "organization__sort_order", "organization__name", "sequence"]
+        ordering = ["-year", "org_rank", "sequence"]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "year", "sequence"],
@@ -427,6 +440,13 @@ class Item(Snapshot, models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "deadline"], name="item_status_deadline"),
+            # --- issue 12, "lists": the list's order and its usual filters -----------------------
+            # The default order (`LEDGER_ORDER`): page 1 and deep pages walk this index.
+            models.Index(fields=["-year", "org_rank", "sequence"], name="item_ledger_order"),
+            # Sorted by deadline (ties in the ledger's order); status filters with the order.
+            models.Index(fields=["deadline"], name="item_deadline"),
+            models.Index(fields=["status", "-year", "org_rank", "sequence"], name="item_status_order"),
+            # --- end of issue 12 -------------------------------------------------------------------
         ]
 
     def __str__(self):

@@ -198,7 +198,7 @@ class MonthPoint:
 
 def monthly_trend(items, months=12, today=None):
     """Items opened and closed (verified) per month over the last `months` months, oldest
-    first, empty months included. Two queries.
+    first, empty months included. One query.
 
     An item counts as opened in the month it entered the ledger (`Item.opened_on`): the day it
     was created here, or for an imported item the day its issue was raised, so that an old
@@ -206,22 +206,25 @@ def monthly_trend(items, months=12, today=None):
     today = today or timezone.localdate()
     first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
     start = timezone.make_aware(datetime.datetime.combine(first, datetime.time.min))
-    opened = {
-        _month_key(month): n
-        for month, n in items.filter(**{f"{NEW_ITEM_DATE}__gte": first})
+    # One scan: the items opened or closed in the period, counted by (month opened, month closed)
+    # with a FILTER each, then added up per month.
+    new = Q(**{f"{NEW_ITEM_DATE}__gte": first})
+    verified = Q(status=S.CLOSED, verified_at__gte=start)
+    rows = (
+        items.filter(new | verified)
         .order_by()
-        .annotate(month=TruncMonth(NEW_ITEM_DATE))
-        .values_list("month")
-        .annotate(n=Count("pk"))
-    }
-    closed = {
-        _month_key(month): n
-        for month, n in items.filter(status=S.CLOSED, verified_at__gte=start)
-        .order_by()
-        .annotate(month=TruncMonth("verified_at"))
-        .values_list("month")
-        .annotate(n=Count("pk"))
-    }
+        .annotate(opened_month=TruncMonth(NEW_ITEM_DATE), closed_month=TruncMonth("verified_at"))
+        .values_list("opened_month", "closed_month")
+        .annotate(n_opened=Count("pk", filter=new), n_closed=Count("pk", filter=verified))
+    )
+    opened, closed = {}, {}
+    for opened_month, closed_month, n_opened, n_closed in rows:
+        if n_opened:
+            key = _month_key(opened_month)
+            opened[key] = opened.get(key, 0) + n_opened
+        if n_closed:
+            key = _month_key(closed_month)
+            closed[key] = closed.get(key, 0) + n_closed
     return [
         MonthPoint(
             month=month, opened=opened.get(_month_key(month), 0), closed=closed.get(_month_key(month), 0)
@@ -340,12 +343,43 @@ class Summary:
 
 
 def summary(items, today=None):
-    """Totals, overdue, due this week and the two breakdowns. Five queries."""
+    """Totals, overdue, due this week and the two breakdowns. Two queries: one grouped scan of
+    the items by organization and status gives the totals, the overdue and due counts (FILTER
+    aggregates) and the breakdown by organization; the categories need the issues."""
     today = today or timezone.localdate()
+    week = (end_of_week(today) - today).days
+    rows = (
+        items.order_by()
+        .values("organization_id", "organization__name", "organization__sort_order", "status")
+        .annotate(
+            n=Count("pk"),
+            n_overdue=Count("pk", filter=Item.overdue_q(today)),
+            n_due=Count("pk", filter=Item.due_within_q(week, today)),
+        )
+        .order_by("organization__sort_order", "organization__name", "status")
+    )
+    by_status, overdue, due, organizations = {}, 0, 0, {}
+    for row in rows:
+        status, n = row["status"], row["n"]
+        by_status[status] = by_status.get(status, 0) + n
+        overdue += row["n_overdue"]
+        due += row["n_due"]
+        if status == S.WITHDRAWN:  # left out of the breakdowns, as `_breakdown` does
+            continue
+        org = organizations.get(row["organization_id"])
+        if org is None:
+            org = organizations[row["organization_id"]] = Breakdown(
+                key=row["organization_id"], label=row["organization__name"]
+            )
+        org.total += n
+        org.closed += n if status == S.CLOSED else 0
+        org.active += n if status in Item.DEADLINE_STATUSES else 0
+        org.long_term += n if status == S.LONG_TERM else 0
+        org.overdue += row["n_overdue"]
     return Summary(
-        totals=totals(items),
-        overdue=overdue_count(items, today),
-        due_this_week=due_this_week(items, today),
-        organizations=by_organization(items, today),
+        totals=Totals(by_status=by_status),
+        overdue=overdue,
+        due_this_week=due,
+        organizations=list(organizations.values()),
         categories=by_category(items, today),
     )

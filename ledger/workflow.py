@@ -356,7 +356,8 @@ def _store_new_items(actor, items, *, action, reason="", now=None):
     if not items:
         return items
     org_ids = sorted({item.organization_id for item in items})
-    list(Organization.objects.select_for_update().filter(pk__in=org_ids).order_by("pk"))
+    locked = Organization.objects.select_for_update().filter(pk__in=org_ids).order_by("pk")
+    ranks = dict(with_organization_rank(locked).values_list("pk", "rank"))
     years = {item.year for item in items}
     last = {
         (entry["organization"], entry["year"]): entry["last"]
@@ -371,10 +372,41 @@ def _store_new_items(actor, items, *, action, reason="", now=None):
         key = (item.organization_id, item.year)
         last[key] = item.sequence = last.get(key, 0) + 1
         item.reference = item_reference(item.organization, item.year, item.sequence)
+        item.org_rank = ranks[item.organization_id]
     now = now or timezone.now()
     bulk.insert_records(Item, items, now)
     bulk.insert_history(Item, items, actor, action, reason, now)
     return items
+
+
+def with_organization_rank(organizations):
+    """`organizations` annotated with `rank`: an organization's place in the organizations' order
+    (sort order, then name; names are unique), counted by the database so that its collation
+    decides, as it does for the organizations' own order. Items keep it as their sort key."""
+    before = Organization.objects.filter(
+        Q(sort_order__lt=models.OuterRef("sort_order"))
+        | Q(sort_order=models.OuterRef("sort_order"), name__lt=models.OuterRef("name"))
+    )
+    count = before.order_by().annotate(n=models.Func("pk", function="COUNT")).values("n")
+    return organizations.annotate(rank=models.Subquery(count, output_field=models.IntegerField()))
+
+
+def renumber_organization_ranks():
+    """Give every item its organization's current place (`Item.org_rank`), after an organization
+    was added, reordered, renamed or removed; returns how many items changed.
+
+    One statement, touching only the items whose place changed. No history row and no version
+    bump: the sort key is derived from the organizations (whose own history records the change)
+    and is not one of the item's facts, which stay as they were."""
+    ranks = dict(with_organization_rank(Organization.objects.all()).values_list("pk", "rank"))
+    if not ranks:
+        return 0
+    place = models.Case(
+        *(models.When(organization_id=pk, then=models.Value(rank)) for pk, rank in ranks.items()),
+        default=models.F("org_rank"),
+        output_field=models.PositiveIntegerField(),
+    )
+    return Item.objects.exclude(org_rank=place).update(org_rank=place)
 
 
 # The fields that name a person, who must be eligible for the item's organization.

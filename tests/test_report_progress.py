@@ -25,8 +25,9 @@ def test_it_prints_the_three_lists_for_the_week(client, world, django_assert_num
     workflow.post_progress(world.owner, old.late, text="本周完成了现场复查", percent=70)
     client.force_login(world.committee)
     # session, user, memberships, organization tree; the count (background or not); new items,
-    # items that moved, their updates, closed items; the summary's five; the top organizations
-    with django_assert_num_queries(15):
+    # items that moved, their updates, closed items; the summary's two (by organization and
+    # status, by category); the top organizations
+    with django_assert_num_queries(12):
         response = client.get(URL)
     assert response.status_code == 200
     pages = pdfs.pages_text(response.content)

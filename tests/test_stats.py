@@ -111,7 +111,7 @@ def test_category_labels_follow_the_language(ledger):
 
 def test_monthly_trend_counts_opened_and_closed(ledger, django_assert_num_queries):
     items = Item.objects.visible_to(ledger.committee)
-    with django_assert_num_queries(2):  # opened per month, closed per month
+    with django_assert_num_queries(1):  # opened and closed per month, one scan
         points = stats.monthly_trend(items, months=6)
     assert len(points) == 6
     assert points[-1].month == timezone.localdate().replace(day=1)
@@ -167,8 +167,42 @@ def test_summary_runs_a_constant_number_of_queries(ledger, django_assert_num_que
     items = Item.objects.visible_to(ledger.committee)
     for _n in range(3):
         _item(ledger, "作风")
-    # totals, overdue, due this week, by organization, by category
-    with django_assert_num_queries(5):
+    # by organization and status (totals, overdue, due this week, by organization); by category
+    with django_assert_num_queries(2):
         summary = stats.summary(items)
     assert summary.totals.total == 9
     assert summary.overdue == 1
+
+
+def test_the_one_scan_summary_gives_the_figures_of_the_separate_queries(ledger):
+    # The summary groups the items once by organization and status; each figure must be what
+    # its own query gives (the leadership summary prints them too). Two organizations, every
+    # state, a withdrawn item, an overdue one and one due this week, in two scopes (the
+    # committee's, the sibling branch's) and over all items.
+    _item(ledger, "作风", organization=ledger.sibling, owner=None, deadline=timezone.localdate())
+    for user in (ledger.committee, ledger.outsider):
+        items = Item.objects.visible_to(user)
+        summary = stats.summary(items)
+        assert summary.totals.by_status == stats.totals(items).by_status
+        assert summary.overdue == stats.overdue_count(items)
+        assert summary.due_this_week == stats.due_this_week(items)
+        assert summary.organizations == stats.by_organization(items)
+        assert summary.categories == stats.by_category(items)
+    assert [row.label for row in stats.summary(Item.objects.all()).organizations] == [
+        row.label for row in stats.by_organization(Item.objects.all())
+    ]
+
+
+def test_the_one_scan_trend_gives_the_figures_of_the_separate_counts(ledger):
+    items = Item.objects.visible_to(ledger.committee)
+    points = stats.monthly_trend(items, months=6)
+    first = points[0].month
+    for point in points:
+        following = (point.month + datetime.timedelta(days=32)).replace(day=1)
+        assert point.opened == items.filter(opened_on__gte=point.month, opened_on__lt=following).count()
+        assert point.closed == sum(
+            1
+            for item in items.filter(status=S.CLOSED)
+            if item.verified_at
+            and first <= timezone.localtime(item.verified_at).date().replace(day=1) == point.month
+        )

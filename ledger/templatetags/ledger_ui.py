@@ -77,13 +77,16 @@ def bs_id(bound_field, element_id):
 
 @register.simple_tag(takes_context=True)
 def saved_views(context):
-    """The user's saved views for the menu (one query per page, none when logged out)."""
+    """The user's saved views (one query per request, none when logged out)."""
     from ledger.models import SavedView
 
-    user = context["request"].user
-    if not user.is_authenticated:
+    request = context["request"]
+    if not request.user.is_authenticated:
         return []
-    return list(SavedView.objects.filter(user=user).only("pk", "name", "query"))
+    # Read once per request: the menu and the ledger list's own "manage" section both show them.
+    if not hasattr(request, "saved_views"):
+        request.saved_views = list(SavedView.objects.filter(user=request.user).only("pk", "name", "query"))
+    return request.saved_views
 
 
 @register.inclusion_tag("ledger/includes/error_summary.html")

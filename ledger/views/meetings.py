@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,6 +19,7 @@ from core.permissions import Scope
 from .. import drafts, forms, merge, stats, workflow
 from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
 from ..drafts import login_required_keeping_typing
+from ..filtersets import ALL, ItemFilterSet, people_matching, people_of_items
 from ..models import Attendance, Item, Meeting
 
 PAGE_SIZE = 30
@@ -350,14 +351,28 @@ def _meeting_page_again(request, pk, form_name):
 @login_required
 @require_GET
 def people_search(request):
-    """`<option>`s of the people of an organization the user manages whose name matches `q`
-    (an htmx partial that refills a person select)."""
+    """`<option>`s of people whose name matches `q` (an htmx partial that refills a person select).
+
+    With `org`: the people of an organization the user manages (who may own or lead its items).
+    With `role` (owner or leader) instead: the people who own or lead items the user can see,
+    for the ledger's person filters; the name comes in `q` or in the filter's own search box
+    (`owner_search`, `leader_search`)."""
+    role = request.GET.get("role", "")
+    if role in ItemFilterSet.PERSON_FILTERS and "org" not in request.GET:
+        people = people_of_items(Item.objects.visible_to(request.user), roles=[role])
+        text = request.GET.get("q") or request.GET.get(role + "_search", "")
+        return render(
+            request,
+            "ledger/includes/people_options.html",
+            {"people": people_matching(people.only("pk", "full_name", "username"), text), "empty_label": ALL},
+        )
     org_id = request.GET.get("org", "")
     if not org_id.isdigit():
         raise Http404
     organization = get_object_or_404(Organization.objects.managed_by(request.user), pk=int(org_id))
     people = forms.people_for(organization)
-    words = request.GET.get("q", "").split()
-    for word in words:
-        people = people.filter(Q(full_name__icontains=word) | Q(username__icontains=word))
-    return render(request, "ledger/includes/people_options.html", {"people": people[:50]})
+    return render(
+        request,
+        "ledger/includes/people_options.html",
+        {"people": people_matching(people, request.GET.get("q", ""))},
+    )
