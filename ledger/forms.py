@@ -15,7 +15,7 @@ from core.permissions import OrganizationTree, Scope, eligible_people
 
 from .merge import MergeChoicesMixin
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
-from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS, expected_attendees
+from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS, co_owner_ids, expected_attendees
 
 
 class DateInput(forms.DateInput):
@@ -155,11 +155,22 @@ class ItemForm(PleaseChooseMixin, forms.ModelForm):
             ]
         self.fields["leader"].choices = choices
         self.fields["owner"].choices = choices
+        if "co_owners" in self.fields:
+            self.fields["co_owners"].choices = [choice for choice in choices if choice[0] != ""]
+            if self.instance.pk and "co_owners" not in self.initial:
+                self.initial["co_owners"] = co_owner_ids(self.instance)
 
 
 class EditItemForm(MergeChoicesMixin, ItemForm):
     """Editing an item: the version the user started from travels with the form."""
 
+    # 协办人: the same people as owner and leader (`eligible_people`), set by the workflow.
+    co_owners = forms.TypedMultipleChoiceField(
+        label=_("Co-owners"),
+        required=False,
+        coerce=int,
+        help_text=_("People who help the owner; the owner answers for the item."),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
     deadline_decision = forms.BooleanField(

@@ -490,16 +490,24 @@ class Item(Snapshot, models.Model):
     def status_colour(self):
         return self.STATUS_COLOURS.get(self.status, "secondary")
 
-    @property
-    def co_owner_people(self):
-        """The co-owners in their order: from a prefetch of `co_owner_links` (with their
-        people) when made (`with_co_owners`), else one query."""
+    def co_owner_list(self):
+        """The links to the co-owners, in their order, with their people: from a prefetch of
+        `co_owner_links` when made (`with_co_owners`), else read once (one query) and kept."""
         cache = getattr(self, "_prefetched_objects_cache", {})
         if "co_owner_links" in cache:
-            return [link.person for link in cache["co_owner_links"]]
-        return [
-            link.person for link in self.co_owner_links.select_related("person").order_by("position", "pk")
-        ]
+            return list(cache["co_owner_links"])
+        if "_co_owner_list" not in self.__dict__:
+            self._co_owner_list = (
+                list(self.co_owner_links.select_related("person").order_by("position", "pk"))
+                if self.pk
+                else []
+            )
+        return self._co_owner_list
+
+    @property
+    def co_owner_people(self):
+        """The co-owners in their order."""
+        return [link.person for link in self.co_owner_list()]
 
     @property
     def owner_display(self):

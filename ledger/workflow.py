@@ -187,16 +187,11 @@ def roles_on(user, item, *, co_owner=False):
 
 
 def co_owner_ids(item):
-    """The ids of the item's co-owners, in their order: from a prefetch of `co_owner_links` if
-    made, else read once per item object (one query) and kept on it."""
-    cache = getattr(item, "_prefetched_objects_cache", {})
-    if "co_owner_links" in cache:
-        return [link.person_id for link in cache["co_owner_links"]]
-    if "_co_owner_ids" not in item.__dict__:
-        item._co_owner_ids = (
-            list(ItemCoOwner.objects.filter(item=item).values_list("person_id", flat=True)) if item.pk else []
-        )
-    return item._co_owner_ids
+    """The ids of the item's co-owners, in their order (`Item.co_owner_list`: one query an item
+    object at most), or as an action of this request left them."""
+    if "_co_owner_ids" in item.__dict__:
+        return item._co_owner_ids
+    return [link.person_id for link in item.co_owner_list()]
 
 
 def is_co_owner(user, item):
@@ -479,6 +474,8 @@ def _write_co_owners(actor, item, before_ids, people, action, reason):
             link.position = position
             save_with_history(link, user=actor, action=action, reason=reason)
     item._co_owner_ids = wanted
+    item.__dict__.pop("_co_owner_list", None)
+    getattr(item, "_prefetched_objects_cache", {}).pop("co_owner_links", None)
 
 
 PAST_DEADLINE = _(

@@ -163,8 +163,8 @@ def test_preview_query_count(client, world, django_assert_num_queries):
     # imported before, savepoint, the issues' keys, issues and their history, lock the
     # organization, last numbers, the items' keys, items and their history, release, the
     # imported rows' keys and rows, the items imported before from the file (missing rows),
-    # rollback, release (17); the organization's meetings (1)
-    with django_assert_num_queries(28):
+    # rollback, release (18); the organization's meetings (1)
+    with django_assert_num_queries(29):
         assert client.get(url).status_code == 200
 
 

@@ -131,8 +131,8 @@ def test_it_reads_the_detail_in_constant_queries(client, world, item, django_ass
         # session, user, memberships, organization tree; the item (with issue, people, org);
         # organization tree and people for the edit form; progress updates with authors; their
         # evidence with uploaders; the item's evidence; extension requests; saved views, work
-        # queue count (menu)
-        with django_assert_num_queries(13):
+        # queue count (menu); the item's co-owners
+        with django_assert_num_queries(14):
             client.get(f"/ledger/items/{item.pk}/")
 
     count()
