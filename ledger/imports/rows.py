@@ -474,7 +474,7 @@ def row_key(values, ordinal=0):
 def _short(prefix, text):
     """`prefix` + `text`, or its digest when too long for the key's column (64)."""
     key = prefix + text
-    return key if len(key) <= 64 else prefix + hashlib.sha256(text.encode()).hexdigest()
+    return key if len(key) <= 64 else prefix + hashlib.sha256(text.encode()).hexdigest()[:60]
 
 
 def row_identity(values):
