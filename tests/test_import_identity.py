@@ -149,6 +149,6 @@ def test_the_demo_ledgers_export_imports_back_without_changes(client, demo, name
     assert response.status_code == 302, response.content.decode()[:3000]
     assert "Store all rows" in preview.content.decode()
     follow = client.get(response.url).content.decode()
-    assert "Imported “台账.{}”".format(suffix) in follow
+    assert f"Imported “台账.{suffix}”" in follow
     assert f"0 items created, 0 updated, {shown} unchanged" in follow, follow[follow.find("Imported") :][:300]
     assert Item.objects.count() == before
