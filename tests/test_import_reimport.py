@@ -113,9 +113,9 @@ def test_reimporting_v1_keeps_what_was_done_in_the_product(pages, moved_on):
     disagreements = page[page.index("Rows where the file and the ledger disagree") :]
     for item in moved_on:
         assert item.reference in disagreements
-    assert "Status: the file says “In progress”, the ledger “Closed”" in page
-    assert "Deadline: the file says “2027-03-02”, the ledger “2027-06-30”" in page
-    assert "Status: the file says “In progress”, the ledger “Withdrawn”" in page
+    assert "整改状态: the file says “In progress”, the ledger “Closed”" in page
+    assert "整改时限: the file says “2027-03-02”, the ledger “2027-06-30”" in page
+    assert "整改状态: the file says “In progress”, the ledger “Withdrawn”" in page
     assert 'name="row_2"' in page and 'name="row_3"' in page and 'name="row_4"' in page
     said = pages.confirm()
     assert "3 kept as changed here" in said

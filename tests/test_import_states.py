@@ -136,7 +136,7 @@ def test_a_file_never_takes_an_item_back(world):
     assert result.kept == 1
     [disagreement] = result.disagreements
     assert (disagreement.number, disagreement.reference) == (2, item.reference)
-    assert ("Status", "In progress", "Awaiting verification") in disagreement.changes
+    assert ("整改状态", "In progress", "Awaiting verification") in disagreement.changes
     assert Item.objects.get().status == S.SUBMITTED
     # Taking the file's state is refused: a file never takes an item back.
     with pytest.raises(ImportFailed) as failed:

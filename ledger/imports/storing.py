@@ -237,6 +237,18 @@ class _Where:
             return str(FIELDS.get(name, name)) if name else ""
         return f"{column.heading or column.field_label} {column.letter}{row.number}"
 
+    def heading(self, row, name):
+        """The file's own heading of the field's column (else the field's name)."""
+        if hasattr(row, "heading"):
+            try:
+                heading = row.heading(name)
+            except (KeyError, LookupError):
+                heading = None
+            if heading:
+                return heading
+        column = self.columns.get(name)
+        return (column.heading if column is not None else "") or str(FIELDS.get(name, name))
+
     def messages(self, row, error, reference=None):
         """The messages of a refusal, each naming the cell (and the item, if any)."""
         prefix = gettext("Item {reference}: ").format(reference=reference) if reference else ""
@@ -462,7 +474,7 @@ class _Store:
             self.sources.add(imported.source_name)
         kept = set()
         if first_time:
-            conflicts = self.conflicts(item, imported, values)
+            conflicts = self.conflicts(row, item, imported, values)
             if conflicts:
                 disagreement = Disagreement(
                     number=row.number,
@@ -510,7 +522,7 @@ class _Store:
         self.by_key[(imported.organization_id, imported.key)] = imported
         self.by_item[item.pk] = imported
 
-    def conflicts(self, item, imported, values):
+    def conflicts(self, row, item, imported, values):
         """[(field name, (heading, the file's value, the product's))] where the product changed
         the item since the file last imported it (its history as of that import tells what
         was) and the file says something else; a state the file gives is in conflict only
@@ -529,7 +541,7 @@ class _Store:
             attname = item._meta.get_field(name).attname
             if getattr(base, attname) != getattr(item, attname) and _differs(item, name, value):
                 shown = (
-                    FIELDS.get(name, name),
+                    self.where.heading(row, name),
                     show_value(name, values.get(name)),
                     show_value(name, getattr(item, name)),
                 )
@@ -542,7 +554,14 @@ class _Store:
             and workflow.imported_state_steps(self.actor, item, status) is None
         ):
             found.append(
-                ("status", (FIELDS["status"], show_value("status", status), item.get_status_display()))
+                (
+                    "status",
+                    (
+                        self.where.heading(row, "status"),
+                        show_value("status", status),
+                        item.get_status_display(),
+                    ),
+                )
             )
         return found
 
