@@ -10,11 +10,12 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from core.models import Organization, User
+from ledger import exporter
 from ledger.imports.reading import read_table
 from ledger.imports.rows import Row, prepare, row_key
 from ledger.imports.storing import Identities, commit
 from ledger.models import ImportedRow, Item
-from tests.sheet_files import upload
+from tests.sheet_files import read_xlsx, upload
 
 pytestmark = pytest.mark.usefixtures("english", "import_dir")
 
@@ -152,3 +153,21 @@ def test_the_demo_ledgers_export_imports_back_without_changes(client, demo, name
     assert f"Imported “台账.{suffix}”" in follow
     assert f"0 items created, 0 updated, {shown} unchanged" in follow, follow[follow.find("Imported") :][:300]
     assert Item.objects.count() == before
+
+
+def test_the_import_page_offers_the_ledger_template_with_the_exports_columns(client, world):
+    client.force_login(world.committee)
+    page = client.get(reverse("ledger:import")).content.decode()
+    assert reverse("ledger:import_template") in page
+    response = client.get(reverse("ledger:import_template"))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == 'attachment; filename="ledger-template.xlsx"'
+    sheet = read_xlsx(response.content).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows == [tuple(column.heading for column in exporter.COLUMNS)]
+    assert client.post(reverse("ledger:import_template")).status_code == 405
+
+
+def test_only_the_committee_downloads_the_template(client, world):
+    client.force_login(world.owner)
+    assert client.get(reverse("ledger:import_template")).status_code == 403
