@@ -15,6 +15,7 @@ from ledger.imports.reading import read_table
 from ledger.imports.rows import Placeholder, prepare
 from ledger.imports.storing import commit
 from ledger.models import Item, ItemCoOwner
+from ledger.queue import work_queue
 from tests.factories import IssueFactory, make_item
 from tests.sheet_files import read_xlsx
 from tests.test_import_identity import xlsx
@@ -148,3 +149,18 @@ def test_the_importer_stores_co_owners_remarks_and_dates_it_is_given(world):
     again = commit(preview, world.committee, "台账.xlsx")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 1)
     assert ItemCoOwner.objects.count() == 2
+
+
+def test_a_co_owners_work_queue_holds_the_items_they_help_on(world):
+    item = make_item(
+        world.committee,
+        IssueFactory(organization=world.branch),
+        owner=world.member,
+        deadline=datetime.date(2027, 3, 1),
+    )
+    workflow.edit_item(world.committee, item, expected_version=item.version, co_owners=[world.owner])
+    sections = {
+        entry.section.key: entry for entry in work_queue(world.owner, today=datetime.date(2027, 3, 10))
+    }
+    assert sections["mine_overdue"].count == 1
+    assert [row.item.pk for row in sections["mine_overdue"].rows] == [item.pk]

@@ -23,8 +23,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from core.audit import save_with_history
@@ -234,7 +235,7 @@ class _Where:
                 return "{} {}".format(heading or FIELDS.get(name, name), address or "").strip()
         column = self.columns.get(name)
         if column is None:
-            return str(FIELDS.get(name, name)) if name else ""
+            return _field_label(name)
         return f"{column.heading or column.field_label} {column.letter}{row.number}"
 
     def heading(self, row, name):
@@ -247,7 +248,7 @@ class _Where:
             if heading:
                 return heading
         column = self.columns.get(name)
-        return (column.heading if column is not None else "") or str(FIELDS.get(name, name))
+        return (column.heading if column is not None else "") or _field_label(name)
 
     def messages(self, row, error, reference=None):
         """The messages of a refusal, each naming the cell (and the item, if any)."""
@@ -264,6 +265,16 @@ class _Where:
                     lines.append(f"{prefix}{where}: {message}" if where else prefix + message)
             return lines
         return [prefix + message for message in error.messages]
+
+
+def _field_label(name):
+    """A field's name as the pages say it: the importer's, else the item's own (协办人)."""
+    if not name or name in FIELDS:
+        return str(FIELDS.get(name, ""))
+    try:
+        return str(capfirst(Item._meta.get_field(name).verbose_name))
+    except FieldDoesNotExist:
+        return name
 
 
 def _differs(record, name, value):
