@@ -17,6 +17,7 @@ from ledger.imports.storing import commit
 from ledger.models import Item, ItemCoOwner
 from ledger.queue import work_queue
 from tests.factories import IssueFactory, make_item
+from tests.pdfs import squeezed, text
 from tests.sheet_files import read_xlsx
 from tests.test_import_identity import xlsx
 
@@ -164,3 +165,12 @@ def test_a_co_owners_work_queue_holds_the_items_they_help_on(world):
     }
     assert sections["mine_overdue"].count == 1
     assert [row.item.pk for row in sections["mine_overdue"].rows] == [item.pk]
+
+
+def test_the_pdf_ledger_names_the_co_owners_in_the_owners_cell(client, world, item):
+    workflow.edit_item(world.committee, item, expected_version=item.version, co_owners=[world.member])
+    client.force_login(world.committee)
+    response = client.get(reverse("ledger:report_pdf"))
+    assert response.status_code == 200
+    # The cell is narrow: "co-owners" may break at its hyphen.
+    assert "王强(coowners:杨帆)" in squeezed(text(response.content)).replace("-", "")
