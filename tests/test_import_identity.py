@@ -12,7 +12,7 @@ from django.urls import reverse
 from core.models import Organization, User
 from ledger import exporter
 from ledger.imports.reading import read_table
-from ledger.imports.rows import Row, prepare, row_key
+from ledger.imports.rows import Row, legacy_row_key, prepare, row_key
 from ledger.imports.storing import Identities, commit
 from ledger.models import ImportedRow, Item
 from tests.sheet_files import read_xlsx, upload
@@ -171,3 +171,22 @@ def test_the_import_page_offers_the_ledger_template_with_the_exports_columns(cli
 def test_only_the_committee_downloads_the_template(client, world):
     client.force_login(world.owner)
     assert client.get(reverse("ledger:import_template")).status_code == 403
+
+
+def test_rows_imported_under_the_old_key_are_recognised_once_and_given_the_new_one(world):
+    """Before issue 11 a row's key was a digest of its problem and measure texts."""
+    rows = same_measure_for_three_departments()[:3]  # two rows with the same texts
+
+    def imported():
+        preview = prepare(read_table(io.BytesIO(xlsx(rows)), "台账.xlsx"), world.committee, world.branch)
+        return commit(preview, world.committee, "台账.xlsx")
+
+    imported()
+    first = Item.objects.get(department="机运工区")
+    ImportedRow.objects.exclude(item=first).delete()  # the second row's item: not recognised now
+    ImportedRow.objects.filter(item=first).update(
+        key=legacy_row_key({"description": rows[1][0], "measures": rows[1][2]})
+    )
+    result = imported()
+    assert (result.created, result.unchanged) == (1, 1)
+    assert ImportedRow.objects.get(item=first).key.startswith("t:")

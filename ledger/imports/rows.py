@@ -471,6 +471,17 @@ def row_key(values, ordinal=0):
     return f"t:{hashlib.sha256(text.encode()).hexdigest()[:48]}:{ordinal}"
 
 
+def legacy_row_key(values):
+    """The key rows were imported under before `row_key` (a digest of the problem and measure
+    texts): a file imported then is still recognised, once per item."""
+    text = (
+        " ".join(values.get("description", "").split())
+        + "\x1f"
+        + " ".join(values.get("measures", "").split())
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _short(prefix, text):
     """`prefix` + `text`, or its digest when too long for the key's column (64)."""
     key = prefix + text

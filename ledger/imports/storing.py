@@ -34,7 +34,15 @@ from core.permissions import children_map, eligible_memberships, subtree_ids
 
 from .. import bulk, workflow
 from ..models import ImportedRow, Issue, Item, ProgressUpdate
-from .rows import MAX_ERROR_ROWS, NO_ROWS, Placeholder, row_identity, row_key, row_messages
+from .rows import (
+    MAX_ERROR_ROWS,
+    NO_ROWS,
+    Placeholder,
+    legacy_row_key,
+    row_identity,
+    row_key,
+    row_messages,
+)
 from .vocabulary import FIELDS, show_value
 
 # An import stores its rows this many at a time, so that its memory does not grow with the file.
@@ -367,8 +375,11 @@ class _Store:
             }
         self.by_key = {}
         self.by_item = {}
+        keys = {row.key for row in rows}
+        # Rows imported before the keys named their 序号 and ordinal (see `_match`).
+        keys |= {legacy_row_key(row.values) for row in rows if not row.values.get("reference")}
         imported_rows = ImportedRow.objects.filter(
-            organization__in=self.org_ids, key__in={row.key for row in rows}
+            organization__in=self.org_ids, key__in=keys
         ).select_related("item__issue", "item__organization")
         if self.by_reference:
             imported_rows = imported_rows | ImportedRow.objects.filter(
@@ -407,6 +418,12 @@ class _Store:
         imported = self.by_key.get((org.pk, key))
         if item is None and imported is not None:
             item = imported.item
+        if item is None and not values.get("reference"):
+            legacy = self.by_key.get((org.pk, legacy_row_key(values)))
+            if legacy is not None and legacy.item_id not in self.matched:
+                # Imported under the old key: this row (the first of its texts) is that item;
+                # `update_row` gives the imported row its new key.
+                imported, item = legacy, legacy.item
         if item is not None:
             imported = self.by_item.get(
                 item.pk, imported if imported and imported.item_id == item.pk else None
@@ -516,6 +533,13 @@ class _Store:
                 self.result.updated += 1
             else:
                 self.result.unchanged += 1
+        if imported is not None and ":" not in imported.key and (org.pk, key) not in self.by_key:
+            # A key of before `row_key` named the 序号 and the ordinal (a digest, no prefix): the
+            # row's own from now on, without touching the import's stamp.
+            self.by_key.pop((imported.organization_id, imported.key), None)
+            imported.key = key
+            imported.save(update_fields=["key"])
+            self.by_key[(imported.organization_id, key)] = imported
         if kept or (
             imported is not None and imported.source_name == self.source_name and not (changed or progressed)
         ):
