@@ -240,3 +240,19 @@ def test_the_preview_dry_run_costs_the_same_queries_for_more_rows(pages):
     # Below SQLite's 999 parameters a statement, so that both databases insert a table at once.
     assert queries(5) == queries(15)
     assert not Item.objects.exists()
+
+
+def test_a_change_to_a_closed_row_is_refused_in_the_preview_naming_item_heading_and_cell(pages):
+    rows = ledger(count=2)
+    rows[1][7] = "已销号"  # closed in the file, and so imported
+    pages.preview(xlsx(rows))
+    pages.confirm()
+    closed = item_of(1)
+    assert closed.status == S.CLOSED
+    rows[1][4] = "调度室"  # v2 corrects the closed row's department
+    page = pages.preview(xlsx(rows)).content.decode()
+    assert (
+        f"Item {closed.reference}: 责任部门 E2: The file changes this cell, but "
+        "“Edit” is not possible while the item is “Closed”."
+    ) in page
+    assert "Store all rows" not in page
