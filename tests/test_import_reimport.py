@@ -15,6 +15,7 @@ from django.urls import reverse
 from core.models import User
 from core.permissions import eligible_people
 from ledger import workflow
+from ledger.forms import BulkEditForm
 from ledger.models import ImportedRow, Issue, Item
 from tests.factories import MeetingFactory
 from tests.sheet_files import upload
@@ -256,3 +257,13 @@ def test_a_change_to_a_closed_row_is_refused_in_the_preview_naming_item_heading_
         "“Edit” is not possible while the item is “Closed”."
     ) in page
     assert "Store all rows" not in page
+
+
+def test_the_committee_finds_the_placeholders_in_the_item_forms_and_the_bulk_change(pages, world):
+    pages.preview(xlsx(ledger(count=1, owner="孙悦")), query={"create_people": "1"})
+    pages.confirm({"create_people": "1"})
+    placeholder = User.objects.get(is_placeholder=True)
+    issue = Issue.objects.get()
+    page = pages.client.get(reverse("ledger:issue_detail", args=[issue.pk])).content.decode()
+    assert f'<option value="{placeholder.pk}">孙悦' in page
+    assert placeholder in BulkEditForm(user=world.committee).fields["owner"].queryset
