@@ -174,3 +174,14 @@ def test_the_pdf_ledger_names_the_co_owners_in_the_owners_cell(client, world, it
     assert response.status_code == 200
     # The cell is narrow: "co-owners" may break at its hyphen.
     assert "王强(coowners:杨帆)" in squeezed(text(response.content)).replace("-", "")
+
+
+def test_the_items_history_tells_who_added_a_co_owner_and_why(client, world, item):
+    workflow.edit_item(
+        world.committee, item, expected_version=item.version, reason="请杨帆协办", co_owners=[world.member]
+    )
+    client.force_login(world.committee)
+    page = client.get(reverse("ledger:item_history", args=[item.pk])).content.decode()
+    assert "Co-owner" in page
+    assert "请杨帆协办" in page
+    assert "杨帆" in page

@@ -155,9 +155,9 @@ def test_it_reads_the_history_in_constant_queries(client, world, item, django_as
 
     def count():
         # session, user, memberships, organization tree; the item; history of the item, its
-        # updates, evidence, extensions; names of the issues, organizations and people mentioned;
-        # saved views, work queue count (menu)
-        with django_assert_num_queries(14):
+        # updates, evidence, extensions, co-owners; names of the issues, organizations and people
+        # mentioned; saved views, work queue count (menu)
+        with django_assert_num_queries(15):
             client.get(f"/ledger/items/{item.pk}/history/")
 
     count()
