@@ -17,6 +17,7 @@ for its historical rows alike), who manages or leads what, who may print which r
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.db.models import Q
 
 from core.models import Membership, Organization, User
@@ -191,8 +192,14 @@ class Scope:
             return items
         if self.user_id is None:
             return items.none()
+        # The co-owners' links are a table of their own (ledger.ItemCoOwner): a semi-join, not a
+        # join that would repeat rows. `id` is the item's id on items and on historical rows.
+        co_owned = apps.get_model("ledger", "ItemCoOwner").objects.filter(person_id=self.user_id)
         return items.filter(
-            Q(organization_id__in=self.visible_org_ids) | Q(owner_id=self.user_id) | Q(leader_id=self.user_id)
+            Q(organization_id__in=self.visible_org_ids)
+            | Q(owner_id=self.user_id)
+            | Q(leader_id=self.user_id)
+            | Q(id__in=co_owned.values("item_id"))
         )
 
     # Printing ------------------------------------------------------------------------------

@@ -15,13 +15,14 @@ from dataclasses import dataclass
 
 from django.db.models import OuterRef, Subquery
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from .imports.vocabulary import FIELDS
-from .models import ProgressUpdate
+from .models import Item, ProgressUpdate
 
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -36,7 +37,10 @@ class ExportColumn:
 
     @property
     def heading(self):
-        return str(FIELDS[self.field])
+        # The importer's fields name most columns; the item's own fields name the others.
+        if self.field in FIELDS:
+            return str(FIELDS[self.field])
+        return str(capfirst(Item._meta.get_field(self.field).verbose_name))
 
 
 def _name(user):
@@ -60,7 +64,16 @@ COLUMNS = [
     ExportColumn("status", 12, lambda item: item.get_status_display()),
     ExportColumn("percent", 8, lambda item: item.progress),
     ExportColumn("progress", 40, lambda item: item.latest_progress or ""),
+    # The item's fields beyond the importer's first ones, after them (files made before keep
+    # their columns' places).
+    # 协办人: the names in order, as a ledger writes two people in one cell.
+    ExportColumn("co_owners", 14, lambda item: "、".join(str(person) for person in item.co_owner_people)),
+    ExportColumn("original_deadline", 12, lambda item: item.original_deadline),
+    ExportColumn("closure_criteria", 30, lambda item: item.closure_criteria),
+    ExportColumn("completed_on", 12, lambda item: item.completed_on),
+    ExportColumn("remarks", 30, lambda item: item.remarks),
 ]
+DATE_FIELDS = ("raised_on", "deadline", "original_deadline", "next_review_on", "completed_on")
 
 
 def export_queryset(queryset):
@@ -68,8 +81,10 @@ def export_queryset(queryset):
     latest = (
         ProgressUpdate.objects.filter(item=OuterRef("pk")).order_by("-created_at", "-pk").values("text")[:1]
     )
-    return queryset.select_related("organization", "issue", "issue__category", "leader", "owner").annotate(
-        latest_progress=Subquery(latest)
+    return (
+        queryset.select_related("organization", "issue", "issue__category", "leader", "owner")
+        .annotate(latest_progress=Subquery(latest))
+        .with_co_owners()
     )
 
 
@@ -130,11 +145,7 @@ def to_xlsx(queryset, filterset=None, user=None):
         cell.font = bold
         cell.alignment = Alignment(vertical="center", wrap_text=True)
     count = 0
-    date_columns = [
-        index
-        for index, column in enumerate(COLUMNS)
-        if column.field in ("raised_on", "deadline", "next_review_on")
-    ]
+    date_columns = [index for index, column in enumerate(COLUMNS) if column.field in DATE_FIELDS]
     for values in rows(queryset):
         sheet.append(values)
         count += 1
@@ -161,6 +172,24 @@ def to_xlsx(queryset, filterset=None, user=None):
         about.append([gettext("Withdrawn items"), gettext("Left out")])
     about.column_dimensions["A"].width = 24
     about.column_dimensions["B"].width = 60
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def template_xlsx():
+    """The ledger template (台账模板): the export's headings and formats, no rows, as .xlsx."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = gettext("Ledger")[:31]
+    sheet.append([column.heading for column in COLUMNS])
+    bold = Font(bold=True)
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index)
+        cell.font = bold
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

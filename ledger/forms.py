@@ -6,16 +6,17 @@ holds every rule.
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import Q
 from django.forms import inlineformset_factory, modelformset_factory
 from django.utils.translation import gettext_lazy as _
 
 from core import permissions
 from core.models import Organization
-from core.permissions import OrganizationTree, Scope, eligible_people
+from core.permissions import CHOOSABLE, OrganizationTree, Scope, eligible_people
 
 from .merge import MergeChoicesMixin
 from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
-from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS, expected_attendees
+from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS, co_owner_ids, expected_attendees
 
 
 class DateInput(forms.DateInput):
@@ -95,13 +96,20 @@ class PersonChoiceField(forms.ModelChoiceField):
         return str(obj)
 
 
-def people_managed_by(user):
+def item_people_for(organization):
+    """People who may own or lead the organization's items (`eligible_people`: placeholders an
+    import made included), in the order the selects show them."""
+    return eligible_people(organization).order_by("full_name", "username")
+
+
+def people_managed_by(user, *, placeholders=False):
     """People who may be named on the records `user` keeps (host, recorder, who raised an issue,
     whom it concerns) or picked as owner or leader of an item in at least one organization the
     user manages: the active members of those organizations and of the ones above them (whose
     leaders answer for them). Whether a person fits one item's own organization is for the
-    workflow to say, per item. Reads the tree once."""
-    people = get_user_model().objects.filter(is_active=True)
+    workflow to say, per item. Reads the tree once. With `placeholders`, the placeholder people
+    an import made are among them (as owners and leaders, which they may be)."""
+    people = get_user_model().objects.filter(CHOOSABLE if placeholders else Q(is_active=True))
     scope = Scope.for_user(user)
     if not scope.is_superuser:
         tree = OrganizationTree.read()
@@ -155,11 +163,22 @@ class ItemForm(PleaseChooseMixin, forms.ModelForm):
             ]
         self.fields["leader"].choices = choices
         self.fields["owner"].choices = choices
+        if "co_owners" in self.fields:
+            self.fields["co_owners"].choices = [choice for choice in choices if choice[0] != ""]
+            if self.instance.pk and "co_owners" not in self.initial:
+                self.initial["co_owners"] = co_owner_ids(self.instance)
 
 
 class EditItemForm(MergeChoicesMixin, ItemForm):
     """Editing an item: the version the user started from travels with the form."""
 
+    # 协办人: the same people as owner and leader (`eligible_people`), set by the workflow.
+    co_owners = forms.TypedMultipleChoiceField(
+        label=_("Co-owners"),
+        required=False,
+        coerce=int,
+        help_text=_("People who help the owner; the owner answers for the item."),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
     deadline_decision = forms.BooleanField(
@@ -557,7 +576,7 @@ class BulkEditForm(forms.Form):
         kwargs.setdefault("auto_id", "bulk-%s")
         super().__init__(*args, **kwargs)
         self.fields["items"].queryset = Item.objects.visible_to(user).select_related("organization")
-        people = people_managed_by(user)
+        people = people_managed_by(user, placeholders=True)
         self.fields["owner"].queryset = people
         self.fields["leader"].queryset = people
         # Read the people once for both selects.

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
 
-from .models import Category, Evidence, ExtensionRequest, Issue, Item, ProgressUpdate
+from .models import Category, Evidence, ExtensionRequest, Issue, Item, ItemCoOwner, ProgressUpdate
 from .workflow import Action
 
 # Fields whose changes are bookkeeping, not news. The original deadline is set by the first
@@ -248,7 +248,7 @@ def item_timeline(item):
     changes as its changes; so are an imported item's creation and its progress text; so are
     the rows of an extension decision, the decision as its details and the item's new deadline
     as its change. Four queries whatever the length of the history (the historical rows of the
-    item, its progress updates, evidence and extension requests), and one per kind of related
+    item, its progress updates, evidence, extension requests and co-owners), and one per kind of related
     name shown.
     """
     return Timeline(item)[:]
@@ -267,6 +267,8 @@ class Timeline(Sequence):
             (ProgressUpdate, ProgressUpdate.history.filter(item_id=item.pk), _("Progress update")),
             (Evidence, Evidence.history.filter(item_id=item.pk), _("Evidence")),
             (ExtensionRequest, ExtensionRequest.history.filter(item_id=item.pk), _("Extension request")),
+            # Each co-owner added or taken away (协办人), by whom and why.
+            (ItemCoOwner, ItemCoOwner.history.filter(item_id=item.pk), _("Co-owner")),
         ]
         rows = {model: [] for model, _queryset, _label in sources}
         changes = {}

@@ -272,6 +272,11 @@ class Issue(Snapshot, models.Model):
 
 
 class ItemQuerySet(ScopedQuerySet):
+    def with_co_owners(self):
+        """The items with their co-owners (one more query for all of them)."""
+        links = ItemCoOwner.objects.select_related("person").order_by("position", "pk")
+        return self.prefetch_related(models.Prefetch("co_owner_links", queryset=links))
+
     def visible_to(self, user):
         """Items of the user's organizations, plus items the user owns or leads anywhere
         (`Scope.visible_items`, the one rule; the ledger as it stood at a date uses it too)."""
@@ -360,6 +365,20 @@ class Item(Snapshot, models.Model):
     original_deadline = models.DateField(_("original deadline"), null=True, blank=True, editable=False)
     next_review_on = models.DateField(_("next review date"), null=True, blank=True)
     closure_criteria = models.TextField(_("closure criteria"), blank=True)
+    remarks = models.TextField(_("remarks"), blank=True)
+    # 实际完成时间: the day the work was done, as an imported ledger says, or the day the item was
+    # closed here (`workflow.close`); cleared when it is reopened. Never derived from the deadline.
+    completed_on = models.DateField(_("completed on"), null=True, blank=True, editable=False)
+    # 协办人: people who help the owner; the owner answers for the item. Written by the workflow
+    # only (`workflow.set_co_owners`), each link with its own history row (`ItemCoOwner`).
+    co_owners = models.ManyToManyField(
+        USER,
+        verbose_name=_("co-owners"),
+        through="ItemCoOwner",
+        through_fields=("item", "person"),
+        blank=True,
+        related_name="co_owned_items",
+    )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.OPEN, editable=False
     )
@@ -491,6 +510,34 @@ class Item(Snapshot, models.Model):
     def status_colour(self):
         return self.STATUS_COLOURS.get(self.status, "secondary")
 
+    def co_owner_list(self):
+        """The links to the co-owners, in their order, with their people: from a prefetch of
+        `co_owner_links` when made (`with_co_owners`), else read once (one query) and kept."""
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        if "co_owner_links" in cache:
+            return list(cache["co_owner_links"])
+        if "_co_owner_list" not in self.__dict__:
+            self._co_owner_list = (
+                list(self.co_owner_links.select_related("person").order_by("position", "pk"))
+                if self.pk
+                else []
+            )
+        return self._co_owner_list
+
+    @property
+    def co_owner_people(self):
+        """The co-owners in their order."""
+        return [link.person for link in self.co_owner_list()]
+
+    @property
+    def owner_display(self):
+        """The owner as a ledger prints it, with the co-owners: 王强（协办：杨帆、李娜）."""
+        owner = str(self.owner) if self.owner_id else ""
+        co_owners = "、".join(str(person) for person in self.co_owner_people)
+        if not co_owners:
+            return owner
+        return _("{owner} (co-owners: {co_owners})").format(owner=owner, co_owners=co_owners).strip()
+
     def clean(self):
         errors = {}
         if self.kind == self.Kind.LONG_TERM:
@@ -515,6 +562,39 @@ class Item(Snapshot, models.Model):
 def _is_within(organization, ancestor_id):
     # The usual case (the item in the issue's own organization) needs no query.
     return organization.pk == ancestor_id or OrganizationTree.read().is_within(organization.pk, ancestor_id)
+
+
+class ItemCoOwner(Snapshot, models.Model):
+    """One co-owner (协办人) of an item, in the order the ledger names them.
+
+    An explicit through model rather than simple-history's `m2m_fields`: each link is added or
+    taken away by the workflow with `save_with_history` / `delete_with_history`, so its history
+    row names the actor, the action and its id like every other record, and the co-owners of an
+    item at a date are read from these rows.
+    """
+
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.CASCADE, related_name="co_owner_links"
+    )
+    person = models.ForeignKey(USER, verbose_name=_("co-owner"), on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    history = audited(no_db_index=["person"])
+
+    class Meta:
+        verbose_name = _("co-owner")
+        verbose_name_plural = _("co-owners")
+        ordering = ["item", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["item", "person"],
+                name="item_co_owner_unique",
+                violation_error_message=_("This person is already a co-owner of this item."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.item_id} ← {self.person_id}"
 
 
 class ProgressUpdate(Snapshot, models.Model):

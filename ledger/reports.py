@@ -130,9 +130,9 @@ def ledger_rows(items, today=None):
     """
     latest = ProgressUpdate.objects.filter(item=OuterRef("pk")).order_by("-created_at", "-pk")
     rows = list(
-        items.select_related("issue", "issue__category", "organization", "leader", "owner").annotate(
-            latest_progress=Subquery(latest.values("text")[:1])
-        )
+        items.select_related("issue", "issue__category", "organization", "leader", "owner")
+        .annotate(latest_progress=Subquery(latest.values("text")[:1]))
+        .with_co_owners()
     )
     today = today or timezone.localdate()
     for row in rows:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("export.xlsx", sheets.export_xlsx, name="export_xlsx"),
     path("export.csv", sheets.export_csv, name="export_csv"),
     path("import/", sheets.import_upload, name="import"),
+    path("import/template.xlsx", sheets.import_template, name="import_template"),
     path("import/<str:token>/", sheets.import_preview, name="import_preview"),
     path("import/<str:token>/confirm/", sheets.import_confirm, name="import_confirm"),
     path("", items.item_list, name="item_list"),

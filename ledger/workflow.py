@@ -41,7 +41,7 @@ from core.models import Organization
 from core.permissions import Eligibility, Scope
 
 from . import bulk
-from .models import Attendance, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
+from .models import Attendance, Evidence, ExtensionRequest, Issue, Item, ItemCoOwner, Meeting, ProgressUpdate
 from .validators import check_evidence_file
 
 S = Item.Status
@@ -72,6 +72,7 @@ class Role(models.TextChoices):
     OWNER = "owner", _("owner")
     LEADER = "leader", _("responsible leader")
     COMMITTEE = "committee", _("committee member")
+    CO_OWNER = "co_owner", _("co-owner")
 
 
 class ActionRefused(Exception):
@@ -128,7 +129,7 @@ class Rule:
 
 
 ACTIVE = frozenset(Item.ACTIVE_STATUSES)  # every state but closed and withdrawn
-COMMITTEE, OWNER, LEADER = Role.COMMITTEE, Role.OWNER, Role.LEADER
+COMMITTEE, OWNER, LEADER, CO_OWNER = Role.COMMITTEE, Role.OWNER, Role.LEADER, Role.CO_OWNER
 
 # The transition table: which states an action starts from and who may take it. Conditions
 # that depend on more than the state (double review, "not your own item", a pending
@@ -136,10 +137,11 @@ COMMITTEE, OWNER, LEADER = Role.COMMITTEE, Role.OWNER, Role.LEADER
 RULES = {
     Action.EDIT: Rule(ACTIVE, frozenset({COMMITTEE})),
     Action.START: Rule(frozenset({S.OPEN}), frozenset({OWNER, COMMITTEE})),
+    # A co-owner (协办人) reports on the work too; the owner still submits and answers for it.
     Action.POST_PROGRESS: Rule(
-        frozenset({S.OPEN, S.IN_PROGRESS, S.LONG_TERM}), frozenset({OWNER, COMMITTEE})
+        frozenset({S.OPEN, S.IN_PROGRESS, S.LONG_TERM}), frozenset({OWNER, CO_OWNER, COMMITTEE})
     ),
-    Action.ATTACH_EVIDENCE: Rule(ACTIVE, frozenset({OWNER, COMMITTEE})),
+    Action.ATTACH_EVIDENCE: Rule(ACTIVE, frozenset({OWNER, CO_OWNER, COMMITTEE})),
     Action.SUBMIT: Rule(frozenset({S.IN_PROGRESS, S.LONG_TERM}), frozenset({OWNER})),
     Action.REVIEW: Rule(frozenset({S.SUBMITTED}), frozenset({LEADER})),
     Action.RETURN: Rule(frozenset({S.SUBMITTED, S.REVIEWED}), frozenset({COMMITTEE, LEADER})),
@@ -167,8 +169,9 @@ ITEM_ACTIONS = [
 ]
 
 
-def roles_on(user, item):
-    """The user's roles on this item: owner, responsible leader, committee (of it or above)."""
+def roles_on(user, item, *, co_owner=False):
+    """The user's roles on this item: owner, responsible leader, committee (of it or above);
+    with `co_owner`, co-owner too (which may read the item's co-owners: see `is_co_owner`)."""
     roles = set()
     if user is None or not user.is_authenticated:
         return roles
@@ -178,7 +181,21 @@ def roles_on(user, item):
         roles.add(Role.LEADER)
     if Scope.for_user(user).manages(item.organization_id):
         roles.add(Role.COMMITTEE)
+    if co_owner and is_co_owner(user, item):
+        roles.add(Role.CO_OWNER)
     return roles
+
+
+def co_owner_ids(item):
+    """The ids of the item's co-owners, in their order (`Item.co_owner_list`: one query an item
+    object at most), or as an action of this request left them."""
+    if "_co_owner_ids" in item.__dict__:
+        return item._co_owner_ids
+    return [link.person_id for link in item.co_owner_list()]
+
+
+def is_co_owner(user, item):
+    return user.pk in co_owner_ids(item)
 
 
 def needs_double_review(user, item):
@@ -198,6 +215,9 @@ def refusal(user, item, action):
     """
     rule = RULES[action]
     roles = roles_on(user, item)
+    # Whether the user is a co-owner is read only when it decides (one query an item at most).
+    if not roles & rule.roles and CO_OWNER in rule.roles and is_co_owner(user, item):
+        roles.add(Role.CO_OWNER)
     if not roles & rule.roles:
         return NotAllowed, _("You may not take the action “{action}” on this item.").format(
             action=action.label
@@ -334,6 +354,7 @@ ITEM_EDITABLE_FIELDS = (
     "deadline",
     "next_review_on",
     "closure_criteria",
+    "remarks",
 )
 
 
@@ -439,6 +460,56 @@ def check_people(organization, people):
         raise refused
 
 
+def co_owners_refusal(organization, co_owners, owner=None, eligibility=None):
+    """The `ValidationError` (on ``co_owners``) for co-owners who may not help on an item of
+    `organization`: the owner's rule (`people_refusal`); the owner is not also a co-owner, and
+    nobody is named twice. None when they may."""
+    co_owners = list(co_owners)
+    messages = []
+    pks = [person.pk for person in co_owners]
+    if len(set(pks)) != len(pks):
+        messages.append(_("A person is named twice among the co-owners."))
+    if owner is not None and owner.pk in pks:
+        messages.append(_("The owner is not also a co-owner: {person}.").format(person=owner))
+    if co_owners:
+        eligibility = eligibility or Eligibility(set(pks))
+        messages += [
+            _(
+                "{person} is not a member of {organization}, of a unit below it or of one above it: "
+                "choose someone who is."
+            ).format(person=person, organization=organization)
+            for person in co_owners
+            if not eligibility.allows(person.pk, organization.pk)
+        ]
+    return ValidationError({"co_owners": messages}) if messages else None
+
+
+def check_co_owners(organization, co_owners, owner=None, eligibility=None):
+    refused = co_owners_refusal(organization, co_owners, owner, eligibility)
+    if refused is not None:
+        raise refused
+
+
+def _write_co_owners(actor, item, before_ids, people, action, reason):
+    """Make the item's co-owners `people` (in order): links taken away and added, each with its
+    history row in the open action. Call inside ``transaction.atomic()``."""
+    wanted = [person.pk for person in people]
+    if wanted == list(before_ids):
+        return
+    links = {link.person_id: link for link in ItemCoOwner.objects.filter(item=item)}
+    for person_id, link in links.items():
+        if person_id not in wanted:
+            audit.delete_with_history(link, user=actor, action=action, reason=reason)
+    for position, person_id in enumerate(wanted):
+        link = links.get(person_id) or ItemCoOwner(item=item, person_id=person_id)
+        if link.pk is None or link.position != position:
+            link.position = position
+            save_with_history(link, user=actor, action=action, reason=reason)
+    item._co_owner_ids = wanted
+    item.__dict__.pop("_co_owner_list", None)
+    getattr(item, "_prefetched_objects_cache", {}).pop("co_owner_links", None)
+
+
 PAST_DEADLINE = _(
     "This deadline is already past: the item will be overdue from the start. "
     "If that is right, tick the confirmation and save again."
@@ -447,7 +518,15 @@ PAST_DEADLINE = _(
 
 @audit.action()
 def create_item(
-    actor, issue, *, organization=None, reason="", action=Action.CREATE, warn_past_deadline=False, **fields
+    actor,
+    issue,
+    *,
+    organization=None,
+    reason="",
+    action=Action.CREATE,
+    warn_past_deadline=False,
+    co_owners=(),
+    **fields,
 ):
     """Create a rectification item for `issue`, numbered within its organization and year.
 
@@ -465,6 +544,7 @@ def create_item(
     if unknown:
         raise TypeError(f"create_item() got unexpected fields: {sorted(unknown)}")
     check_people(organization, {name: fields.get(name) for name in ITEM_PEOPLE_FIELDS})
+    check_co_owners(organization, co_owners, fields.get("owner"))
     item = Item(issue=issue, organization=organization, **fields)
     # No original deadline: only an approved extension (or a committee decision) makes one.
     past = item.deadline is not None and item.deadline < timezone.localdate()
@@ -475,12 +555,21 @@ def create_item(
     item.full_clean(exclude=["sequence", "reference", "opened_on"])
     with transaction.atomic():
         _store_new_items(actor, [item], action=action, reason=reason)
+        _write_co_owners(actor, item, [], list(co_owners), action, reason)
     return item
 
 
 @audit.action()
 def edit_item(
-    actor, item, *, expected_version, reason="", deadline_decision=False, eligibility=None, **changes
+    actor,
+    item,
+    *,
+    expected_version,
+    reason="",
+    deadline_decision=False,
+    eligibility=None,
+    co_owners=None,
+    **changes,
 ):
     """Change measures, people, kind or dates. Committee only; refuses a stale version; a new
     owner or leader must be eligible (`people_refusal`, with `eligibility` if given).
@@ -488,6 +577,8 @@ def edit_item(
     A changed deadline is a correction (a typo, with its reason) and leaves no "original
     deadline" behind, unless `deadline_decision` says the committee decided to move it: then,
     as for an approved extension, the deadline before the first move is kept as the original.
+    `co_owners` (people, in order; None leaves them) replaces the co-owners, under the owner's
+    eligibility rule; a change of co-owners alone bumps the item's version too.
     Returns the saved item. An edit that changes nothing writes no history.
     """
     unknown = set(changes) - set(ITEM_EDITABLE_FIELDS)
@@ -497,8 +588,15 @@ def edit_item(
         item = _lock(item, expected_version)
         check(actor, item, Action.EDIT)
         changed = [name for name, value in changes.items() if getattr(item, name) != value]
-        if not changed:
+        before = co_owner_ids(item) if co_owners is not None else None
+        new_co_owners = None
+        if co_owners is not None and [person.pk for person in co_owners] != before:
+            new_co_owners = list(co_owners)
+            check_co_owners(item.organization, new_co_owners, changes.get("owner", item.owner), eligibility)
+        if not changed and new_co_owners is None:
             return item
+        if new_co_owners is not None:
+            _write_co_owners(actor, item, before, new_co_owners, Action.EDIT, reason)
         people = {name: changes[name] for name in ITEM_PEOPLE_FIELDS if name in changed}
         refused = people_refusal(item.organization, people, eligibility)
         if refused is not None:
@@ -703,6 +801,7 @@ def close(actor, item, *, note, outcome=Item.Outcome.COMPLETED, next_review_on=N
         if outcome == Item.Outcome.COMPLETED:
             item.status = S.CLOSED
             item.progress = 100
+            item.completed_on = item.completed_on or timezone.localdate()
         else:
             item.kind = Item.Kind.LONG_TERM
             item.status = S.LONG_TERM
@@ -719,6 +818,7 @@ def reopen(actor, item, *, reason, expected_version=None):
         check(actor, item, Action.REOPEN)
         item.status = _working_status(item)
         item.outcome = ""
+        item.completed_on = None
         item.verified_by = None
         item.verified_at = None
         item.reviewed_by = None
@@ -1090,6 +1190,33 @@ def advance_imported_item(actor, item, *, status, reason):
     return item
 
 
+# What an imported ledger says of an item that no action here decides (see `NewItem`).
+IMPORTED_DATE_FIELDS = ("completed_on", "original_deadline")
+
+
+@audit.action()
+def record_imported_dates(actor, item, *, reason, expected_version=None, **dates):
+    """Take the completion date (实际完成时间) or the original deadline (before an extension
+    granted outside the product) a re-imported ledger gives, when the item holds another
+    (committee only, in any state: they are facts of the past, not a change of the work).
+    Returns the item as saved; changing nothing writes nothing."""
+    unknown = set(dates) - set(IMPORTED_DATE_FIELDS)
+    if unknown:
+        raise TypeError(f"record_imported_dates() got unexpected fields: {sorted(unknown)}")
+    with transaction.atomic():
+        item = _lock(item, expected_version)
+        if not Scope.for_user(actor).manages(item.organization_id):
+            raise NotAllowed(
+                _("You may not change the records of {organization}.").format(organization=item.organization)
+            )
+        changed = {name: value for name, value in dates.items() if getattr(item, name) != value}
+        if not changed:
+            return item
+        for name, value in changed.items():
+            setattr(item, name, value)
+        return _save(item, actor, Action.IMPORT, reason)
+
+
 @dataclass
 class NewItem:
     """One new item of an import, for :func:`import_new_items`.
@@ -1107,6 +1234,11 @@ class NewItem:
     progress: str = ""
     percent: int | None = None
     status: str = ""
+    co_owners: tuple = ()  # people, in the file's order
+    # What the file says and no action here decides: the day the work was done (实际完成时间),
+    # and the deadline before an extension granted before the import (the hidden column).
+    completed_on: datetime.date | None = None
+    original_deadline: datetime.date | None = None
     item: Item | None = None  # the item built from the row, once validated
 
 
@@ -1190,7 +1322,7 @@ def import_new_items(actor, rows, *, reason, eligibility=None):
             for row in rows
             for name in ITEM_PEOPLE_FIELDS
             if row.fields.get(name) is not None
-        }
+        } | {person for row in rows for person in row.co_owners}
         eligibility = Eligibility({person.pk for person in named}) if named else None
     valid = {}  # (field, value) that passed the field's checks: the cleaned value
     statuses = set(S.values)
@@ -1221,15 +1353,19 @@ def import_new_items(actor, rows, *, reason, eligibility=None):
             raise TypeError(f"import_new_items() got unexpected fields: {sorted(unknown)}")
         item = new_item(issue=issue, organization=row.organization, **row.fields)
         item.year = issue.raised_on.year
+        item.completed_on = row.completed_on
+        item.original_deadline = row.original_deadline
         try:
             refused = people_refusal(
                 row.organization, {name: row.fields.get(name) for name in ITEM_PEOPLE_FIELDS}, eligibility
             )
             if refused is not None:
                 raise refused
+            if row.co_owners:
+                check_co_owners(row.organization, row.co_owners, row.fields.get("owner"), eligibility)
             # The fields the row gives are checked; the others hold the model's defaults.
             _clean_without_queries(item, set(row.fields) - set(_ITEM_FK), valid)
-            if row.progress and not 0 <= (row.percent or 0) <= 100:
+            if (row.progress or row.percent is not None) and not 0 <= (row.percent or 0) <= 100:
                 raise ValidationError(
                     {"percent": _("Give the percent done as a whole number from 0 to 100.")}
                 )
@@ -1255,7 +1391,8 @@ def import_new_items(actor, rows, *, reason, eligibility=None):
         for row in rows:
             item = row.item
             item.issue = item.issue  # the issue's new primary key
-            if row.progress:
+            # A percent without a progress text is the file's word on the progress too.
+            if row.progress or row.percent is not None:
                 _take_progress(item, row.percent or 0)
             if row.status and row.status != item.status:
                 _take_imported_state(item, row.status)
@@ -1269,6 +1406,16 @@ def import_new_items(actor, rows, *, reason, eligibility=None):
             update.created_at = now
         bulk.insert_records(ProgressUpdate, updates, now)
         bulk.insert_history(ProgressUpdate, updates, actor, Action.POST_PROGRESS, reason, now)
+        new_link = bulk.Maker(ItemCoOwner)
+        links = [
+            new_link(item=row.item, person=person, position=position)
+            for row in rows
+            for position, person in enumerate(row.co_owners)
+        ]
+        bulk.insert_records(ItemCoOwner, links, now)
+        bulk.insert_history(ItemCoOwner, links, actor, Action.IMPORT, reason, now)
+        for row in rows:
+            row.item._co_owner_ids = [person.pk for person in row.co_owners]
     return items
 
 

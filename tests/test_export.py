@@ -16,7 +16,9 @@ pytestmark = pytest.mark.usefixtures("english")
 
 
 def headings():
-    return [str(label) for label in FIELDS.values()]
+    # The importer's fields, then the item's others (co-owners, remarks and dates).
+    extra = ["Co-owners", "Original deadline", "Closure criteria", "Completed on", "Remarks"]
+    return [str(label) for label in FIELDS.values()] + extra
 
 
 @pytest.fixture
@@ -67,7 +69,7 @@ def test_xlsx_holds_the_visible_items_with_date_cells_frozen_headings_and_a_filt
     assert first[14] == 40
     assert first[15] == "已组织学习两次"
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == "A1:P3"
+    assert sheet.auto_filter.ref == "A1:U3"
     assert sheet.column_dimensions["C"].width == 40
     about = {row[0]: row[1] for row in workbook.worksheets[1].iter_rows(values_only=True)}
     assert about["Items"] == 2
@@ -156,8 +158,8 @@ def test_query_count(client, world, items, name, django_assert_num_queries):
     for _number in range(5):
         make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
     # session, user, memberships, organization tree (scope), the items with their issue,
-    # category, organization, people and latest progress text in one query
-    with django_assert_num_queries(5):
+    # category, organization, people and latest progress text in one query; their co-owners
+    with django_assert_num_queries(6):
         assert client.get(reverse(name)).status_code == 200
 
 

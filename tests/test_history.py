@@ -149,9 +149,9 @@ def test_creation_lists_the_values_set(world, story):
 
 
 def test_reading_the_timeline_takes_a_fixed_number_of_queries(world, story, django_assert_num_queries):
-    # 4 historical tables (item, progress, evidence, extension requests) + users + issue names
-    # + organization names. Users come with their rows through select_related.
-    with django_assert_num_queries(7):
+    # 5 historical tables (item, progress, evidence, extension requests, co-owners) + users +
+    # issue names + organization names. Users come with their rows through select_related.
+    with django_assert_num_queries(8):
         item_timeline(story)
 
 

@@ -192,20 +192,28 @@ def test_an_import_with_a_refused_row_stores_nothing(world):
     rows[3].append("整改中")
     with pytest.raises(ImportFailed) as failed:
         commit(preview_of(world, rows), world.committee, "台账.xlsx")
-    assert failed.value.errors == {3: ["Status: Only a long-term item can be in the long-term state."]}
+    # The message names the file's heading and the cell.
+    assert failed.value.errors == {3: ["整改状态 J3: Only a long-term item can be in the long-term state."]}
     assert (Issue.objects.count(), Item.objects.count(), ImportedRow.objects.count()) == (0, 0, 0)
     assert (Item.history.count(), Issue.history.count()) == (0, 0)
 
 
-def test_a_row_repeated_in_the_file_updates_the_item_its_first_copy_became(world):
+def test_a_row_repeating_the_texts_of_another_is_an_item_of_its_own(world):
+    """The same problem and measure for another department is another item (issue 11): rows
+    are not recognised by their texts alone."""
     rows = ledger_rows(count=2)
     rows.append(list(rows[1]))
-    rows[3][6] = "调度室"  # the repeat changes the department
+    rows[3][6] = "调度室"  # the repeat names another department
     result = commit(preview_of(world, rows), world.committee, "台账.xlsx")
-    assert (result.created, result.updated) == (2, 1)
-    first = Item.objects.get(imported_row__isnull=False, department="调度室")
-    assert first.history.latest().history_action == workflow.Action.EDIT
-    assert Item.objects.count() == ImportedRow.objects.count() == 2
+    assert (result.created, result.updated) == (3, 0)
+    assert sorted(Item.objects.filter(measures=rows[1][4]).values_list("department", flat=True)) == [
+        "机运工区",
+        "调度室",
+    ]
+    assert Item.objects.count() == ImportedRow.objects.count() == 3
+    # Imported again, each row meets its own item.
+    again = commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 3)
 
 
 def queries_to_import(world, count):
@@ -224,8 +232,8 @@ def test_the_number_of_queries_does_not_grow_with_the_rows(world, django_assert_
     # savepoint; the organization tree; the batch's rows imported before; savepoint; lock the
     # organization; last sequences; issues, their history; items, their history; progress
     # updates, their history; release; imported rows; and before each of the four tables of
-    # records, their new keys.
-    with django_assert_num_queries(19):
+    # records, their new keys; the items imported earlier from the same file (missing rows).
+    with django_assert_num_queries(20):
         commit(preview, world.committee, "again.xlsx")
 
 
@@ -234,17 +242,19 @@ def test_a_long_file_is_stored_in_batches_with_the_same_records(world, monkeypat
     rows = ledger_rows(count=10)
     rows[7][1] = rows[2][1]  # row 7 (second batch) describes the issue of row 2 (first batch)
     rows.append(list(rows[3]))  # row 11 (third batch) repeats row 3 (first batch)…
-    rows[11][6] = "调度室"  # …with another department
+    rows[11][6] = "调度室"  # …with another department: an item of its own, of the same issue
     result = commit(preview_of(world, rows), world.committee, "台账.xlsx")
-    assert (result.created, result.updated, result.unchanged) == (10, 1, 0)
-    assert Item.objects.count() == ImportedRow.objects.count() == 10
+    assert (result.created, result.updated, result.unchanged) == (11, 0, 0)
+    assert Item.objects.count() == ImportedRow.objects.count() == 11
     assert Issue.objects.count() == Issue.history.count() == 9
     second, seventh = (
         Item.objects.get(measures=f"组织全员重新学习作业规程（{number}）") for number in (2, 7)
     )
     assert second.issue_id == seventh.issue_id
-    assert Item.objects.get(measures="组织全员重新学习作业规程（3）").department == "调度室"
-    assert [item.sequence for item in Item.objects.order_by("pk")] == list(range(1, 11))
+    third = Item.objects.filter(measures="组织全员重新学习作业规程（3）")
+    assert sorted(third.values_list("department", flat=True)) == ["机运工区", "调度室"]
+    assert len({item.issue_id for item in third}) == 1
+    assert [item.sequence for item in Item.objects.order_by("pk")] == list(range(1, 12))
 
 
 def test_every_refusal_is_listed_whatever_its_batch(world, monkeypatch):
@@ -265,7 +275,7 @@ def test_every_refusal_is_listed_whatever_its_batch(world, monkeypatch):
         commit(preview, world.committee, "台账.xlsx")
     assert failed.value.errors == {
         3: ["Deadline: Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."],
-        7: ["Status: Only a long-term item can be in the long-term state."],
+        7: ["整改状态 J7: Only a long-term item can be in the long-term state."],
     }
     assert failed.value.more == 0
     assert not Item.objects.exists()
@@ -293,23 +303,22 @@ def test_the_refused_rows_listed_are_capped(world, monkeypatch):
 
 @pytest.mark.parametrize("batch_rows", [1, 2, 3, 2000])
 def test_the_batch_size_does_not_change_what_is_stored(world, monkeypatch, batch_rows):
-    """A row repeated three times in the file (each copy with another department) updates the
-    item the first copy became, each time at its new version, wherever the batches end."""
+    """A row repeated three times in the file (each copy with another department) makes an
+    item of each copy, wherever the batches end; imported again, each copy meets its own."""
     monkeypatch.setattr(storing, "BATCH_ROWS", batch_rows)
     rows = ledger_rows(count=2)
     for department in ("调度室", "安监处", "机电科"):
         rows.append(list(rows[1]))
         rows[-1][6] = department
     result = commit(preview_of(world, rows), world.committee, "台账.xlsx")
-    assert (result.created, result.updated, result.unchanged) == (2, 3, 0)
-    item = Item.objects.get(measures="组织全员重新学习作业规程（1）")
-    assert item.department == "机电科"
-    assert [h.department for h in item.history.order_by("history_id")] == [
-        "机运工区",
-        "调度室",
-        "安监处",
-        "机电科",
-    ]
+    assert (result.created, result.updated, result.unchanged) == (5, 0, 0)
+    items = Item.objects.filter(measures="组织全员重新学习作业规程（1）").order_by("sequence")
+    assert [item.department for item in items] == ["机运工区", "调度室", "安监处", "机电科"]
+    assert len({item.issue_id for item in items}) == 1
+    rows[3][6] = "综合办"  # the second copy's department changes in v2
+    again = commit(preview_of(world, rows), world.committee, "台账.xlsx")
+    assert (again.created, again.updated, again.unchanged) == (0, 1, 4)
+    assert [item.department for item in items.all()] == ["机运工区", "综合办", "安监处", "机电科"]
 
 
 def test_a_value_refused_once_is_refused_on_every_row(world):

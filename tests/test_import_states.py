@@ -8,7 +8,7 @@ from django.urls import reverse
 from ledger import workflow
 from ledger.imports.reading import read_table
 from ledger.imports.rows import prepare
-from ledger.imports.storing import ImportFailed, commit
+from ledger.imports.storing import TAKE_FILE, Choices, ImportFailed, commit
 from ledger.models import Item
 from tests.factories import IssueFactory, make_item
 from tests.sheet_files import ledger_rows, upload, xlsx_bytes
@@ -25,11 +25,11 @@ def ledger_file(status, owner="王强", progress="已组织学习"):
     return xlsx_bytes(rows)
 
 
-def imported(world, content, name, actor=None):
+def imported(world, content, name, actor=None, choices=None):
     actor = actor or world.committee
     preview = prepare(read_table(io.BytesIO(content), name), actor, world.branch)
     assert preview.is_valid, preview.problems or [row.errors for row in preview.rows]
-    return commit(preview, actor, name)
+    return commit(preview, actor, name, choices=choices)
 
 
 def test_a_reimport_does_not_close_without_sign_off(world):
@@ -45,7 +45,7 @@ def test_a_reimport_does_not_close_without_sign_off(world):
         imported(world, ledger_file("已销号", owner="李明"), "v2.xlsx")
     [message] = failed.value.errors[2]
     assert message.startswith(
-        f"Status: The file says “Closed”; here the item {item.reference} is “Awaiting verification”: "
+        f"整改状态 K2: The file says “Closed”; here the item {item.reference} is “Awaiting verification”: "
     )
     item.refresh_from_db()
     assert item.status == S.SUBMITTED
@@ -130,10 +130,19 @@ def test_a_file_never_takes_an_item_back(world):
     imported(world, ledger_file("整改中"), "v1.xlsx")
     item = Item.objects.get()
     workflow.submit(world.owner, item, incomplete_confirmed=True)
+    # Submitted in the product since the file was imported: the product's state is kept, and
+    # the row is listed as a disagreement.
+    result = imported(world, ledger_file("整改中"), "v1.xlsx")
+    assert result.kept == 1
+    [disagreement] = result.disagreements
+    assert (disagreement.number, disagreement.reference) == (2, item.reference)
+    assert ("整改状态", "In progress", "Awaiting verification") in disagreement.changes
+    assert Item.objects.get().status == S.SUBMITTED
+    # Taking the file's state is refused: a file never takes an item back.
     with pytest.raises(ImportFailed) as failed:
-        imported(world, ledger_file("整改中"), "v1.xlsx")
+        imported(world, ledger_file("整改中"), "v1.xlsx", choices=Choices(rows={2: TAKE_FILE}))
     assert failed.value.errors[2] == [
-        f"Status: The file says “In progress”; here the item {item.reference} is “Awaiting verification”: "
+        f"整改状态 K2: The file says “In progress”; here the item {item.reference} is “Awaiting verification”: "
         "An import cannot take an item from “Awaiting verification” to “In progress”."
     ]
     assert Item.objects.get().status == S.SUBMITTED

@@ -12,7 +12,7 @@ from core.models import User
 from ledger import workflow
 from ledger.imports.reading import open_table, read_table
 from ledger.imports.rows import person_key, prepare
-from ledger.imports.storing import ImportFailed, commit
+from ledger.imports.storing import TAKE_FILE, Choices, ImportFailed, commit
 from ledger.imports.vocabulary import DEFAULT_REVIEW_DAYS, parse_date
 from ledger.models import ImportedRow, Issue, Item
 from tests.factories import IssueFactory, make_item
@@ -319,9 +319,12 @@ def test_all_rows_or_none(world):
     rows = ledger_rows(count=3)
     rows[1][6] = "调度室"  # an edit of a closed item: the workflow refuses it
     before = (Item.objects.count(), Issue.objects.count(), Item.history.count())
+    # Closed in the product after the import: the file's version is taken only when chosen.
+    choices = Choices(rows={2: TAKE_FILE})
     with pytest.raises(ImportFailed) as failed:
-        commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx")
+        commit(preview_of(world, xlsx_bytes(rows)), world.committee, "v2.xlsx", choices=choices)
     assert list(failed.value.errors) == [2]
+    assert closed.reference in failed.value.errors[2][0]
     assert "is not possible while the item is" in failed.value.errors[2][0]
     assert (Item.objects.count(), Issue.objects.count(), Item.history.count()) == before
 

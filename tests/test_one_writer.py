@@ -29,13 +29,22 @@ from ledger import workflow
 from ledger.imports.reading import read_table
 from ledger.imports.rows import prepare
 from ledger.imports.storing import ImportFailed, commit
-from ledger.models import Attendance, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
-from tests.factories import IssueFactory, MeetingFactory, category, make_item
+from ledger.models import (
+    Attendance,
+    Evidence,
+    ExtensionRequest,
+    Issue,
+    Item,
+    ItemCoOwner,
+    Meeting,
+    ProgressUpdate,
+)
+from tests.factories import IssueFactory, MeetingFactory, UserFactory, category, make_item
 from tests.pages import issue_rows_data
 from tests.sheet_files import ledger_rows, xlsx_bytes
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-WORKFLOW_MODELS = (Item, Issue, Meeting, Attendance, ProgressUpdate, Evidence, ExtensionRequest)
+WORKFLOW_MODELS = (Item, Issue, Meeting, Attendance, ProgressUpdate, Evidence, ExtensionRequest, ItemCoOwner)
 S = Item.Status
 
 
@@ -193,6 +202,25 @@ def web_item_action(verb, data=no_data):
     return run
 
 
+def item_data(item, world):
+    """The edit form of `item` as shown, with the branch member as its co-owner."""
+    return {
+        "measures": item.measures,
+        "department": item.department,
+        "owner": item.owner_id,
+        "leader": item.leader_id,
+        "kind": item.kind,
+        "deadline": item.deadline.isoformat(),
+        "co_owners": [world.member.pk],
+        "reason": "增加协办人",
+    }
+
+
+def co_owned_item(world):
+    item = an_item(world)
+    return workflow.edit_item(world.committee, item, expected_version=item.version, co_owners=[world.member])
+
+
 def two_items(world):
     return [an_item(world), an_item(world)]
 
@@ -309,6 +337,25 @@ PATHS = [
         {Item: 1},
         "调整",
         versions={Item: 2},
+    ),
+    WritePath(
+        "web: edit an item's co-owners",
+        an_item,
+        web_item_action("edit", item_data),
+        "committee",
+        "owner",
+        {Item: 1, ItemCoOwner: 1},
+        "增加协办人",
+        versions={Item: 2},
+    ),
+    WritePath(
+        "web: a co-owner posts progress",
+        co_owned_item,
+        web_item_action("progress", lambda item, world: {"text": "协助完成", "percent": 20}),
+        "member",
+        "outsider",
+        {Item: 1, ProgressUpdate: 1},
+        versions={Item: 3},
     ),
     WritePath(
         "web: start", an_item, web_item_action("start"), "owner", "member", {Item: 1}, "", versions={Item: 2}

@@ -58,6 +58,7 @@ NOT_THE_WORKFLOWS = {
     ("ledger/management/commands/prune_report_jobs.py", "job.file.delete(save=False)"): "a report's file",
     ("ledger/management/commands/prune_report_jobs.py", "job.delete()"): "an old report job",
     ("ledger/imports/storing.py", "imported.save()"): "where an imported row came from (ImportedRow)",
+    ("ledger/imports/storing.py", "imported.save(update_fields=['key'])"): "an imported row's key renewed",
     ("ledger/demo.py", "user.save()"): "a demo person",
     (
         "ledger/imports/storing.py",

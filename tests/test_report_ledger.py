@@ -30,8 +30,9 @@ def ledger(world):
 def test_it_prints_the_ledger_with_header_on_every_page(client, world, ledger, django_assert_num_queries):
     client.force_login(world.committee)
     # session, user, memberships, organization tree (scope), the count (background or not),
-    # the top organizations for the title, the items with their latest progress
-    with django_assert_num_queries(7):
+    # the top organizations for the title, the items with their latest progress, their
+    # co-owners (the owner's cell names them)
+    with django_assert_num_queries(8):
         response = client.get(URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

@@ -83,7 +83,8 @@ class Row:
 
     @functools.cached_property
     def key(self):
-        """The import key that recognises the row when the file is imported again."""
+        """The import key that recognises the row when the file is imported again (`row_key`);
+        the importer gives it with the row's ordinal (`storing.Identities`)."""
         return row_key(self.values)
 
     @functools.cached_property
@@ -446,14 +447,56 @@ def _parse_deadline(row, raw, texts, today):
             row.error("deadline", _("Give the deadline: a date, 长期坚持 or 立行立改."))
 
 
-def row_key(values):
-    """The import key of a row: its issue description and measures, blanks normalised."""
+def row_key(values, ordinal=0):
+    """The import key of a row: what recognises it when the file is imported again.
+
+    Never its problem and measure text alone (two items may share both, and a reworded measure
+    is the same row): by its reference number when the file gives one (``r:机运-2026-007``);
+    else by the file's 序号 and the row's position among the rows of that 序号 (``s:3:1``, the
+    second measure of problem 3); else by the texts and the ordinal of identical rows, which
+    cannot collide (``t:<digest>:2``). `ordinal` is that position, counted in file order by
+    the importer (`storing.Identities`); the key is unique within the row's organization.
+    """
+    reference = str(values.get("reference") or "").strip()
+    if reference:
+        return _short("r:", reference)
+    serial = "".join(str(values.get("serial") or "").split())
+    if serial:
+        return _short("s:", f"{serial}:{ordinal}")
+    text = (
+        " ".join(values.get("description", "").split())
+        + "\x1f"
+        + " ".join(values.get("measures", "").split())
+    )
+    return f"t:{hashlib.sha256(text.encode()).hexdigest()[:48]}:{ordinal}"
+
+
+def legacy_row_key(values):
+    """The key rows were imported under before `row_key` (a digest of the problem and measure
+    texts): a file imported then is still recognised, once per item."""
     text = (
         " ".join(values.get("description", "").split())
         + "\x1f"
         + " ".join(values.get("measures", "").split())
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _short(prefix, text):
+    """`prefix` + `text`, or its digest when too long for the key's column (64)."""
+    key = prefix + text
+    return key if len(key) <= 64 else prefix + hashlib.sha256(text.encode()).hexdigest()[:60]
+
+
+def row_identity(values):
+    """What rows counted together for `row_key`'s ordinal share (see `storing.Identities`)."""
+    organization = values["organization"].pk
+    if str(values.get("reference") or "").strip():
+        return None
+    serial = "".join(str(values.get("serial") or "").split())
+    if serial:
+        return (organization, "s", serial)
+    return (organization, "t", row_key(values))
 
 
 def row_messages(row):

@@ -174,7 +174,8 @@ def _issue_context(request, issue, item_form=None, quick=None):
     }
     if manages:
         # The people of the organization, read once for every item form of the page.
-        kwargs = {"organization": issue.organization, "people": forms.people_for(issue.organization)}
+        # The item forms' own rule (`eligible_people`): placeholders an import made are offered too.
+        kwargs = {"organization": issue.organization, "people": forms.item_people_for(issue.organization)}
         blank = forms.NewItemForm(issues=Issue.objects.filter(pk=issue.pk), **kwargs)
         kwargs["people_choices"] = blank.fields["owner"].choices
         if item_form is None:

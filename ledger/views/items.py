@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -89,8 +90,20 @@ def _edit(user, item, data):
         expected_version=data["version"],
         reason=data["reason"],
         deadline_decision=data.get("deadline_decision", False),
+        co_owners=_co_owners(item, data.get("co_owners")),
         **changes,
     )
+
+
+def _co_owners(item, chosen):
+    """The co-owners chosen in the form, those kept in their order first; None when the form
+    has no such field."""
+    if chosen is None:
+        return None
+    before = workflow.co_owner_ids(item)
+    order = [pk for pk in before if pk in chosen] + [pk for pk in chosen if pk not in before]
+    people = get_user_model().objects.in_bulk(order)
+    return [people[pk] for pk in order if pk in people]
 
 
 def _closed(item):

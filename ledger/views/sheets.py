@@ -31,8 +31,9 @@ from ..access import keeps_records
 from ..filtersets import filter_items
 from ..imports.reading import MAX_COLUMNS, SheetRefused, open_table, read_table
 from ..imports.rows import person_key, prepare
-from ..imports.storing import ImportFailed, commit
+from ..imports.storing import KEEP, LEAVE, TAKE_FILE, WITHDRAW, Choices, ImportFailed, commit
 from ..imports.vocabulary import FIELDS
+from ..models import Meeting
 
 SESSION_KEY = "ledger_imports"
 # Uploads waiting for a confirmation that never came are removed after this many seconds.
@@ -65,6 +66,16 @@ def export_csv(request):
     _filterset, queryset = _filtered(request)
     response = HttpResponse(exporter.to_csv(queryset), content_type=exporter.CSV_TYPE)
     response["Content-Disposition"] = 'attachment; filename="{}"'.format(_export_name("csv"))
+    return response
+
+
+@login_required
+@require_GET
+def import_template(request):
+    """The ledger template: the export's columns, empty, as .xlsx (for committee members)."""
+    _require_committee(request.user)
+    response = HttpResponse(exporter.template_xlsx(), content_type=exporter.XLSX_TYPE)
+    response["Content-Disposition"] = 'attachment; filename="ledger-template.xlsx"'
     return response
 
 
@@ -154,6 +165,23 @@ def _choices(data):
     return mapping, people, data.get("create_people") == "1"
 
 
+# The preview's own decisions (the confirmation form carries them itself, not as hidden copies).
+DECISION_PREFIXES = ("row_", "missing_")
+DECISION_NAMES = ("meeting", "withdraw_reason", "csrfmiddlewaretoken")
+
+
+def _meetings(organization):
+    """The organization's meetings, which an import may attach its new issues to."""
+    return Meeting.objects.filter(organization=organization).order_by("-held_on", "-pk")
+
+
+def _meeting(organization, data):
+    value = data.get("meeting", "")
+    if not value.isdigit():
+        return None
+    return _meetings(organization).filter(pk=int(value)).first()
+
+
 @contextmanager
 def _preview(request, pending, organization, data, scan=True):
     """The preview of a pending upload with the choices in `data`, while its file is open."""
@@ -163,7 +191,19 @@ def _preview(request, pending, organization, data, scan=True):
 
 
 def _render_preview(request, token, pending, organization, data, refused=None, status=200):
+    meeting = _meeting(organization, data)
+    choices = Choices.from_data(data)
     with _preview(request, pending, organization, data) as preview:
+        result = refused.result if refused else None
+        if refused is None and preview.is_valid:
+            # The confirmation's own path, rolled back: what it would refuse, the rows where the
+            # file and the product disagree, the items the file lacks.
+            try:
+                result = commit(
+                    preview, request.user, pending["name"], dry_run=True, meeting=meeting, choices=choices
+                )
+            except ImportFailed as failed:
+                refused, result = failed, failed.result
         people = _choices(data)[1]
         people_rows = [
             (person_key(name), name, people.get(person_key(name))) for name in preview.unknown_names
@@ -178,7 +218,21 @@ def _render_preview(request, token, pending, organization, data, refused=None, s
             "create_people": data.get("create_people") == "1",
             "commit_errors": refused.errors if refused else {},
             "commit_more": refused.more if refused else 0,
-            "query": data,
+            "query": {
+                key: value
+                for key, value in data.items()
+                if key not in DECISION_NAMES and not key.startswith(DECISION_PREFIXES)
+            },
+            "result": result,
+            "meetings": _meetings(organization),
+            "meeting": meeting,
+            "withdraw_reason": choices.withdraw_reason,
+            "row_choices": [("product", _("Keep the product's state")), (TAKE_FILE, _("Take the file's"))],
+            "missing_choices": [
+                (LEAVE, _("Leave alone")),
+                (KEEP, _("Keep (no longer a row of this file)")),
+                (WITHDRAW, _("Withdraw")),
+            ],
         }
         return render(request, "ledger/import_preview.html", context, status=status)
 
@@ -219,7 +273,13 @@ def import_confirm(request, token):
         with _preview(request, pending, organization, request.POST, scan=False) as preview:
             if not preview.is_valid:
                 return _render_preview(request, token, pending, organization, request.POST, status=400)
-            result = commit(preview, request.user, pending["name"])
+            result = commit(
+                preview,
+                request.user,
+                pending["name"],
+                meeting=_meeting(organization, request.POST),
+                choices=Choices.from_data(request.POST),
+            )
     except ImportFailed as failed:
         return _render_preview(request, token, pending, organization, request.POST, failed, status=400)
     Path(pending["path"]).unlink(missing_ok=True)
@@ -230,13 +290,15 @@ def import_confirm(request, token):
         request,
         _(
             "Imported “{name}” into {organization}: {created} items created, {updated} updated, "
-            "{unchanged} unchanged."
+            "{unchanged} unchanged, {kept} kept as changed here, {withdrawn} withdrawn."
         ).format(
             name=pending["name"],
             organization=organization,
             created=result.created,
             updated=result.updated,
             unchanged=result.unchanged,
+            kept=result.kept,
+            withdrawn=result.withdrawn,
         ),
     )
     return redirect("ledger:import")
