@@ -234,3 +234,12 @@ def choice_index(choices_class, extra_key=None):
 def choice(value, choices_class, extra_key=None):
     """The choice whose code, label (in any language) or usual word matches the text."""
     return choice_index(choices_class, extra_key).get(normalise(value))
+
+
+def heading_score(head):
+    """How much a sheet's first rows look like a ledger's headings: the most fields one row names."""
+    index = heading_index()
+    return max(
+        (len({field_of(value, index) for value in values} - {None, ""}) for _number, values in head),
+        default=0,
+    )
