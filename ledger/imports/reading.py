@@ -21,6 +21,7 @@ What the cells mean is `ledger.imports.vocabulary`'s business.
 """
 
 import codecs
+import contextlib
 import csv
 import datetime
 import io
@@ -30,7 +31,7 @@ import re
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from xml.etree import ElementTree
 from xml.parsers import expat
 
@@ -189,6 +190,32 @@ def open_table(file, name, sheet=None):
     table = open_cached(cache, meta, name, sheet)
     table.owns_cache = True
     return table
+
+
+def save_upload(file, name, path):
+    """Read an upload once into one cache file at `path`: its rows, then its metadata and the
+    offset of that (the file's last line), for the preview and the confirmation to read
+    instead of the upload. Raises `SheetRefused` (and leaves nothing behind)."""
+    path = Path(path)
+    try:
+        with path.open("w+b") as cache:
+            meta = cache_workbook(file, name, cache)
+            cache.seek(0, io.SEEK_END)
+            offset = cache.tell()
+            cache.write(json.dumps(meta).encode() + b"\n" + b"%019d\n" % offset)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+@contextlib.contextmanager
+def open_upload(path, name, sheet=None):
+    """The table of a cached upload (see `save_upload`), while its cache is open."""
+    with open(path, "rb") as cache:
+        cache.seek(-20, io.SEEK_END)
+        cache.seek(int(cache.read(19)))
+        meta = json.loads(cache.readline())
+        yield open_cached(cache, meta, name, sheet)
 
 
 def read_table(file, name, sheet=None):
@@ -369,8 +396,10 @@ PERCENT_FORMAT_IDS = {9, 10}
 # Quoted text, escaped characters and [colours]/[locales] do not make a format a date.
 _FORMAT_NOISE = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
 # Value-less cells and rows (the padding of a formatted sheet), dropped before parsing.
-_EMPTY_CELL = re.compile(rb"<(?:\w+:)?c(?:\s[^>]*)?/>")
-_EMPTY_ROW = re.compile(rb"<(?:\w+:)?row(?:\s[^>]*)?/>|<((?:\w+:)?row)(?:\s[^>]*)?>\s*</\1>")
+# A row of nothing but value-less cells goes in one match (far fewer matches than per cell).
+_PADDING = re.compile(
+    rb"<(?:\w+:)?row\s[^>]*>(?:<(?:\w+:)?c\s[^>]*/>)*</(?:\w+:)?row>|<(?:\w+:)?c\s[^>]*/>|<(?:\w+:)?row\s[^>]*/>"
+)
 _REFERENCE = re.compile(r"([A-Z]+)(\d+)")
 
 
@@ -585,7 +614,7 @@ def _read_sheet(archive, path, name, strings, formats, date1904, writer):
             chunk = tail + chunk
             cut = chunk.rfind(b">") + 1
             chunk, tail = chunk[:cut], chunk[cut:]
-            expat_parser.Parse(_EMPTY_ROW.sub(b"", _EMPTY_CELL.sub(b"", chunk)), False)
+            expat_parser.Parse(_PADDING.sub(b"", chunk), False)
         expat_parser.Parse(tail, True)
     merges, sections = [], {}
     for reference in parser.merges:
