@@ -48,7 +48,7 @@ def test_import_ledger_reports_row_errors_and_stores_nothing(world, admin, tmp_p
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 problems; nothing was stored."):
         call_command("import_ledger", str(path), "--organization", "机运", stderr=err)
-    assert "3: Deadline: Date not understood" in err.getvalue()
+    assert "3: 整改时限 (I3): Date not understood" in err.getvalue()
     assert not Item.objects.exists()
 
 
