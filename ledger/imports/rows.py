@@ -141,7 +141,49 @@ class Preview:
 
     @property
     def sheets(self):
-        return self.table.sheets
+        """(position, name) of the workbook's sheets, to choose the one read."""
+        return list(enumerate(self.table.sheets))
+
+    @property
+    def categories(self):
+        return sorted(self.lookups.categories_by_pk.values(), key=lambda c: c.name) if self.lookups else []
+
+    @property
+    def sections(self):
+        """(key, title, category found, category chosen) of every section title met."""
+        return [
+            (key, title, matched, self.section_choices.get(key))
+            for key, (title, matched) in self.section_titles.items()
+        ]
+
+    @property
+    def shown_columns(self):
+        """The columns imported, in the file's order, as the preview's table shows them."""
+        return [column for column in self.columns if column.field]
+
+    def grid(self):
+        """The rows kept as the file shows them: (row, [(column, shown value, errors)], errors
+        about fields no column holds), for the preview's table."""
+        columns = self.shown_columns
+        held = {column.field for column in columns}
+        grid = []
+        for row in self.rows:
+            cells = [
+                (
+                    column,
+                    show_value(column.field, row.values.get(column.field)),
+                    row.errors.get(column.field, []),
+                )
+                for column in columns
+            ]
+            others = [
+                f"{where(row, name)}: {message}"
+                for name, messages in row.errors.items()
+                if name not in held
+                for message in messages
+            ]
+            grid.append((row, cells, others))
+        return grid
 
     @property
     def sheet(self):

@@ -221,13 +221,15 @@ CHOICES = {"source": Issue.Source, "kind": Item.Kind, "status": Item.Status}
 
 
 def show_value(name, value):
+    """A value as the preview shows it: a choice by its label, a date as 2026-11-30."""
     if value is None or value == "":
         return ""
-    """A value as the preview shows it: a choice by its label, a date as 2026-11-30."""
     if name in CHOICES and value in CHOICES[name].values:
         return CHOICES[name](value).label
     if isinstance(value, datetime.date):
         return formats.date_format(value, "Y-m-d")
+    if isinstance(value, list):
+        return "、".join(str(person) for person in value)
     return str(value)
 
 

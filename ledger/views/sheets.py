@@ -156,8 +156,14 @@ def _preview(request, pending, organization, data, scan=True):
     """The preview of a pending upload with the choices in `data`, while its file is open."""
     mapping, people, create_people = _choices(data)
     sheet = data.get("sheet", "")
+    # The category chosen for each section title (一、思想政治方面), by the key of the title.
+    sections = {
+        key: int(value) for key, value in data.items() if key.startswith("section_") and value.isdigit()
+    }
     with open_upload(pending["path"], pending["name"], int(sheet) if sheet.isdigit() else None) as table:
-        yield prepare(table, request.user, organization, mapping, people, create_people, scan=scan)
+        yield prepare(
+            table, request.user, organization, mapping, people, create_people, scan=scan, sections=sections
+        )
 
 
 def _render_preview(request, token, pending, organization, data, refused=None, status=200):
