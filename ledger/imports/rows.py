@@ -653,7 +653,9 @@ def _parse_deadline(row, raw, texts, today):
                 if both:
                     written = word_match(both.group(1), KIND_WORDS)
                     deadline = parse_date(both.group(2))
-                if written is None or deadline is None:
+                if ambiguous_date(raw["deadline"]):
+                    row.error("deadline", date_problem(raw["deadline"]))
+                elif written is None or deadline is None:
                     row.error(
                         "deadline",
                         _("Date not understood; write it as 2026-11-30, 2026年11月底, 长期坚持 or 立行立改."),
