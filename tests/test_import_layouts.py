@@ -347,3 +347,43 @@ def test_the_data_limit_still_refuses_a_ledger_of_too_much_data(monkeypatch):
     with pytest.raises(SheetRefused) as refused:
         open_table(io.BytesIO(layouts.extended_ledger()), "台账.xlsx")
     assert "MB of data" in refused.value.message
+
+
+# ---------------------------------------------------------------------------------------------
+# The three lists
+
+
+def test_the_three_lists_are_joined_by_serial(world):
+    preview = preview_of(world, layouts.three_lists())
+    assert preview.sheets[-1] == (3, "问题清单 + 任务清单 + 责任清单")
+    assert preview.sheet == 3
+    assert preview.is_valid, [row_messages(row) for row in preview.rows]
+    rows = [row.values for row in preview.rows]
+    assert [(v["serial"], v["description"], v["measures"]) for v in rows] == [
+        ("1", "隐患整改不闭环", "建立隐患销号制度"),
+        ("1", "隐患整改不闭环", "每月通报整改进度"),
+        ("2", "会议多、落实少", "精简会议"),
+    ]
+    assert [v["owner"] for v in rows] == [world.owner, world.owner, world.member]
+    assert [v["deadline"] for v in rows] == [
+        datetime.date(2026, 12, 31),
+        datetime.date(2026, 12, 31),
+        datetime.date(2027, 3, 31),
+    ]
+    assert rows[0]["closure_criteria"] == "隐患全部销号"
+    assert rows[2]["department"] == "综合办"
+    assert rows[0]["category"] == category("安全")
+    assert preview.rows[2].cell("description") == "问题清单!C3"
+    assert preview.rows[2].cell("owner") == "责任清单!D3"
+    assert preview.rows[2].cell("measures") == "任务清单!B4"
+
+
+def test_the_three_lists_through_the_web(client, world):
+    url, token = uploaded(client, world, layouts.three_lists())
+    page = client.get(url).content.decode()
+    assert "问题清单 + 任务清单 + 责任清单" in page
+    response = client.post(reverse("ledger:import_confirm", args=[token]), {"sheet": "3"})
+    assert response.status_code == 302
+    issue = Issue.objects.get(description="隐患整改不闭环")
+    assert sorted(issue.items.values_list("measures", flat=True)) == ["建立隐患销号制度", "每月通报整改进度"]
+    assert Item.objects.get(measures="精简会议").owner == world.member

@@ -170,11 +170,121 @@ def _cached_rows(cache, start, end):
         yield number, [_decode(value) if isinstance(value, dict) else value for value in values]
 
 
+# The three lists (三张清单) many committees issue the ledger as, linked by 序号.
+THREE_LISTS = ("问题清单", "任务清单", "责任清单")
+
+
+def three_lists(meta):
+    """The positions of the sheets 问题清单, 任务清单 and 责任清单, or None."""
+    names = [info["name"] for info in meta["sheets"]]
+    found = [next((i for i, name in enumerate(names) if word in name), None) for word in THREE_LISTS]
+    return None if None in found else found
+
+
 def open_cached(cache, meta, name, sheet=None):
-    """The table of sheet number `sheet` (by default the one `meta` names as the ledger)."""
-    if sheet is None or not 0 <= sheet < len(meta["sheets"]):
-        sheet = meta.get("ledger_sheet", 0)
-    return Table(name, cache, meta, sheet)
+    """The table of sheet number `sheet`: by default the one `meta` names as the ledger, or
+    the three lists joined into one table (offered as one more sheet after the others)."""
+    lists = three_lists(meta)
+    joined = len(meta["sheets"])
+    if sheet is None or not 0 <= sheet < joined + (1 if lists else 0):
+        sheet = joined if lists else meta.get("ledger_sheet", 0)
+    if sheet == joined:
+        return JoinedTable(name, cache, meta, lists)
+    table = Table(name, cache, meta, sheet)
+    if lists:
+        table.sheets = [*table.sheets, JOINED_NAME]
+    return table
+
+
+JOINED_NAME = "问题清单 + 任务清单 + 责任清单"
+
+
+class JoinedTable(Table):
+    """The three lists as one table: each row of 任务清单 (a measure) with the problem of the
+    same 序号 from 问题清单 and the owner, leader, department and deadline from 责任清单 (by
+    the task's own 序号, else by its problem's: 1.2 and 1-2 belong to problem 1). Its first row
+    holds the headings; a cell's address names its sheet (问题清单!C3)."""
+
+    def __init__(self, name, cache, meta, lists):
+        self.name = name
+        self.meta = meta
+        self.sheet = len(meta["sheets"])
+        self.sheets = [info["name"] for info in meta["sheets"]] + [JOINED_NAME]
+        self.sheet_name = JOINED_NAME
+        self.hidden, self.sections = set(), {}
+        self.parts = [Table(name, cache, meta, position) for position in lists]
+        self.layouts = [_list_layout(part) for part in self.parts]
+        # Column index in the joined table → (part, column in its sheet).
+        self.origin = [(1, self.layouts[1][1])]
+        for part, (_header, serial, width) in enumerate(self.layouts):
+            self.origin.extend((part, column) for column in range(width) if column != serial)
+        self._numbers = {}
+        self.head = list(itertools.islice(self.rows(), HEAD_ROWS))
+        self.width = len(self.origin)
+
+    def address(self, index, number):
+        part, column = self.origin[index] if index < len(self.origin) else (1, index)
+        rows = self._numbers.get(number, (None, number, None))
+        if rows[part] is None:
+            return ""
+        return f"{self.parts[part].sheet_name}!{get_column_letter(column + 1)}{rows[part]}"
+
+    def rows(self):
+        (p_header, p_serial, _w), (t_header, t_serial, _w2), (r_header, r_serial, _w3) = self.layouts
+        problems = _by_serial(self.parts[0], p_header, p_serial)
+        duties = _by_serial(self.parts[2], r_header, r_serial)
+        heads = [_row_at(part, layout[0]) for part, layout in zip(self.parts, self.layouts, strict=True)]
+        yield 0, [_cell_of(heads[part], column) for part, column in self.origin]
+        for number, values in self.parts[1].rows():
+            if number <= t_header:
+                continue
+            serial = _serial(_cell_of(values, t_serial))
+            issue = re.split(r"[.\-－—、．]", serial, maxsplit=1)[0]
+            problem = problems.get(issue)
+            duty = duties.get(serial) or duties.get(issue)
+            rows = (problem, (number, values), duty)
+            self._numbers[number] = tuple(row[0] if row else None for row in rows)
+            yield (
+                number,
+                [_cell_of(rows[part][1], column) if rows[part] else None for part, column in self.origin],
+            )
+
+
+def _list_layout(table):
+    """(number of the heading row, column of 序号, width) of one of the three lists."""
+    from .vocabulary import field_of, heading_index
+
+    index = heading_index()
+    best, best_count, serial = None, 0, 0
+    for number, values in table.head:
+        fields = [field_of(value, index) for value in values]
+        count = len(set(fields) - {None, ""})
+        if count > best_count:
+            best, best_count = number, count
+            serial = fields.index("serial") if "serial" in fields else 0
+    return best or 0, serial, table.width
+
+
+def _row_at(table, number):
+    return next((values for row_number, values in table.head if row_number == number), [])
+
+
+def _by_serial(table, header, column):
+    rows = {}
+    for number, values in table.rows():
+        if number > header:
+            rows.setdefault(_serial(_cell_of(values, column)), (number, values))
+    return rows
+
+
+def _serial(value):
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return "" if value is None else str(value).strip()
+
+
+def _cell_of(values, column):
+    return values[column] if column < len(values) else None
 
 
 def open_table(file, name, sheet=None):
