@@ -616,35 +616,42 @@ def _format_kind(number, custom):
     return None
 
 
+_COLUMNS = {}
+
+
+def _column(reference):
+    """The column index of a cell reference ("D7" → 3), remembered."""
+    letters = reference.rstrip("0123456789")
+    index = _COLUMNS.get(letters)
+    if index is None:
+        index = _COLUMNS[letters] = column_index_from_string(letters) - 1
+    return index
+
+
 class _SheetParser:
-    """Expat callbacks turning sheet XML into rows of values."""
+    """Expat callbacks turning sheet XML into rows of values (kept lean: called per element)."""
 
     def __init__(self, strings, formats, date1904, emit):
         self.strings, self.formats, self.date1904, self.emit = strings, formats, date1904, emit
         self.hidden, self.merges = set(), []
         self.row, self.number, self.next_number = None, 0, 1
-        self.cell = None
+        self.in_cell = False
+        self.column = self.kind = self.style = self.value_text = self.formula = None
         self.text = None
-        self.in_sheet_data = False
 
     def start(self, tag, attrs):
-        tag = tag.rpartition(":")[2]
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
         if tag == "c":
             reference = attrs.get("r")
-            if reference:
-                column = column_index_from_string(_REFERENCE.match(reference).group(1)) - 1
-            else:
-                column = len(self.row)
-            self.cell = {
-                "column": column,
-                "t": attrs.get("t", "n"),
-                "s": attrs.get("s"),
-                "v": None,
-                "f": None,
-            }
-        elif tag in ("v", "t", "f") and self.cell is not None:
-            self.text = []
-            self.tag = tag
+            self.column = _column(reference) if reference else len(self.row)
+            self.kind = attrs.get("t", "n")
+            self.style = attrs.get("s")
+            self.value_text = self.formula = None
+            self.in_cell = True
+        elif tag == "v" or tag == "t" or tag == "f":
+            if self.in_cell:
+                self.text = []
         elif tag == "row":
             self.number = int(attrs["r"]) if "r" in attrs else self.next_number
             self.next_number = self.number + 1
@@ -660,38 +667,40 @@ class _SheetParser:
             self.text.append(text)
 
     def end(self, tag):
-        tag = tag.rpartition(":")[2]
-        if tag in ("v", "t", "f") and self.text is not None:
-            text = "".join(self.text)
-            if tag == "f":
-                self.cell["f"] = text
-            elif tag == "t":
-                self.cell["v"] = (self.cell["v"] or "") + text
-            else:
-                self.cell["v"] = text
-            self.text = None
-        elif tag == "c" and self.cell is not None:
-            value = self.value(self.cell)
-            column = self.cell["column"]
-            self.cell = None
+        if ":" in tag:
+            tag = tag.rpartition(":")[2]
+        if tag == "v" or tag == "t":
+            if self.text is not None:
+                text = "".join(self.text)
+                self.value_text = text if tag == "v" else (self.value_text or "") + text
+                self.text = None
+        elif tag == "c":
+            self.in_cell = False
+            value = self.value()
+            column = self.column
             if value is not None and column < MAX_COLUMNS:
-                if column >= len(self.row):
-                    self.row.extend([None] * (column + 1 - len(self.row)))
-                self.row[column] = value
+                row = self.row
+                if column >= len(row):
+                    row.extend([None] * (column + 1 - len(row)))
+                row[column] = value
+        elif tag == "f":
+            if self.text is not None:
+                self.formula = "".join(self.text)
+                self.text = None
         elif tag == "row" and self.row is not None:
             if self.row:
                 self.emit(self.number, self.row)
             self.row = None
 
-    def value(self, cell):
-        kind, text = cell["t"], cell["v"]
+    def value(self):
+        kind, text = self.kind, self.value_text
         if text is None or (text == "" and kind not in ("s", "str", "inlineStr")):
-            if cell["f"] is not None:
-                return Formula("=" + cell["f"])
+            if self.formula is not None:
+                return Formula("=" + self.formula)
             return None
         if kind == "s":
             return self.strings[int(text)]
-        if kind in ("str", "inlineStr"):
+        if kind == "str" or kind == "inlineStr":
             return text
         if kind == "b":
             return text.strip() in ("1", "true")
@@ -700,7 +709,7 @@ class _SheetParser:
         if kind == "d":
             return datetime.datetime.fromisoformat(text.strip())
         number = float(text)
-        style = int(cell["s"]) if cell["s"] else 0
+        style = int(self.style) if self.style else 0
         shown = self.formats[style] if style < len(self.formats) else None
         if shown == "date":
             return from_excel(number, epoch=MAC_EPOCH if self.date1904 else WINDOWS_EPOCH)
