@@ -3,6 +3,7 @@ per cell: through the web preview (upload → preview → confirm), `import_ledg
 
 import datetime
 import io
+import subprocess
 
 import pytest
 from django.core.management import call_command
@@ -14,7 +15,7 @@ from ledger.imports.rows import Placeholder, prepare, row_messages, section_key
 from ledger.models import Issue, Item
 from tests import layouts
 from tests.factories import category
-from tests.sheet_files import upload
+from tests.sheet_files import soffice, upload
 
 pytestmark = pytest.mark.usefixtures("english", "import_dir")
 
@@ -387,3 +388,55 @@ def test_the_three_lists_through_the_web(client, world):
     issue = Issue.objects.get(description="隐患整改不闭环")
     assert sorted(issue.items.values_list("measures", flat=True)) == ["建立隐患销号制度", "每月通报整改进度"]
     assert Item.objects.get(measures="精简会议").owner == world.member
+
+
+# ---------------------------------------------------------------------------------------------
+# Saved again by LibreOffice: its own XML (styles, merged ranges, formulas it computed itself)
+
+
+def resaved_by_libreoffice(content, tmp_path):
+    source = tmp_path / "source" / "台账.xlsx"
+    source.parent.mkdir()
+    source.write_bytes(content)
+    out = tmp_path / "out"
+    subprocess.run(
+        [soffice(), f"-env:UserInstallation=file://{tmp_path}/profile", "--headless", "--convert-to", "xlsx"]
+        + ["--outdir", str(out), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return (out / "台账.xlsx").read_bytes()
+
+
+def test_a_merged_ledger_saved_by_libreoffice(world, tmp_path):
+    assert soffice(), "LibreOffice is installed by `make test` (scripts/apt-install.sh)"
+    content = resaved_by_libreoffice(layouts.merged_ledger(), tmp_path)
+    preview = preview_of(world, content)
+    assert preview.sheet == 1
+    assert preview.is_valid, [row_messages(row) for row in preview.rows]
+    assert [row.values["description"] for row in preview.rows] == ["班前会安全讲评流于形式"] * 3 + [
+        "调查研究不深入"
+    ]
+    assert [row.values["deadline"] for row in preview.rows] == [
+        datetime.date(2026, 12, 31),
+        datetime.date(2027, 6, 30),
+        datetime.date(2026, 11, 30),
+        datetime.date(2026, 12, 31),
+    ]
+    assert preview.rows[2].values["co_owners"] == [world.member]
+
+
+def test_an_extended_ledger_saved_by_libreoffice(world, tmp_path):
+    content = resaved_by_libreoffice(layouts.extended_ledger(), tmp_path)
+    preview = preview_of(world, content)
+    assert preview.is_valid, [row_messages(row) for row in preview.rows]
+    assert [c.field for c in preview.columns][4:6] == ["original_deadline", "deadline"]
+    rows = [row.values for row in preview.rows]
+    assert [values["percent"] for values in rows] == [50, 60, 30, 100]
+    assert [values["status"] for values in rows] == [
+        Item.Status.IN_PROGRESS,
+        Item.Status.IN_PROGRESS,
+        Item.Status.OPEN,
+        Item.Status.CLOSED,
+    ]
