@@ -160,9 +160,10 @@ def dated_ledger(deadlines, owners=None):
     return _done(target, book)
 
 
-def padded_ledger(path, last_row=1_048_576, bordered_rows=20_000):
+def padded_ledger(path, last_row=1_048_576, bordered_rows=20_000, late_row=None):
     """Six rows of data in a sheet formatted down to row 1,048,576: every row styled, the first
-    `bordered_rows` with bordered empty cells (what a sheet formatted by whole columns holds)."""
+    `bordered_rows` with bordered empty cells (what a sheet formatted by whole columns holds);
+    with `late_row`, one more row of data that far down."""
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     sheet = book.add_worksheet("台账")
     border = book.add_format({"border": 1})
@@ -172,6 +173,9 @@ def padded_ledger(path, last_row=1_048_576, bordered_rows=20_000):
             number, 0, [number, f"问题{number}", "安全", f"措施{number}", "王强", "2027-03-31"], border
         )
     for row in range(7, last_row):
+        if row == late_row:
+            sheet.write_row(row, 0, [7, "问题7", "安全", "措施7", "王强", 20261231], border)
+            continue
         sheet.set_row(row, None, border)
         if row < bordered_rows:
             for column in range(6):

@@ -343,6 +343,17 @@ def test_a_sheet_formatted_to_the_last_row_is_read_for_its_data(world, padded_fi
     assert [row.values["measures"] for row in preview.rows] == [f"措施{n}" for n in range(1, 7)]
 
 
+def test_a_row_of_data_far_below_the_padding_is_read(world, tmp_path):
+    path = layouts.padded_ledger(
+        tmp_path / "late.xlsx", last_row=120_000, bordered_rows=120_000, late_row=99_999
+    )
+    with path.open("rb") as file:
+        preview = prepare(open_table(file, "late.xlsx"), world.committee, world.branch)
+    assert preview.is_valid, [row_messages(row) for row in preview.rows]
+    assert [row.number for row in preview.rows] == [2, 3, 4, 5, 6, 7, 100_000]
+    assert preview.rows[-1].values["deadline"] == datetime.date(2026, 12, 31)
+
+
 def test_the_data_limit_still_refuses_a_ledger_of_too_much_data(monkeypatch):
     monkeypatch.setattr(reading, "MAX_MB", 0.0001)
     with pytest.raises(SheetRefused) as refused:

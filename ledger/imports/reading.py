@@ -719,6 +719,20 @@ class _SheetParser:
         return int(number) if number.is_integer() and "." not in text and "E" not in text else number
 
 
+_ROW_START = re.compile(rb"<(?:\w+:)?row[\s>/]")
+
+
+def _after_last_row(chunk):
+    """The position after the chunk's last </row> (or </x:row>), or 0."""
+    plain = chunk.rfind(b"</row>")
+    prefixed = chunk.rfind(b":row>")
+    if prefixed > plain:
+        start = chunk.rfind(b"</", 0, prefixed)
+        if start >= 0 and chunk[start + 2 : prefixed].isalnum():
+            return prefixed + 5
+    return plain + 6 if plain >= 0 else 0
+
+
 def _read_sheet(archive, path, name, strings, formats, date1904, writer):
     parser = _SheetParser(strings, formats, date1904, writer.row)
     expat_parser = expat.ParserCreate()
@@ -731,8 +745,15 @@ def _read_sheet(archive, path, name, strings, formats, date1904, writer):
         tail = b""
         while chunk := member.read(CHUNK):
             chunk = tail + chunk
-            cut = chunk.rfind(b">") + 1
+            # Cut after the last whole row: a chunk of whole rows in which no cell is closed
+            # by </c> holds no value at all (padding), and is not parsed.
+            cut = _after_last_row(chunk)
+            whole_rows = cut > 0 and _ROW_START.match(chunk) is not None
+            if cut <= 0:
+                cut = chunk.rfind(b">") + 1
             chunk, tail = chunk[:cut], chunk[cut:]
+            if whole_rows and b"</c>" not in chunk and b":c>" not in chunk:
+                continue
             expat_parser.Parse(_PADDING.sub(b"", chunk), False)
         expat_parser.Parse(tail, True)
     merges, sections = [], {}
