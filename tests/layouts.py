@@ -184,8 +184,9 @@ def padded_ledger(path, last_row=1_048_576, bordered_rows=20_000, late_row=None)
     return path
 
 
-def three_lists():
-    """问题清单 / 任务清单 / 责任清单 on three sheets, linked by 序号."""
+def three_lists(orphan=False):
+    """问题清单 / 任务清单 / 责任清单 on three sheets, linked by 序号 (with `orphan`, a task of a
+    序号 that 问题清单 lacks)."""
     target, book = _book()
     problems = book.add_worksheet("问题清单")
     problems.write_row("A1", ["序号", "问题类别", "查摆问题"])
@@ -196,6 +197,8 @@ def three_lists():
     tasks.write_row("A2", [1, "建立隐患销号制度", "隐患全部销号"])
     tasks.write_row("A3", [1, "每月通报整改进度", ""])
     tasks.write_row("A4", [2, "精简会议", "会议减少三成"])
+    if orphan:
+        tasks.write_row("A5", [3, "无对应问题的任务", ""])
     owners = book.add_worksheet("责任清单")
     owners.write_row("A1", ["序号", "责任领导", "牵头单位", "责任人", "完成时限"])
     owners.write_row("A2", [1, "赵志刚", "机运工区", "王强", "2026年12月底"])

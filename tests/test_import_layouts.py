@@ -390,6 +390,17 @@ def test_the_three_lists_are_joined_by_serial(world):
     assert preview.rows[2].cell("measures") == "任务清单!B4"
 
 
+def test_a_task_of_a_serial_the_problems_lack_is_refused_per_cell(world):
+    preview = preview_of(world, layouts.three_lists(orphan=True))
+    assert not preview.is_valid
+    (refused,) = [row for row in preview.rows if row.errors]
+    assert refused.number == 5
+    assert sorted(row_messages(refused)) == [
+        "Deadline: Give the deadline: a date, 长期坚持 or 立行立改.",  # no row of 责任清单 either
+        "Issue description: No row of 问题清单 has the 序号 “3”.",
+    ]
+
+
 def test_the_three_lists_through_the_web(client, world):
     url, token = uploaded(client, world, layouts.three_lists())
     page = client.get(url).content.decode()

@@ -126,6 +126,10 @@ class Table:
                         values[column] = value
             yield number, values
 
+    def row_problems(self, number):
+        """(field, message) about how row `number` was put together (none for one sheet)."""
+        return ()
+
     def check(self):
         """The whole file was checked when it was read into the cache."""
 
@@ -218,7 +222,7 @@ class JoinedTable(Table):
         self.origin = [(1, self.layouts[1][1])]
         for part, (_header, serial, width) in enumerate(self.layouts):
             self.origin.extend((part, column) for column in range(width) if column != serial)
-        self._numbers = {}
+        self._numbers, self._orphans = {}, {}
         self.head = list(itertools.islice(self.rows(), HEAD_ROWS))
         self.width = len(self.origin)
 
@@ -244,10 +248,20 @@ class JoinedTable(Table):
             duty = duties.get(serial) or duties.get(issue)
             rows = (problem, (number, values), duty)
             self._numbers[number] = tuple(row[0] if row else None for row in rows)
+            if problem is None:
+                self._orphans[number] = issue
             yield (
                 number,
                 [_cell_of(rows[part][1], column) if rows[part] else None for part, column in self.origin],
             )
+
+    def row_problems(self, number):
+        if number not in self._orphans:
+            return ()
+        message = _("No row of {sheet} has the 序号 “{serial}”.").format(
+            sheet=self.parts[0].sheet_name, serial=self._orphans[number]
+        )
+        return (("description", message),)
 
 
 def _list_layout(table):

@@ -226,6 +226,9 @@ class Preview:
                     where[name] = (table.address(index, number), heading)
             if raw:
                 row = _parse_row(number, raw, self.lookups, today, section)
+                for name, message in table.row_problems(number):
+                    row.errors.pop(name, None)
+                    row.error(name, message)
                 row.where.update(where)
                 yield row
 
