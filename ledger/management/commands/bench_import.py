@@ -102,16 +102,20 @@ class Command(BaseCommand):
         """Import ÷ openpyxl read-only, for a ledger as offices keep it (target ≤ 3×)."""
         path = folder / "merged.xlsx"
         write_merged_ledger(path, rows)
-        floors, imports = [], []
+        floors, imports, previews = [], [], []
         for _run in range(repeat):
             floors.append(timed(lambda: read_only(path)))
             imports.append(
                 rolled_back(lambda actor, organization: timed(lambda: run_import(path, actor, organization)))
             )
-        floor, elapsed = min(floors), min(imports)
+            previews.append(
+                rolled_back(lambda actor, organization: timed(lambda: run_preview(path, actor, organization)))
+            )
+        floor, elapsed, preview = min(floors), min(imports), min(previews)
         self.stdout.write(
             f"import {rows} rows with title rows and merged problem cells (XlsxWriter): {elapsed:.2f} s; "
-            f"openpyxl read-only floor {floor:.2f} s; ratio {elapsed / floor if floor else 0:.1f}× (target ≤ 3×)"
+            f"openpyxl read-only floor {floor:.2f} s; ratio {elapsed / floor if floor else 0:.1f}× (target ≤ 3×); "
+            f"reading and checking alone (the preview) {preview:.2f} s ({preview / floor if floor else 0:.1f}×)"
         )
 
     def padded_figures(self, folder, last_row, repeat):
