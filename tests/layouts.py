@@ -144,12 +144,14 @@ def extended_ledger():
     return _done(target, book)
 
 
-def dated_ledger(deadlines, owners=None):
-    """One row per deadline, each written as given (text, number or date)."""
+def dated_ledger(deadlines, owners=None, raised=None):
+    """One row per deadline, each written as given (text, number or date); `raised` gives a
+    提出日期 column (dates written as date cells)."""
     owners = owners or ["王强"] * len(deadlines)
     target, book = _book()
     sheet = book.add_worksheet("台账")
-    sheet.write_row("A1", ["存在问题", "整改措施", "责任人", "整改时限"])
+    dated = book.add_format({"num_format": 'yyyy"年"m"月"d"日"'})
+    sheet.write_row("A1", ["存在问题", "整改措施", "责任人", "整改时限"] + (["提出日期"] if raised else []))
     for offset, deadline in enumerate(deadlines):
         row = 1 + offset
         sheet.write_row(row, 0, [f"问题{offset + 1}", f"措施{offset + 1}", owners[offset]])
@@ -157,6 +159,8 @@ def dated_ledger(deadlines, owners=None):
             sheet.write_number(row, 3, deadline)
         else:
             sheet.write(row, 3, deadline)
+        if raised:
+            sheet.write_datetime(row, 4, raised[offset], dated)
     return _done(target, book)
 
 

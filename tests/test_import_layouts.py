@@ -174,6 +174,24 @@ def test_ambiguous_deadlines_are_refused_per_cell(world, written, message):
     assert row_messages(preview.rows[0]) == [message]
 
 
+def test_the_date_raised_is_the_files_in_a_chinese_date_format(world, tmp_path):
+    content = layouts.dated_ledger(["2026年12月底"], raised=[datetime.datetime(2026, 10, 9)])
+    preview = preview_of(world, content)
+    assert preview.rows[0].values["raised_on"] == datetime.date(2026, 10, 9)
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(content)
+    call_command(
+        "import_ledger",
+        str(path),
+        "--organization",
+        "机运",
+        "--user",
+        "branch_secretary",
+        stdout=io.StringIO(),
+    )
+    assert Issue.objects.get().raised_on == datetime.date(2026, 10, 9)
+
+
 def test_long_term_with_a_date_is_reviewed_on_that_date(world):
     preview = preview_of(world, layouts.dated_ledger(["长期坚持（2026年12月底）", "长期坚持"]))
     assert preview.is_valid, [row_messages(row) for row in preview.rows]
