@@ -480,3 +480,12 @@ def test_an_extended_ledger_saved_by_libreoffice(world, tmp_path):
         Item.Status.OPEN,
         Item.Status.CLOSED,
     ]
+
+
+def test_shared_texts_far_beyond_the_data_limit_are_refused_before_they_are_read(monkeypatch):
+    monkeypatch.setattr(reading, "MAX_MB", 0.0001)  # 8 × 105 bytes of shared texts at most
+    with pytest.raises(SheetRefused) as refused:
+        open_table(io.BytesIO(layouts.merged_ledger()), "台账.xlsx")
+    assert refused.value.message == (
+        "The file holds more than 0.0001 MB of data; a ledger holds far less. Split the ledger."
+    )

@@ -460,11 +460,7 @@ class _CacheWriter:
         line = json.dumps([number, *map(_encode, values)], ensure_ascii=False).encode() + b"\n"
         self.data += len(line)
         if self.data > MAX_MB * 1024 * 1024:
-            raise SheetRefused(
-                _(
-                    "The file holds more than {limit} MB of data; a ledger holds far less. Split the ledger."
-                ).format(limit=MAX_MB)
-            )
+            raise _too_much_data()
         self.cache.write(line)
 
     def end(self):
@@ -572,12 +568,25 @@ def _read_xlsx(file, writer):
         raise _unreadable()
 
 
+def _too_much_data():
+    return SheetRefused(
+        _("The file holds more than {limit} MB of data; a ledger holds far less. Split the ledger.").format(
+            limit=MAX_MB
+        )
+    )
+
+
 def _shared_strings(archive):
+    """The workbook's shared texts, held in memory: refused when they are far more than the
+    data a ledger holds (their XML is a few times the texts)."""
     strings = []
     try:
-        member = archive.open("xl/sharedStrings.xml")
+        info = archive.getinfo("xl/sharedStrings.xml")
     except KeyError:
         return strings
+    if info.file_size > 8 * MAX_MB * 1024 * 1024:
+        raise _too_much_data()
+    member = archive.open(info)
     with member:
         parts, phonetic = [], 0
         for event, element in ElementTree.iterparse(member, events=("start", "end")):
