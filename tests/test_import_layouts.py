@@ -489,3 +489,13 @@ def test_shared_texts_far_beyond_the_data_limit_are_refused_before_they_are_read
     assert refused.value.message == (
         "The file holds more than 0.0001 MB of data; a ledger holds far less. Split the ledger."
     )
+
+
+@pytest.mark.parametrize(
+    "written, percent", [("60%", 60), ("60 %", 60), ("30", 30), ("0.5", 50), ("100%", 100), ("12.5%", 13)]
+)
+def test_progress_as_written_in_a_csv(world, written, percent):
+    content = f"存在问题,整改措施,整改时限,完成进度\n问题,措施,2026-12-31,{written}\n".encode()
+    preview = preview_of(world, content, name="台账.csv")
+    assert preview.is_valid, [row_messages(row) for row in preview.rows]
+    assert preview.rows[0].values["percent"] == percent

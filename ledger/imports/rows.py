@@ -556,12 +556,14 @@ def _parse_row(number, raw, lookups, today, section=None):
             values["status"] = Item.Status.LONG_TERM
     if "percent" in raw:
         value = raw["percent"]
+        if isinstance(value, str) and re.fullmatch(r"0?\.\d+", value.strip()):
+            value = float(value)  # "0.6" in a CSV, as a number cell holds it
         if isinstance(value, float) and 0 <= value <= 1 and "%" not in texts["percent"]:
             value = value * 100  # a fraction: 0.6 for 60 %
         match = PERCENT_PATTERN.match(str(value).strip())
         if match and float(match.group(1)) <= 100:
             # Given even without a progress text (the state of the work is the percent).
-            values["percent"] = round(float(match.group(1)))
+            values["percent"] = int(float(match.group(1)) + 0.5)  # 12.5 % is 13 %, as people round
         else:
             row.error("percent", _("Give the progress as a whole number from 0 to 100."))
     row.given = frozenset(given)
