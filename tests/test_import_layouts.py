@@ -499,3 +499,27 @@ def test_progress_as_written_in_a_csv(world, written, percent):
     preview = preview_of(world, content, name="台账.csv")
     assert preview.is_valid, [row_messages(row) for row in preview.rows]
     assert preview.rows[0].values["percent"] == percent
+
+
+def test_long_term_in_the_kind_column_with_a_date_is_stored_with_that_review(world, tmp_path):
+    target, book = layouts._book()
+    sheet = book.add_worksheet("台账")
+    sheet.write_row("A1", ["存在问题", "整改措施", "责任人", "整改类型", "整改时限"])
+    sheet.write_row("A2", ["学习不经常", "坚持每周学习", "王强", "长期坚持", "2027年3月底"])
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(layouts._done(target, book))
+    call_command(
+        "import_ledger",
+        str(path),
+        "--organization",
+        "机运",
+        "--user",
+        "branch_secretary",
+        stdout=io.StringIO(),
+    )
+    item = Item.objects.get()
+    assert (item.kind, item.deadline, item.next_review_on) == (
+        Item.Kind.LONG_TERM,
+        None,
+        datetime.date(2027, 3, 31),
+    )
