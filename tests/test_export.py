@@ -15,8 +15,12 @@ from tests.sheet_files import read_xlsx
 pytestmark = pytest.mark.usefixtures("english")
 
 
+# Columns an import understands that the export does not write (yet).
+IMPORT_ONLY = {"serial", "co_owners", "closure_criteria", "original_deadline", "completed_on", "remarks"}
+
+
 def headings():
-    return [str(label) for label in FIELDS.values()]
+    return [str(label) for name, label in FIELDS.items() if name not in IMPORT_ONLY]
 
 
 @pytest.fixture
