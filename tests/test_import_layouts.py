@@ -523,3 +523,14 @@ def test_long_term_in_the_kind_column_with_a_date_is_stored_with_that_review(wor
         None,
         datetime.date(2027, 3, 31),
     )
+
+
+def test_merged_ranges_beyond_the_columns_read_are_left_alone(world):
+    target, book = layouts._book()
+    sheet = book.add_worksheet("台账")
+    sheet.write_row("A1", ["存在问题", "整改措施", "责任人", "整改时限"])
+    sheet.write_row("A2", ["问题", "措施", "王强", "2026-12-31"])
+    sheet.merge_range("XFA2:XFD1048576", "远处的合并单元格")
+    preview = preview_of(world, layouts._done(target, book))
+    assert preview.is_valid
+    assert preview.width == 4

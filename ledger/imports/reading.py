@@ -791,6 +791,9 @@ def _read_sheet(archive, path, name, strings, formats, date1904, writer):
         column = column_index_from_string(match_first.group(1)) - 1
         last_column = column_index_from_string(match_last.group(1)) - 1
         top, bottom = int(match_first.group(2)), int(match_last.group(2))
+        if column >= MAX_COLUMNS:
+            continue  # beyond the columns read: nothing to fill
+        last_column = min(last_column, MAX_COLUMNS - 1)
         if bottom > top:
             merges.append([top, bottom, column])
         if last_column > column:
