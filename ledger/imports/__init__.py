@@ -7,6 +7,7 @@ whole file in memory; one module per concern:
   (merged cells, hidden columns, date and percent formats kept), refusing hostile or broken
   files (`SheetRefused`), and opens a sheet, or the three lists joined, as a `Table` that
   streams its rows from that cache. The web import keeps the cache beside the pending upload.
+  `sheetxml` streams an .xlsx's sheet XML for it.
 - `vocabulary`: the fields a column can hold, the headings and words ledgers use for them,
   dates as people type them, and the domain defaults (what a ledger means when it says less).
 - `rows`: `prepare()` finds the headings and reads every row as the value it will store, with
