@@ -16,9 +16,13 @@ pytestmark = pytest.mark.usefixtures("english")
 
 
 def headings():
-    # The importer's fields, then the item's others (co-owners, remarks and dates).
+    # The ledger's columns in the importer's words, then the item's others (co-owners, remarks
+    # and dates), after them so that files made before keep their columns' places.
+    first = ["reference", "organization", "description", "category", "source", "raised_on", "measures"]
+    first += ["leader", "department", "owner", "kind", "deadline", "next_review_on", "status"]
+    first += ["percent", "progress"]
     extra = ["Co-owners", "Original deadline", "Closure criteria", "Completed on", "Remarks"]
-    return [str(label) for label in FIELDS.values()] + extra
+    return [str(FIELDS[name]) for name in first] + extra
 
 
 @pytest.fixture

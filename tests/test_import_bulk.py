@@ -274,7 +274,9 @@ def test_every_refusal_is_listed_whatever_its_batch(world, monkeypatch):
     with pytest.raises(ImportFailed) as failed:
         commit(preview, world.committee, "台账.xlsx")
     assert failed.value.errors == {
-        3: ["Deadline: Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."],
+        3: [
+            "整改时限 (I3): Date not understood; write it as 2026-11-30, 2026年11月底, 长期坚持 or 立行立改."
+        ],
         7: ["整改状态 J7: Only a long-term item can be in the long-term state."],
     }
     assert failed.value.more == 0

@@ -48,7 +48,7 @@ def test_import_ledger_reports_row_errors_and_stores_nothing(world, admin, tmp_p
     err = io.StringIO()
     with pytest.raises(CommandError, match="1 problems; nothing was stored."):
         call_command("import_ledger", str(path), "--organization", "机运", stderr=err)
-    assert "3: Deadline: Date not understood" in err.getvalue()
+    assert "3: 整改时限 (I3): Date not understood" in err.getvalue()
     assert not Item.objects.exists()
 
 
@@ -65,9 +65,11 @@ def test_import_ledger_refuses_bad_files_and_unknown_organizations(world, admin,
 
 def test_bench_import_prints_figures_and_leaves_nothing(db):
     out = io.StringIO()
-    call_command("bench_import", "--rows", "20", stdout=out)
+    call_command("bench_import", "--rows", "20", "--layout-rows", "10", "--padded-rows", "50", stdout=out)
     assert out.getvalue().startswith("import 20 rows: ")
     assert "openpyxl read-only floor" in out.getvalue()
     assert "peak RSS" in out.getvalue()
+    assert "import 10 rows with title rows and merged problem cells" in out.getvalue()
+    assert "read six rows in a sheet formatted to row 50" in out.getvalue()
     assert not Item.objects.exists()
     assert not Organization.objects.exists()

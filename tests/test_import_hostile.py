@@ -83,7 +83,7 @@ def test_a_password_protected_file():
 
 def test_a_file_of_50_megabytes():
     assert refused(b"PK" + os.urandom(50 * 1024 * 1024)) == (
-        "The file is 50 MB; the largest file accepted is 10 MB. Split the ledger."
+        "The file is 50 MB; the largest file accepted is 40 MB. Split the ledger."
     )
 
 
@@ -155,7 +155,7 @@ def test_a_formula_in_a_column_that_is_not_imported_does_no_harm(world):
     [
         (b"%PDF-1.7\n" + b"x" * 100, "台账.pdf", "This file is not a spreadsheet."),
         (encrypted_xlsx(), "台账.xlsx", "The file is protected by a password."),
-        (b"PK" + os.urandom(11 * 1024 * 1024), "台账.xlsx", "The file is 11 MB"),
+        (b"PK" + os.urandom(41 * 1024 * 1024), "台账.xlsx", "The file is 41 MB"),
     ],
 )
 def test_the_upload_page_says_why_and_stores_nothing(client, world, import_dir, content, name, message):

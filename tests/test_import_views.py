@@ -68,7 +68,7 @@ def test_the_preview_shows_per_cell_errors_and_offers_no_confirmation(client, wo
     rows[1][8] = "下月底"
     response = client.get(uploaded(client, world, xlsx_bytes(rows)).url)
     page = response.content.decode()
-    assert "Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改." in page
+    assert "Date not understood; write it as 2026-11-30, 2026年11月底, 长期坚持 or 立行立改." in page
     assert "Store all rows" not in page
     token = token_of(uploaded(client, world, xlsx_bytes(rows)))
     refused = client.post(reverse("ledger:import_confirm", args=[token]))

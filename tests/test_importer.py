@@ -99,7 +99,9 @@ def test_it_gives_per_cell_errors_in_plain_words(world):
     preview = preview_of(world, xlsx_bytes(rows))
     errors = preview.rows[0].errors
     assert not preview.is_valid
-    assert errors["deadline"] == ["Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."]
+    assert errors["deadline"] == [
+        "Date not understood; write it as 2026-11-30, 2026年11月底, 长期坚持 or 立行立改."
+    ]
     assert errors["owner"] == ["Unknown person “查无此人”: choose the person below."]
     assert errors["category"] == ["Unknown category."]
     assert errors["measures"] == ["This cell is empty; it is required."]
@@ -126,7 +128,7 @@ def test_it_finds_the_headings_below_title_rows_and_skips_blank_rows(world):
     assert preview.is_valid
     assert [row.number for row in preview.rows] == [4, 6]
     assert [c.field for c in preview.columns] == [
-        "",
+        "serial",
         "description",
         "category",
         "source",

@@ -10,6 +10,7 @@ people, categories), read once per import. Nothing here writes: `ledger.imports.
 import functools
 import hashlib
 import itertools
+import re
 from dataclasses import dataclass, field
 
 from django.utils import timezone
@@ -28,13 +29,16 @@ from .vocabulary import (
     KIND_WORDS,
     PERCENT_PATTERN,
     REQUIRED,
+    ambiguous_date,
     choice,
     default_review_on,
     field_of,
     heading_index,
+    name_key,
     normalise,
     parse_date,
     show_value,
+    split_names,
     word_match,
 )
 
@@ -60,6 +64,7 @@ class Column:
     index: int
     heading: str
     field: str  # "" when ignored
+    hidden: bool = False
 
     @property
     def letter(self):
@@ -77,9 +82,20 @@ class Row:
     errors: dict = field(default_factory=dict)
     # The fields the file gives; the others hold defaults, used for new items only.
     given: frozenset = frozenset()
+    # Where each given field was read: {field: (cell address, the file's heading)}.
+    where: dict = field(default_factory=dict)
 
     def error(self, name, message):
         self.errors.setdefault(name, []).append(str(message))
+
+    def cell(self, name):
+        """The address of the cell a field was read from ("D7"), or ""."""
+        return self.where.get(name, ("", ""))[0]
+
+    def heading(self, name):
+        """The file's own heading of the column a field was read from, else our field's name."""
+        heading = self.where.get(name, ("", ""))[1]
+        return heading or str(FIELDS.get(name, name))
 
     @functools.cached_property
     def key(self):
@@ -119,27 +135,137 @@ class Preview:
     problems: list = field(default_factory=list)  # about the whole file
     unknown_names: list = field(default_factory=list)
     candidates: list = field(default_factory=list)
+    # {section_key: category pk} chosen by the user; {section_key: (title, category found)}.
+    section_choices: dict = field(default_factory=dict)
+    section_titles: dict = field(default_factory=dict)
+    message_count: int = 0  # of every row, shown or not
+
+    @property
+    def sheets(self):
+        """(position, name) of the workbook's sheets, to choose the one read."""
+        return list(enumerate(self.table.sheets))
+
+    @property
+    def categories(self):
+        return sorted(self.lookups.categories_by_pk.values(), key=lambda c: c.name) if self.lookups else []
+
+    @property
+    def sections(self):
+        """(key, title, category found, category chosen) of every section title met."""
+        return [
+            (key, title, matched, self.section_choices.get(key))
+            for key, (title, matched) in self.section_titles.items()
+        ]
+
+    @property
+    def shown_columns(self):
+        """The columns imported, in the file's order, as the preview's table shows them."""
+        return [column for column in self.columns if column.field]
+
+    def grid(self):
+        """The rows kept as the file shows them: (row, [(column, shown value, errors)], errors
+        about fields no column holds), for the preview's table."""
+        columns = self.shown_columns
+        held = {column.field for column in columns}
+        grid = []
+        for row in self.rows:
+            cells = [
+                (
+                    column,
+                    show_value(column.field, row.values.get(column.field)),
+                    row.errors.get(column.field, []),
+                )
+                for column in columns
+            ]
+            others = [
+                f"{where(row, name)}: {message}"
+                for name, messages in row.errors.items()
+                if name not in held
+                for message in messages
+            ]
+            grid.append((row, cells, others))
+        return grid
+
+    @property
+    def sheet(self):
+        return self.table.sheet
 
     @property
     def error_count(self):
-        return len(self.problems) + self.error_row_count
+        """Problems, counted honestly: every message of every row, and those about the file."""
+        return len(self.problems) + self.message_count
 
     @property
     def is_valid(self):
         return self.error_count == 0
 
     def parse(self):
-        """Every row below the headings as a `Row`, read from the file again."""
+        """Every row below the headings as a `Row`, read from the file again.
+
+        A row whose one cell is merged across the table (一、思想政治方面) is a section title:
+        it files the rows below under its category. Footers (填表人 / 审核人 / 填报日期, a
+        说明 line) end the data.
+        """
         today = timezone.localdate()
-        mapped = [(c.field, c.index) for c in self.columns if c.field]
-        for number, values in itertools.islice(self.table.rows(), self.start, None):
+        table = self.table
+        mapped = [(c.field, c.index, c.heading) for c in self.columns if c.field]
+        section = None
+        for number, values in itertools.islice(table.rows(), self.start, None):
             width = len(values)
             self.width = max(self.width, width)
-            raw = {
-                name: values[index] for name, index in mapped if index < width and values[index] is not None
-            }
+            filled = [(index, value) for index, value in enumerate(values) if value is not None]
+            if is_footer(filled):
+                return
+            span = table.sections.get(number)
+            if span and len(filled) == 1 and filled[0][0] == span[0] and span[1] - span[0] >= 2:
+                section = self.section(str(filled[0][1]).strip(), table.address(span[0], number))
+                continue
+            raw, where = {}, {}
+            for name, index, heading in mapped:
+                if index < width and values[index] is not None:
+                    raw[name] = values[index]
+                    where[name] = (table.address(index, number), heading)
             if raw:
-                yield _parse_row(number, raw, self.lookups, today)
+                row = _parse_row(number, raw, self.lookups, today, section)
+                for name, message in table.row_problems(number):
+                    row.errors.pop(name, None)
+                    row.error(name, message)
+                row.where.update(where)
+                yield row
+
+    def section(self, title, address):
+        """(title, category or None, address) of a section title, by the user's choice or its words."""
+        key = section_key(title)
+        chosen = self.section_choices.get(key)
+        category = self.lookups.categories_by_pk.get(chosen) if chosen else None
+        matched = self.lookups.section_category(title)
+        self.section_titles.setdefault(key, (title, matched))
+        return (title, category or matched, address)
+
+
+FOOTER = re.compile(
+    r"^(?:填表人|填报人|制表人|审核人|审批人|复核人|填报日期|填表日期|制表日期|报送日期|填报单位|联系人|联系电话|"
+    r"单位负责人|主要负责人|负责人)\s*[:：]?"
+)
+NOTE = re.compile(r"^(?:说明|注|备注|填表说明|填报说明)\s*[:：、]")
+
+
+def is_footer(filled):
+    """Whether a row is a footer (every cell 填表人：… / 审核人：… / 填报日期：…) or a 说明 line."""
+    if not filled or not all(isinstance(value, str) for _index, value in filled):
+        return False
+    if len(filled) == 1 and NOTE.match(filled[0][1]):
+        return True
+    return all(FOOTER.match(value) for _index, value in filled)
+
+
+SECTION_NUMBER = re.compile(r"^[（(]?[一二三四五六七八九十百\d]+[)）]?[、.．\s]*")
+SECTION_TAIL = re.compile(r"(?:方面的?问题|方面|问题|类)$")
+
+
+def section_key(title):
+    """The key under which the category chosen for a section title is given."""
+    return "section_" + hashlib.sha256(normalise(title).encode()).hexdigest()[:12]
 
 
 def find_header(table):
@@ -183,7 +309,12 @@ def detect_columns(table, mapping=None):
                 heading, name = str(main), field_of(main, index) or ""
         if mapping and position in mapping:
             name = mapping[position]
-        columns.append(Column(index=position, heading=heading, field=name))
+        columns.append(Column(index=position, heading=heading, field=name, hidden=position in table.hidden))
+    # After an extension the original 整改时限 is often hidden beside a visible 延期后整改时限:
+    # the visible one is the deadline, the hidden one the original deadline.
+    deadlines = [c for c in columns if c.field == "deadline" and not (mapping and c.index in mapping)]
+    if len(deadlines) == 2 and deadlines[0].hidden != deadlines[1].hidden:
+        next(c for c in deadlines if c.hidden).field = "original_deadline"
     start = 0 if header is None else (second if second is not None else header) + 1
     return header, columns, start
 
@@ -224,15 +355,19 @@ class Lookups:
             self.by_id.setdefault(membership.user_id, membership.user)
             pairs.append((membership.user_id, membership.organization_id))
         self.eligibility = Eligibility(children_by_parent=children, memberships=pairs)
+        # Names compared without blanks on both sides: 王  强 and 王　强 are 王强.
         self.people = {}
         for user in self.by_id.values():
-            self.people.setdefault(user.full_name.strip(), []).append(user)
+            self.people.setdefault(name_key(user.full_name), []).append(user)
+        self.known_names = set(self.people)
         # Chosen by the key of the name (`person_key`): a form field names no one's name.
         self.mapped = {key: self.by_id[pk] for key, pk in (people or {}).items() if pk in self.by_id}
         self.create_people = create_people
         self.categories = {}
+        self.categories_by_pk = {}
         self.default_category = None
         for category in Category.objects.all():
+            self.categories_by_pk[category.pk] = category
             for word in (category.name, category.name_en):
                 if word:
                     self.categories[normalise(word)] = category
@@ -241,10 +376,19 @@ class Lookups:
                 self.default_category = category
         self.unknown_names = set()
 
+    def section_category(self, title):
+        """The category a section title names (一、安全生产方面 → 安全), or None: its words
+        without the number and 方面, else the one category whose name they hold."""
+        words = normalise(SECTION_TAIL.sub("", SECTION_NUMBER.sub("", title.strip())))
+        if words in self.categories:
+            return self.categories[words]
+        held = {category for word, category in self.categories.items() if word and word in words}
+        return held.pop() if len(held) == 1 else None
+
     def person(self, row, name, value):
         """The user named in a cell, the one the user chose for that name, or a placeholder
         (who is eligible in the organization imported into, so in every row's)."""
-        text = str(value).strip()
+        text = name_key(value)
         found = self.people.get(text, [])
         if len(found) == 1:
             return self.eligible(row, name, found[0])
@@ -290,6 +434,7 @@ def prepare(
     *,
     scan=True,
     keep=None,
+    sections=None,
 ):
     """The rows as they will be stored, with per-cell errors; nothing is written.
 
@@ -306,6 +451,7 @@ def prepare(
         header_number=table.head[header][0] if header is not None else None,
         columns=columns,
         start=start,
+        section_choices=sections or {},
     )
     used = {}
     for column in columns:
@@ -328,6 +474,7 @@ def prepare(
         return preview
     for row in preview.parse():
         preview.row_count += 1
+        preview.message_count += sum(len(messages) for messages in row.errors.values())
         if row.errors:
             preview.error_row_count += 1
             if preview.error_row_count <= MAX_ERROR_ROWS:
@@ -344,20 +491,35 @@ def prepare(
     return preview
 
 
-def _parse_row(number, raw, lookups, today):
+def _parse_row(number, raw, lookups, today, section=None):
     row = Row(number=number)
     values = row.values
     for name, value in raw.items():
-        if isinstance(value, Formula):
+        # Ledgers often number their rows with a formula (=ROW()-1): no number, no harm.
+        if isinstance(value, Formula) and name != "serial":
             row.error(
                 name, _("This cell holds a formula; formulas are not imported. Paste its value instead.")
             )
     raw = {name: value for name, value in raw.items() if not isinstance(value, Formula)}
-    row.given = frozenset(raw)
+    given = set(raw)
     texts = {name: str(value).strip() for name, value in raw.items()}
-    for name in ("reference", "description", "measures", "department", "progress"):
+    for name in (
+        "reference",
+        "description",
+        "measures",
+        "department",
+        "progress",
+        "closure_criteria",
+        "remarks",
+    ):
         if name in texts:
             values[name] = texts[name]
+    if "serial" in raw:
+        # The file's own number, as written (1, not 1.0).
+        serial = raw["serial"]
+        values["serial"] = (
+            str(int(serial)) if isinstance(serial, float) and serial.is_integer() else texts["serial"]
+        )
     for name in REQUIRED:
         if not values.get(name) and name not in row.errors:
             row.error(name, _("This cell is empty; it is required."))
@@ -371,11 +533,62 @@ def _parse_row(number, raw, lookups, today):
                 row.error("organization", _("Unknown organization."))
         else:
             values["organization"] = org
+    _parse_category(row, texts, lookups, section)
+    if section is not None and "category" not in texts:
+        given.add("category")
+    values["source"] = DEFAULT_SOURCE
+    if "source" in texts:
+        values["source"] = choice(texts["source"], Issue.Source, "source")
+        if values["source"] is None:
+            row.error("source", _("Unknown source."))
+    for name in ("raised_on", "next_review_on", "completed_on", "original_deadline"):
+        if name in raw:
+            values[name] = parse_date(raw[name])
+            if values[name] is None:
+                row.error(name, date_problem(raw[name]))
+    values.setdefault("raised_on", today)
+    _parse_people(row, texts, lookups, given)
+    _parse_deadline(row, raw, texts, today)
+    if "status" in texts:
+        values["status"] = choice(texts["status"], Item.Status, "status")
+        if values["status"] is None:
+            row.error("status", _("State not understood; write 待整改, 整改中, 待验收 or 已销号."))
+        elif values["status"] == Item.Status.IN_PROGRESS and values.get("kind") == Item.Kind.LONG_TERM:
+            values["status"] = Item.Status.LONG_TERM
+    if "percent" in raw:
+        value = raw["percent"]
+        if isinstance(value, str) and re.fullmatch(r"0?\.\d+", value.strip()):
+            value = float(value)  # "0.6" in a CSV, as a number cell holds it
+        if isinstance(value, float) and 0 <= value <= 1 and "%" not in texts["percent"]:
+            value = value * 100  # a fraction: 0.6 for 60 %
+        match = PERCENT_PATTERN.match(str(value).strip())
+        if match and float(match.group(1)) <= 100:
+            # Given even without a progress text (the state of the work is the percent).
+            values["percent"] = int(float(match.group(1)) + 0.5)  # 12.5 % is 13 %, as people round
+        else:
+            row.error("percent", _("Give the progress as a whole number from 0 to 100."))
+    row.given = frozenset(given)
+    return row
+
+
+def _parse_category(row, texts, lookups, section):
+    values = row.values
     values["category"] = lookups.default_category
     if "category" in texts:
         values["category"] = lookups.categories.get(normalise(texts["category"]))
         if values["category"] is None:
             row.error("category", _("Unknown category."))
+    elif section is not None:
+        title, category, address = section
+        values["category"] = category
+        row.where["category"] = (address, "")
+        if category is None:
+            row.error(
+                "category",
+                _(
+                    "The section title “{title}” names no known category: choose its category above the rows, or write the category in a column."
+                ).format(title=title),
+            )
     elif values["category"] is None:
         row.error(
             "category",
@@ -383,37 +596,49 @@ def _parse_row(number, raw, lookups, today):
                 "No category is given and none is set as the default: write the category, or mark one as the default."
             ),
         )
-    values["source"] = DEFAULT_SOURCE
-    if "source" in texts:
-        values["source"] = choice(texts["source"], Issue.Source, "source")
-        if values["source"] is None:
-            row.error("source", _("Unknown source."))
-    for name in ("raised_on", "next_review_on"):
-        if name in raw:
-            values[name] = parse_date(raw[name])
-            if values[name] is None:
-                row.error(name, _("Date not understood; write it as 2026-11-30."))
-    values.setdefault("raised_on", today)
-    for name in ("leader", "owner"):
-        if name in texts:
-            values[name] = lookups.person(row, name, texts[name])
-    _parse_deadline(row, raw, texts, today)
-    if "status" in texts:
-        values["status"] = choice(texts["status"], Item.Status, "status")
-        if values["status"] is None:
-            row.error("status", _("State not understood."))
-        elif values["status"] == Item.Status.IN_PROGRESS and values.get("kind") == Item.Kind.LONG_TERM:
-            values["status"] = Item.Status.LONG_TERM
-    if "percent" in raw:
-        value = raw["percent"]
-        if isinstance(value, float) and 0 <= value <= 1 and "%" not in texts["percent"]:
-            value = round(value * 100)  # a percent-formatted cell holds 0.6 for 60 %
-        match = PERCENT_PATTERN.match(str(value).strip())
-        if match and int(match.group(1)) <= 100:
-            values["percent"] = int(match.group(1))
-        else:
-            row.error("percent", _("Give the progress as a whole number from 0 to 100."))
-    return row
+
+
+def _parse_people(row, texts, lookups, given):
+    """The leader, the owner and the co-owners: a cell naming several people gives the owner
+    first and the others as co-owners (协办人), never a person named "王强、杨帆"."""
+    values = row.values
+    if "leader" in texts:
+        names = split_names(texts["leader"], lookups.known_names)
+        if len(names) > 1:
+            row.error("leader", _("Name one responsible leader; write the others as co-owners (协办人)."))
+        elif names:
+            values["leader"] = lookups.person(row, "leader", names[0])
+    co_owners = []
+    if "owner" in texts:
+        names = split_names(texts["owner"], lookups.known_names)
+        if names:
+            values["owner"] = lookups.person(row, "owner", names[0])
+            co_owners.extend(lookups.person(row, "owner", name) for name in names[1:])
+        given.add("co_owners")
+    if "co_owners" in texts:
+        names = split_names(texts["co_owners"], lookups.known_names)
+        co_owners.extend(lookups.person(row, "co_owners", name) for name in names)
+    if "owner" in texts or "co_owners" in texts:
+        seen = set()
+        values["co_owners"] = [
+            person
+            for person in co_owners
+            if person is not None
+            and person != values.get("owner")
+            and not (person in seen or seen.add(person))
+        ]
+
+
+def date_problem(value):
+    """What to write instead of a date not understood (never a guess)."""
+    if ambiguous_date(value):
+        return _("{value} may be January or October: write 2026年1月 or 2026年10月.").format(
+            value=f"{value:g}"
+        )
+    return _("Date not understood; write it as 2026-11-30 or 2026年11月底.")
+
+
+KIND_AND_DATE = re.compile(r"^(长期坚持|长期|立行立改|限期整改)[\s,，、:：;；(（]*(.+?)[)）]?$")
 
 
 def _parse_deadline(row, raw, texts, today):
@@ -429,7 +654,18 @@ def _parse_deadline(row, raw, texts, today):
         if deadline is None:
             written = word_match(texts["deadline"], KIND_WORDS)
             if written is None:
-                row.error("deadline", _("Date not understood; write it as 2026-11-30, 长期坚持 or 立行立改."))
+                # 长期坚持（2026年12月底）: the kind, and the date of its next review.
+                both = KIND_AND_DATE.match(texts["deadline"])
+                if both:
+                    written = word_match(both.group(1), KIND_WORDS)
+                    deadline = parse_date(both.group(2))
+                if ambiguous_date(raw["deadline"]):
+                    row.error("deadline", date_problem(raw["deadline"]))
+                elif written is None or deadline is None:
+                    row.error(
+                        "deadline",
+                        _("Date not understood; write it as 2026-11-30, 2026年11月底, 长期坚持 or 立行立改."),
+                    )
             kind = kind or written
     if kind is None:
         kind = DEFAULT_KIND
@@ -437,9 +673,10 @@ def _parse_deadline(row, raw, texts, today):
         deadline = values.get("raised_on") or today
     values["kind"] = kind
     if kind == Item.Kind.LONG_TERM:
-        values["deadline"] = deadline
+        # A long-term item has no deadline: a date in its 整改时限 is the next review.
+        values["deadline"] = None
         if not values.get("next_review_on") and "next_review_on" not in row.errors:
-            values["next_review_on"] = default_review_on(today)
+            values["next_review_on"] = deadline or default_review_on(today)
     else:
         values["deadline"] = deadline
         values["next_review_on"] = values.get("next_review_on")
@@ -500,12 +737,16 @@ def row_identity(values):
 
 
 def row_messages(row):
-    """A row's errors as "field: message" lines."""
-    return [
-        f"{FIELDS.get(name, name)}: {message}"
-        for name, messages in row.errors.items()
-        for message in messages
-    ]
+    """A row's errors as "heading (C4): message" lines, in the file's own words."""
+    return [f"{where(row, name)}: {message}" for name, messages in row.errors.items() for message in messages]
+
+
+def where(row, name):
+    """A field of a row as the user finds it: "整改时限（D7）", or the heading alone."""
+    cell = row.cell(name)
+    if not cell:
+        return row.heading(name)
+    return _("{heading} ({cell})").format(heading=row.heading(name), cell=cell)
 
 
 def _issue_signature(values):

@@ -6,6 +6,7 @@ Everything here turns one cell's text into a value; which rows and columns hold 
 `ledger.imports.rows`' business.
 """
 
+import calendar
 import datetime
 import functools
 import re
@@ -28,44 +29,83 @@ def _label(model, name):
 # The fields a column can be mapped to, in the ledger's column order.
 FIELDS = {
     "reference": _("Reference"),
+    "serial": _("No. in the file"),
     "organization": _label(Item, "organization"),
     "description": _label(Issue, "description"),
     "category": _label(Issue, "category"),
     "source": _label(Issue, "source"),
     "raised_on": _label(Issue, "raised_on"),
     "measures": _label(Item, "measures"),
+    "closure_criteria": _label(Item, "closure_criteria"),
     "leader": _label(Item, "leader"),
     "department": _label(Item, "department"),
     "owner": _label(Item, "owner"),
+    "co_owners": _("Co-owners"),
     "kind": _label(Item, "kind"),
     "deadline": _label(Item, "deadline"),
+    "original_deadline": _label(Item, "original_deadline"),
     "next_review_on": _label(Item, "next_review_on"),
     "status": _label(Item, "status"),
+    "completed_on": _("Completed on"),
     "percent": _label(Item, "progress"),
     "progress": _label(ProgressUpdate, "text"),
+    "remarks": _("Remarks"),
 }
 REQUIRED = ("description", "measures")
 
-# The usual headings of ledgers kept by hand (normalised: no blanks, lower case).
+# The usual headings of ledgers kept by hand (normalised: no blanks, colons or brackets'
+# contents, lower case: "整改措施（具体举措）" and "责任人（签字）" read as "整改措施" and "责任人").
 SYNONYMS = {
     "reference": ["编号", "事项编号", "台账编号", "reference"],
+    "serial": ["序号", "问题序号", "no", "no."],
     "organization": ["组织", "所属组织", "党组织", "责任组织", "organization"],
-    "description": ["问题描述", "存在问题", "存在的问题", "问题", "问题表现", "issuedescription", "issue"],
-    "category": ["问题类别", "问题类型", "类别", "category"],
+    "description": [
+        "问题描述",
+        "存在问题",
+        "存在的问题",
+        "查摆问题",
+        "查摆出的问题",
+        "问题清单",
+        "问题",
+        "问题表现",
+        "具体问题",
+        "issuedescription",
+        "issue",
+    ],
+    "category": ["问题类别", "问题类型", "问题分类", "类别", "category"],
     "source": ["问题来源", "来源", "source"],
     "raised_on": ["提出日期", "提出时间", "发现时间", "dateraised"],
-    "measures": ["整改措施", "措施", "整改内容", "measures"],
-    "leader": ["责任领导", "分管领导", "牵头领导", "responsibleleader"],
-    "department": ["责任部门", "责任单位", "牵头部门", "responsibledepartment"],
+    "measures": ["整改措施", "措施", "整改内容", "整改举措", "具体措施", "整改任务", "任务清单", "measures"],
+    "closure_criteria": ["整改目标", "整改标准", "销号标准", "目标要求", "closurecriteria"],
+    "leader": ["责任领导", "分管领导", "牵头领导", "责任领导人", "responsibleleader"],
+    "department": ["责任部门", "责任单位", "牵头部门", "牵头单位", "责任处室", "responsibledepartment"],
     "owner": ["责任人", "具体责任人", "整改责任人", "owner"],
+    "co_owners": ["协办人", "配合人", "协助人", "配合责任人", "其他责任人", "co-owners", "coowners"],
     "kind": ["整改类型", "整改方式", "类型", "kind"],
-    "deadline": ["整改时限", "完成时限", "整改期限", "时限", "完成时间", "deadline"],
+    "deadline": [
+        "整改时限",
+        "完成时限",
+        "整改期限",
+        "完成期限",
+        "时限",
+        "完成时间",
+        "计划完成时间",
+        "计划完成时限",
+        "计划完成日期",
+        "延期后整改时限",
+        "延期后完成时限",
+        "调整后整改时限",
+        "deadline",
+    ],
+    "original_deadline": ["原定时限", "原整改时限", "原完成时限", "originaldeadline"],
     "next_review_on": ["下次复查", "下次复查日期", "复查日期", "下次评估日期", "nextreviewdate"],
-    "status": ["整改状态", "是否完成", "完成状态", "状态", "status"],
+    "status": ["整改状态", "是否完成", "完成状态", "状态", "整改结果", "status"],
+    "completed_on": ["实际完成时间", "实际完成日期", "完成日期", "销号日期", "completedon"],
     "percent": ["进度", "完成进度", "整改进度", "progress(%)", "progress%"],
-    "progress": ["整改进展", "完成情况", "进展情况", "整改情况", "progress"],
+    "progress": ["整改进展", "完成情况", "进展情况", "整改情况", "整改完成情况", "整改落实情况", "progress"],
+    "remarks": ["备注", "remarks", "notes"],
     # Recognised so that the heading row is found, then left out.
-    "": ["序号", "备注", "说明", "no", "no.", "remarks", "notes"],
+    "": ["说明"],
 }
 
 
@@ -119,9 +159,20 @@ SOURCE_WORDS = {
     Issue.Source.OTHER: ["其他"],
 }
 DATE_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+[\d:]+)?$")
-PERCENT_PATTERN = re.compile(r"^(\d{1,3})(?:\.0+)?\s*%?$")
+# 2026年12月, 2026年12月底, 2026.12, 2026-12: the month's last day.
+MONTH_PATTERN = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?\s*[底末]?$")
+COMPACT_PATTERN = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
+# 前 / 之前 / 以前 ("by") change nothing.
+BY_SUFFIX = re.compile(r"\s*(?:之前|以前|前)$")
+PERCENT_PATTERN = re.compile(r"^(\d{1,3}(?:\.\d+)?)\s*%?$")
+# Excel serial numbers of dates from 1954 to 2173: never a yyyy.mm number or a yyyymmdd one.
+SERIALS = range(20000, 100000)
 
 BLANKS = re.compile(r"[\s*:：]+")
+# People's names: every blank out (王  强, 王　强 and "王强\n" are 王强).
+NAME_BLANKS = re.compile(r"\s+")
+# Between several people in one cell: 王强、杨帆, 王强/杨帆, 王强,杨帆, 王强，杨帆.
+NAME_SEPARATORS = re.compile(r"[、/,，;；\n]+")
 
 
 def normalise(text):
@@ -170,36 +221,86 @@ CHOICES = {"source": Issue.Source, "kind": Item.Kind, "status": Item.Status}
 
 
 def show_value(name, value):
+    """A value as the preview shows it: a choice by its label, a date as 2026-11-30."""
     if value is None or value == "":
         return ""
-    """A value as the preview shows it: a choice by its label, a date as 2026-11-30."""
     if name in CHOICES and value in CHOICES[name].values:
         return CHOICES[name](value).label
     if isinstance(value, datetime.date):
         return formats.date_format(value, "Y-m-d")
+    if isinstance(value, list):
+        return "、".join(str(person) for person in value)
     return str(value)
 
 
 def parse_date(value):
-    """A date from a cell: a date cell, an Excel serial number or 2026-11-30 and its variants."""
+    """A date from a cell, or None: a date cell, 2026-11-30 and its variants, a month
+    (2026年12月底, 2026.12: its last day), 20261231, with 前/之前 or not; a number only as
+    yyyy.mm, yyyymmdd or an Excel serial number (never 2026.12 as 1905-07-18)."""
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
         return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if 1 <= value < 2958466:
-            return from_excel(value).date()
+    if isinstance(value, bool):
         return None
-    text = str(value).strip()
+    if isinstance(value, (int, float)):
+        return _number_date(value)
+    text = BY_SUFFIX.sub("", str(value).strip())
     if re.fullmatch(r"\d{5}(\.\d+)?", text):
-        return from_excel(float(text)).date()
-    match = DATE_PATTERN.match(text)
-    if not match:
-        return None
+        return _number_date(float(text))
+    for pattern, month_end in ((DATE_PATTERN, False), (COMPACT_PATTERN, False), (MONTH_PATTERN, True)):
+        match = pattern.match(text)
+        if match:
+            return _date(*(int(part) for part in match.groups()), month_end=month_end)
+    return None
+
+
+def ambiguous_date(value):
+    """Whether a number cell reads as two dates: Excel keeps 2026.10 as 2026.1."""
+    return isinstance(value, float) and 1900 <= value < 2200 and f"{value:.10g}".partition(".")[2] == "1"
+
+
+def _number_date(value):
+    if isinstance(value, float) and 1900 <= value < 2200 and not value.is_integer():
+        # 2026.12 typed into a number cell: December 2026.
+        year, _dot, month = f"{value:.10g}".partition(".")
+        if len(month) > 2 or month == "1":
+            return None
+        return _date(int(year), int(month.ljust(2, "0")) if len(month) == 2 else int(month), month_end=True)
+    if float(value).is_integer() and 19000101 <= value <= 22001231:
+        match = COMPACT_PATTERN.match(str(int(value)))
+        return _date(*(int(part) for part in match.groups()))
+    if value in SERIALS or (isinstance(value, float) and SERIALS.start <= value < SERIALS.stop):
+        return from_excel(value).date()
+    return None
+
+
+def _date(year, month, day=1, month_end=False):
     try:
-        return datetime.date(*(int(part) for part in match.groups()))
-    except ValueError:
+        if month_end:
+            return datetime.date(year, month, calendar.monthrange(year, month)[1])
+        return datetime.date(year, month, day)
+    except (ValueError, calendar.IllegalMonthError):
         return None
+
+
+def name_key(text):
+    """A person's name as names are compared: without any blank."""
+    return NAME_BLANKS.sub("", str(text))
+
+
+def split_names(text, known):
+    """The names in a cell, first the owner's: split at 、/,， and at blanks only when every
+    part is a known person's name (`known`: a set of `name_key`s)."""
+    parts = [name_key(part) for part in NAME_SEPARATORS.split(str(text).strip())]
+    names = []
+    for part, raw in zip(parts, NAME_SEPARATORS.split(str(text).strip()), strict=True):
+        words = [name_key(word) for word in raw.split()]
+        if len(words) > 1 and part not in known and all(word in known for word in words):
+            names.extend(words)
+        elif part:
+            names.append(part)
+    return names
 
 
 def word_match(value, words_by_key):
@@ -234,3 +335,12 @@ def choice_index(choices_class, extra_key=None):
 def choice(value, choices_class, extra_key=None):
     """The choice whose code, label (in any language) or usual word matches the text."""
     return choice_index(choices_class, extra_key).get(normalise(value))
+
+
+def heading_score(head):
+    """How much a sheet's first rows look like a ledger's headings: the most fields one row names."""
+    index = heading_index()
+    return max(
+        (len({field_of(value, index) for value in values} - {None, ""}) for _number, values in head),
+        default=0,
+    )

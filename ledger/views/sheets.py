@@ -11,7 +11,7 @@ import tempfile
 import time
 import uuid
 from contextlib import contextmanager
-from pathlib import Path, PurePath
+from pathlib import Path
 
 from django import forms
 from django.conf import settings
@@ -29,7 +29,7 @@ from core.models import Organization
 from .. import exporter
 from ..access import keeps_records
 from ..filtersets import filter_items
-from ..imports.reading import MAX_COLUMNS, SheetRefused, open_table, read_table
+from ..imports.reading import MAX_COLUMNS, SheetRefused, open_upload, save_upload
 from ..imports.rows import person_key, prepare
 from ..imports.storing import KEEP, LEAVE, TAKE_FILE, WITHDRAW, Choices, ImportFailed, commit
 from ..imports.vocabulary import FIELDS
@@ -130,18 +130,15 @@ def import_upload(request):
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
+        forget_stale_uploads()
+        token = uuid.uuid4().hex
+        # Read once, here: the preview and the confirmation read the cache of its rows.
+        path = upload_dir() / (token + ".rows")
         try:
-            read_table(uploaded, uploaded.name)
+            save_upload(uploaded, uploaded.name, path)
         except SheetRefused as refused:
             form.add_error("file", refused.message)
         else:
-            forget_stale_uploads()
-            token = uuid.uuid4().hex
-            path = upload_dir() / (token + PurePath(uploaded.name).suffix.lower()[:6])
-            uploaded.seek(0)
-            with path.open("wb") as target:
-                for chunk in uploaded.chunks():
-                    target.write(chunk)
             pending = request.session.get(SESSION_KEY, {})
             pending[token] = {
                 "name": uploaded.name[:200],
@@ -186,8 +183,15 @@ def _meeting(organization, data):
 def _preview(request, pending, organization, data, scan=True):
     """The preview of a pending upload with the choices in `data`, while its file is open."""
     mapping, people, create_people = _choices(data)
-    with open(pending["path"], "rb") as file, open_table(file, pending["name"]) as table:
-        yield prepare(table, request.user, organization, mapping, people, create_people, scan=scan)
+    sheet = data.get("sheet", "")
+    # The category chosen for each section title (一、思想政治方面), by the key of the title.
+    sections = {
+        key: int(value) for key, value in data.items() if key.startswith("section_") and value.isdigit()
+    }
+    with open_upload(pending["path"], pending["name"], int(sheet) if sheet.isdigit() else None) as table:
+        yield prepare(
+            table, request.user, organization, mapping, people, create_people, scan=scan, sections=sections
+        )
 
 
 def _render_preview(request, token, pending, organization, data, refused=None, status=200):
