@@ -59,7 +59,15 @@ def web_import(client, user, organization, content, name="整改台账.xlsx", da
 def test_keys_by_reference_serial_or_texts_with_an_ordinal(world):
     org = world.branch
     assert row_key({"reference": "机运-2026-007", "serial": "3", "organization": org}) == "r:机运-2026-007"
-    assert row_key({"serial": " 3 ", "description": "问题", "measures": "措施"}, 1) == "s:3:1"
+    assert row_key({"serial": " 3 ", "description": "问题", "measures": "措施"}, 1).startswith("s:3:1:")
+    # The same 序号 with the same problem is the same row whatever its measure; another
+    # problem under that number (another year's ledger) is another row.
+    assert row_key({"serial": "3", "description": "问题", "measures": "另一措施"}, 1) == row_key(
+        {"serial": "3", "description": "问题", "measures": "措施"}, 1
+    )
+    assert row_key({"serial": "3", "description": "另一问题"}, 1) != row_key(
+        {"serial": "3", "description": "问题"}, 1
+    )
     texts = {"description": "问题  一", "measures": "措施", "organization": org}
     assert row_key(texts, 0) != row_key(texts, 1)
     assert row_key(texts) == row_key({**texts, "description": "问题 一"})  # blanks normalised
@@ -76,7 +84,11 @@ def test_identities_count_rows_of_one_problem_and_identical_rows_in_file_order(w
     second = row(3, serial="1", description="问题一", measures="措施乙")
     other = row(4, serial="2", description="问题二", measures="措施甲")
     plain = [row(number, description="问题三", measures="措施") for number in (5, 6)]
-    assert (first.key, second.key, other.key) == ("s:1:0", "s:1:1", "s:2:0")
+    assert [key.rsplit(":", 1)[0] for key in (first.key, second.key, other.key)] == [
+        "s:1:0",
+        "s:1:1",
+        "s:2:0",
+    ]
     assert plain[0].key.endswith(":0") and plain[1].key.endswith(":1")
 
 
@@ -123,13 +135,19 @@ def test_a_reworded_measure_of_a_row_with_a_serial_updates_its_item(world):
         return commit(with_serials(preview, serials), world.committee, "台账.xlsx")
 
     imported(xlsx(rows))
-    assert sorted(ImportedRow.objects.values_list("key", flat=True)) == ["s:1:0", "s:1:1"]
+    keys = sorted(ImportedRow.objects.values_list("key", flat=True))
+    assert [key.rsplit(":", 1)[0] for key in keys] == ["s:1:0", "s:1:1"]
     rows[2][2] = "每月组织闭卷考试一次"  # v2 rewords the second measure
     result = imported(xlsx(rows))
     assert (result.created, result.updated, result.unchanged) == (0, 1, 1)
-    second = ImportedRow.objects.get(key="s:1:1").item
+    second = ImportedRow.objects.get(key=keys[1]).item
     assert second.measures == "每月组织闭卷考试一次"
     assert Item.objects.count() == 2
+    # Another ledger numbering its own problems from 1 (next year's) makes items of its own.
+    rows[1][0] = rows[2][0] = "制度执行不严"
+    result = imported(xlsx(rows))
+    assert (result.created, result.updated) == (2, 0)
+    assert Item.objects.count() == 4
 
 
 @pytest.fixture

@@ -133,7 +133,7 @@ def test_it_reads_the_detail_in_constant_queries(client, world, item, django_ass
         # authors; their evidence with uploaders; how many updates and files there are; the
         # item's evidence; extension requests; saved views, work queue count (menu); the
         # item's co-owners
-        with django_assert_num_queries(14):
+        with django_assert_num_queries(15):
             client.get(f"/ledger/items/{item.pk}/")
 
     count()

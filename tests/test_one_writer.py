@@ -39,7 +39,7 @@ from ledger.models import (
     Meeting,
     ProgressUpdate,
 )
-from tests.factories import IssueFactory, MeetingFactory, UserFactory, category, make_item
+from tests.factories import IssueFactory, MeetingFactory, category, make_item
 from tests.pages import issue_rows_data
 from tests.sheet_files import ledger_rows, xlsx_bytes
 

@@ -66,12 +66,12 @@ def test_the_item_page_reads_in_constant_queries_at_10_and_200_updates(
     # session, user, memberships, organization tree; the item (with issue, people, org, and
     # what the workflow's rules read); organization tree and people for the edit form; the
     # latest 20 updates with authors; their evidence with uploaders; how many updates and
-    # files there are; the item's other evidence; extension requests; saved views, work
-    # queue count (menu)
+    # files there are; the item's other evidence; extension requests; its co-owners; saved
+    # views, work queue count (menu)
     response = at_10_and_200(
         lambda count: post_updates(world, item, count),
         lambda: client.get(f"/ledger/items/{item.pk}/"),
-        14,
+        15,
         django_assert_num_queries,
     )
     assert len(response.context["updates"]) == 20
@@ -84,13 +84,13 @@ def test_the_history_page_reads_in_constant_queries_at_10_and_200_entries(
     item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
     client.force_login(world.committee)
     # session, user, memberships, organization tree; the item; historical rows of the item,
-    # its updates, evidence and extension requests (with their users); names of the issue,
+    # its updates, evidence, extension requests and co-owners (with their users); names of the issue,
     # the organization and the people the history mentions (on any page); saved views, work
     # queue count (menu)
     response = at_10_and_200(
         lambda count: post_updates(world, item, count),
         lambda: client.get(f"/ledger/items/{item.pk}/history/"),
-        14,
+        15,
         django_assert_num_queries,
     )
     assert len(response.context["entries"]) == 50

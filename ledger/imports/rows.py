@@ -673,9 +673,11 @@ def _parse_deadline(row, raw, texts, today):
         deadline = values.get("raised_on") or today
     values["kind"] = kind
     if kind == Item.Kind.LONG_TERM:
-        # A long-term item has no deadline: a date in its 整改时限 is the next review.
-        values["deadline"] = None
+        # Beside a review date, a date in a long-term item's 整改时限 is its stage target (as our
+        # own export writes it); alone, it is the next review.
+        values["deadline"] = deadline
         if not values.get("next_review_on") and "next_review_on" not in row.errors:
+            values["deadline"] = None
             values["next_review_on"] = deadline or default_review_on(today)
     else:
         values["deadline"] = deadline
@@ -689,8 +691,9 @@ def row_key(values, ordinal=0):
 
     Never its problem and measure text alone (two items may share both, and a reworded measure
     is the same row): by its reference number when the file gives one (``r:机运-2026-007``);
-    else by the file's 序号 and the row's position among the rows of that 序号 (``s:3:1``, the
-    second measure of problem 3); else by the texts and the ordinal of identical rows, which
+    else by the file's 序号, the row's position among the rows of that 序号 and its problem
+    (``s:3:1:<digest>``, the second measure of problem 3: a reworded measure is the same row,
+    another file's problem 3 is not); else by the texts and the ordinal of identical rows, which
     cannot collide (``t:<digest>:2``). `ordinal` is that position, counted in file order by
     the importer (`storing.Identities`); the key is unique within the row's organization.
     """
@@ -699,7 +702,11 @@ def row_key(values, ordinal=0):
         return _short("r:", reference)
     serial = "".join(str(values.get("serial") or "").split())
     if serial:
-        return _short("s:", f"{serial}:{ordinal}")
+        # With a digest of the problem: every ledger numbers its rows from 1, so a 序号 alone
+        # would take this year's problem 3 for last year's (another file, the same organization).
+        problem = " ".join(values.get("description", "").split())
+        digest = hashlib.sha256(problem.encode()).hexdigest()[:12]
+        return _short("s:", f"{serial}:{ordinal}:{digest}")
     text = (
         " ".join(values.get("description", "").split())
         + "\x1f"
