@@ -67,3 +67,34 @@ def test_connections_persist_a_minute_with_health_checks_unless_told():
     assert _connection_settings(CONN_MAX_AGE="0").stdout.split() == ["0", "True"]
     refused = _connection_settings(CONN_MAX_AGE="a minute")
     assert refused.returncode != 0 and "CONN_MAX_AGE='a minute' is not a whole number" in refused.stderr
+
+
+def _options(**env):
+    environment = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "DATABASE_URL", "PG_JIT"}
+    }
+    environment.update(env)
+    script = "import core.settings as s; print(s.DATABASES['default'].get('OPTIONS', {}).get('options', '-'))"
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=environment, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_postgresql_connections_run_without_jit_compilation_unless_told():
+    url = "postgres://postgres@127.0.0.1:5432/test"
+    assert _options(SECRET_KEY="x", DATABASE_URL=url) == "-c jit=off"
+    assert _options(SECRET_KEY="x", DATABASE_URL=url, PG_JIT="1") == "-"
+    assert _options(DEBUG="1") == "-"  # SQLite has no such option
+
+
+def test_the_test_database_connection_has_jit_off_on_postgresql(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+        else:  # the same connection settings hold no PostgreSQL option on SQLite
+            assert "options" not in connection.settings_dict.get("OPTIONS", {})
