@@ -6,7 +6,7 @@ import io
 import subprocess
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from ledger.imports import reading
@@ -98,6 +98,25 @@ def test_the_user_may_read_another_sheet(client, world):
     page = client.get(url, {"sheet": "0"}).content.decode()
     assert '<option value="0" selected>填报说明</option>' in page
     assert "Store all rows" not in page
+
+
+def test_the_command_reads_the_ledger_sheet_or_the_sheet_it_is_told(world, tmp_path):
+    path = tmp_path / "台账.xlsx"
+    path.write_bytes(layouts.merged_ledger())
+    args = ["import_ledger", str(path), "--organization", "机运", "--user", "branch_secretary"]
+    out = io.StringIO()
+    call_command(*args, "--dry-run", stdout=out)
+    assert "Reading the sheet “整改台账”." in out.getvalue()
+    assert "would have 4 created" in out.getvalue()
+    # Told to read the instructions, it finds no ledger there and stores nothing.
+    with pytest.raises(CommandError):
+        call_command(*args, "--sheet", "填报说明", stdout=io.StringIO(), stderr=io.StringIO())
+    with pytest.raises(CommandError, match="no sheet “台账二”; its sheets: 填报说明、整改台账"):
+        call_command(*args, "--sheet", "台账二", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command(*args, "--sheet", "2", stdout=out)
+    assert "Reading the sheet “整改台账”." in out.getvalue()
+    assert Item.objects.count() == 4
 
 
 def test_two_names_in_one_cell_are_the_owner_and_a_co_owner_never_one_placeholder(world):

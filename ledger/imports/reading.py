@@ -138,6 +138,19 @@ class Table:
 
     owns_cache = False
 
+    def sheet_number(self, wanted):
+        """The position of the sheet named `wanted`, or numbered so (1 is the first), else None."""
+        if wanted in self.sheets:
+            return self.sheets.index(wanted)
+        if str(wanted).isdigit() and 1 <= int(wanted) <= len(self.sheets):
+            return int(wanted) - 1
+        return None
+
+    def other_sheet(self, sheet):
+        """The table of another sheet of the same file, read from the same cache (which this
+        table keeps open: use it while this table is open)."""
+        return open_cached(self._cache, self.meta, self.name, sheet)
+
     def close(self):
         if self.owns_cache:
             self._cache.close()

@@ -25,6 +25,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--create-people", action="store_true", help="Create unknown people as placeholders."
         )
+        parser.add_argument(
+            "--sheet",
+            help="The sheet to read, by name or number (1 is the first); by default the one that looks "
+            "like a ledger.",
+        )
 
     def handle(self, *args, **options):
         organization = self.organization(options["organization"])
@@ -51,6 +56,18 @@ class Command(BaseCommand):
     def run(self, file, actor, organization, options):
         """Read the file once: every row is checked as it is stored, all or none."""
         with open_table(file, options["file"]) as table:
+            if options.get("sheet"):
+                number = table.sheet_number(options["sheet"])
+                if number is None:
+                    raise CommandError(
+                        _("The file has no sheet “{sheet}”; its sheets: {sheets}.").format(
+                            sheet=options["sheet"], sheets="、".join(table.sheets)
+                        )
+                    )
+                if number != table.sheet:
+                    table = table.other_sheet(number)
+            if len(table.sheets) > 1:
+                self.stdout.write(_("Reading the sheet “{sheet}”.").format(sheet=table.sheet_name))
             return self.store(table, actor, organization, options)
 
     def store(self, table, actor, organization, options):
