@@ -129,13 +129,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Tests use a file too, not the in-memory default: in-memory databases shared between
     # threads lock whole tables instead of waiting, unlike the file the product runs on.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test-db.sqlite3")}
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("PG_JIT", False):
     # No JIT compilation: the ledger's queries are short, but their correlated subqueries (scope,
     # work queue) push the planner's cost estimates over jit_above_cost, and compiling then costs
     # 0.5-7 s a query for a query that runs in 30-70 ms (measured at 100,000 items: the work
     # queue's count in the menu went from 0.7 s to 0.03-0.07 s). PG_JIT=1 turns it back on.
-    if not env_bool("PG_JIT", False):
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
