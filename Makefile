@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := core.settings
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench messages clean pdf-deps pdf-test-deps
+.PHONY: help run test lint bench load messages clean pdf-deps pdf-test-deps
 
 # What WeasyPrint needs from Debian: Pango, the CJK font the PDFs name in @font-face, and HarfBuzz's
 # subsetter (without it every PDF spends seconds subsetting fonts in Python).
@@ -73,6 +73,11 @@ bench: $(VENV)/.installed-dev pdf-deps ## Benchmarks: pages vs their floors and 
 	$(BENCH) bench_reports | tee bench/reports.txt
 	$(BENCH) bench_pages --runs $(BENCH_RUNS) --json bench/results.json --attach bench/import.txt --attach bench/reports.txt
 	$(if $(DATABASE_URL),,rm -f $(BENCH_DB))
+
+# `make load` needs DATABASE_URL=postgres://… naming a database `make bench` seeded.
+load: $(VENV)/.installed requirements-bench.txt ## Load test: gunicorn (2 workers) on PostgreSQL under locust, beside a trivial view
+	$(PIP) install --quiet -r requirements-bench.txt
+	$(PY) bench/load.py
 
 clean: ## Remove the virtualenv and the SQLite database
 	rm -rf $(VENV) db.sqlite3

@@ -79,3 +79,12 @@ def test_its_data_is_made_once(db, tmp_path):
     run(tmp_path, runs=0)
     assert Item.objects.count() == items
     assert Item.history.filter(id=busy.pk).count() == 6
+
+
+def test_the_health_check_answers_without_a_login_or_a_query(db, client, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+    assert response["Content-Type"] == "text/plain"
+    assert client.post("/healthz").status_code == 405
