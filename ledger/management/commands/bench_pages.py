@@ -11,8 +11,9 @@ middleware, the session, the view, the templates) and timed beside
 
 Absolute timings on a shared machine are noise; the ratios, measured in the same run, are what
 the targets name. The floor of a page that could grow without bound (the item's progress
-updates, its history, an owner's open items) is one page of `SHOWN` rows and their count: what
-a bounded page needs.
+updates, its history, an owner's open items) is one page of rows and their count: as many rows
+as the page declares it shows (`ledger.views.items.UPDATES_SHOWN`, ...), or `SHOWN` when it
+declares no bound (and shows everything).
 """
 
 import datetime
@@ -288,17 +289,37 @@ LIST_COLUMNS = f"""
     LEFT JOIN {T["user"]} ld ON ld.id = i.leader_id
     LEFT JOIN {T["user"]} ow ON ow.id = i.owner_id
 """
-DEFAULT_ORDER = "i.year DESC, o.sort_order, o.name, i.sequence"
+
+
+def ledger_order():
+    """The ledger's order (`Item.Meta.ordering`, which the page and the floor must both follow
+    to yield the same rows) in SQL: the item's own columns, or its organization's (`o.`)."""
+    columns = []
+    for name in Item._meta.ordering:
+        path = name.lstrip("-")
+        column = f"o.{path.split('__', 1)[1]}" if path.startswith("organization__") else f"i.{path}"
+        columns.append(column + (" DESC" if name.startswith("-") else ""))
+    return ", ".join(columns)
+
+
+def bound(name):
+    """How many rows a bounded page shows: the page's own bound when it declares one
+    (`ledger.views.items.<name>`), else one page of `SHOWN`."""
+    from ledger.views import items
+
+    return getattr(items, name, SHOWN)
 
 
 def placeholders(values):
     return ", ".join(["%s"] * len(values))
 
 
-def list_floor(org_ids, where="", params=(), order=DEFAULT_ORDER, page=1, count_joins=""):
+def list_floor(org_ids, where="", params=(), order="", page=1, count_joins=""):
     """The ledger list's floor: its page of rows and the counts by status (withdrawn ones
     included, as the badges show them), in two queries, joined into a table."""
     org_ids = sorted(org_ids)
+    order = order or ledger_order()
+    size = bound("PAGE_SIZE")
     scope = f"i.organization_id IN ({placeholders(org_ids)})"
     condition = f" AND ({where})" if where else ""
 
@@ -306,7 +327,7 @@ def list_floor(org_ids, where="", params=(), order=DEFAULT_ORDER, page=1, count_
         with connection.cursor() as cursor:
             cursor.execute(
                 f"{LIST_COLUMNS} WHERE {scope} AND i.status <> %s{condition} ORDER BY {order} LIMIT %s OFFSET %s",
-                [*org_ids, Item.Status.WITHDRAWN, *params, SHOWN, (page - 1) * SHOWN],
+                [*org_ids, Item.Status.WITHDRAWN, *params, size, (page - 1) * size],
             )
             rows = cursor.fetchall()
             cursor.execute(
@@ -338,8 +359,10 @@ def table_row(values):
 
 
 def detail_floor(pk):
-    """The item page's floor: the item with its issue and people, its newest `SHOWN` progress
-    updates and how many there are, its evidence and extension requests."""
+    """The item page's floor: the item with its issue and people, its newest progress updates
+    (as many as the page shows, `UPDATES_SHOWN`) and how many there are, its evidence and
+    extension requests."""
+    shown = bound("UPDATES_SHOWN")
 
     def floor():
         with connection.cursor() as cursor:
@@ -358,7 +381,7 @@ def detail_floor(pk):
                 f"""SELECT u.created_at, a.full_name, u.percent, u.text FROM {T["update"]} u
                     JOIN {T["user"]} a ON a.id = u.author_id WHERE u.item_id = %s
                     ORDER BY u.created_at DESC, u.id DESC LIMIT %s""",
-                [pk, SHOWN],
+                [pk, shown],
             )
             updates = cursor.fetchall()
             cursor.execute(f"SELECT COUNT(*) FROM {T['update']} WHERE item_id = %s", [pk])
@@ -390,9 +413,10 @@ def detail_floor(pk):
 
 
 def history_floor(pk):
-    """The history page's floor: the item's heading, its newest `SHOWN` history rows (and the one
-    before, to diff against) with who did it, the progress texts of the same actions, the count;
-    each entry shows the fields that changed."""
+    """The history page's floor: the item's heading, its newest history rows (a page,
+    `HISTORY_PAGE_SIZE`, and the one before, to diff against) with who did it, the progress texts
+    of the same actions, the count; each entry shows the fields that changed."""
+    shown = bound("HISTORY_PAGE_SIZE")
 
     def floor():
         with connection.cursor() as cursor:
@@ -404,19 +428,19 @@ def history_floor(pk):
                            h.owner_id, h.measures
                     FROM {T["hitem"]} h LEFT JOIN {T["user"]} u ON u.id = h.history_user_id
                     WHERE h.id = %s ORDER BY h.history_date DESC, h.history_id DESC LIMIT %s""",
-                [pk, SHOWN + 1],
+                [pk, shown + 1],
             )
             rows = cursor.fetchall()
             cursor.execute(
                 f"""SELECT history_action_id, text, percent FROM {T["hupdate"]} WHERE item_id = %s
                     ORDER BY history_date DESC, history_id DESC LIMIT %s""",
-                [pk, SHOWN],
+                [pk, shown],
             )
             texts = {action: (text, percent) for action, text, percent in cursor.fetchall()}
             cursor.execute(f"SELECT COUNT(*) FROM {T['hitem']} WHERE id = %s", [pk])
             count = cursor.fetchone()[0]
         parts = [f"<h1>{html.escape(reference)}</h1><p>{count}</p><ol>"]
-        for row, older in zip(rows[:SHOWN], [*rows[1:], None], strict=False):
+        for row, older in zip(rows[:shown], [*rows[1:], None], strict=False):
             changed = [
                 str(new)
                 for new, old in zip(row[6:], older[6:] if older else row[6:], strict=True)
@@ -431,8 +455,9 @@ def history_floor(pk):
 
 
 def owner_floor(owner_id):
-    """The owner's page's floor: their open items, overdue first then by due date, one page of
-    `SHOWN`, and how many there are."""
+    """The owner's page's floor: their open items, overdue first then by due date, one page
+    (`MINE_PAGE_SIZE`), and how many there are."""
+    shown = bound("MINE_PAGE_SIZE")
     today = timezone.localdate()
     finished = list(Item.FINISHED_STATUSES)
     deadline_statuses = list(Item.DEADLINE_STATUSES)
@@ -450,7 +475,7 @@ def owner_floor(owner_id):
                                     OR (i.status = %s AND i.next_review_on < %s) THEN 0 ELSE 1 END,
                              COALESCE(i.deadline, i.next_review_on), i.id
                     LIMIT %s""",
-                [owner_id, *finished, *deadline_statuses, today, Item.Status.LONG_TERM, today, SHOWN],
+                [owner_id, *finished, *deadline_statuses, today, Item.Status.LONG_TERM, today, shown],
             )
             rows = cursor.fetchall()
             cursor.execute(
@@ -550,7 +575,7 @@ def build_cases(secretary, owner, busy_item):
     safety = Category.objects.get(name=KEYWORD)
     branch = Organization.objects.get(name=SUBTREE)
     subtree = sorted(subtree_ids([branch.pk], children_map()))
-    pages = max(1, -(-Item.objects.exclude(status=Item.Status.WITHDRAWN).count() // SHOWN))
+    pages = max(1, -(-Item.objects.exclude(status=Item.Status.WITHDRAWN).count() // bound("PAGE_SIZE")))
     deep = 1000 if pages >= 1000 else max(1, pages // 2)
     like = f"%{KEYWORD}%"
     keyword = (
@@ -601,7 +626,7 @@ def build_cases(secretary, owner, busy_item):
             "list: by deadline",
             "secretary",
             f"{items}?ordering=deadline",
-            list_floor(org_ids, order="i.deadline"),
+            list_floor(org_ids, order=f"i.deadline, {ledger_order()}"),
             3,
             f"{admin}?o=4",
         ),
@@ -709,6 +734,10 @@ def table(results, data):
         )
     met = sum(r.met for r in results)
     lines.append(f"{met} of {len(results)} pages meet their targets")
+    lines.append(
+        "rows: the floor's references found on the page (rows tied in the sort may differ); "
+        "queries and KB: one request of the page"
+    )
     return "\n".join(lines)
 
 
@@ -720,7 +749,10 @@ def save(path, results, data, runs, attach):
         "machine": {"node": platform.node(), "python": platform.python_version(), "cpus": _cpus()},
         "runs": runs,
         "data": data,
-        "shown": SHOWN,
+        "bounds": {
+            name: bound(name)
+            for name in ("PAGE_SIZE", "UPDATES_SHOWN", "HISTORY_PAGE_SIZE", "MINE_PAGE_SIZE")
+        },
         "pages": [{**asdict(r), "met": r.met} for r in results],
         "other": {Path(name).stem: Path(name).read_text() for name in attach if Path(name).exists()},
     }
