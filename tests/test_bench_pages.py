@@ -5,6 +5,7 @@ and the figures written."""
 
 import io
 import json
+import re
 
 from django.core.management import call_command
 
@@ -60,7 +61,7 @@ def test_it_prints_one_row_per_page_and_saves_them(db, tmp_path):
         assert page["floor_ratio"] == page["page_ms"] / page["floor_ms"]
     for name in PAGES[:7]:  # the list beside the admin's changelist of the same rows
         assert pages[name]["admin_ms"] > 0 and pages[name]["admin_url"].startswith("/admin/ledger/item/")
-    assert pages["list: page N"]["url"].endswith("?page=2")
+    assert re.search(r"\?page=\d+$", pages["list: page N"]["url"])
     # The floor's rows are the page's rows: the same references are on the page.
     first = pages["list: first page"]["same_rows"].split("/")
     assert first[0] == first[1] and int(first[1]) > 0
