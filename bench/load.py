@@ -77,7 +77,7 @@ def cancel_leftovers(env):
         "    c.execute('SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
         "WHERE datname = current_database() AND pid <> pg_backend_pid()')"
     )
-    manage(env, "shell", "-c", code)
+    manage(env, "shell", "-v0", "-c", code)
 
 
 def run_locust(label, user_class, folder):
@@ -155,42 +155,48 @@ def row(name, f):
     )
 
 
+def start_server(env, label):
+    """gunicorn on 127.0.0.1, its log in bench/gunicorn-<label>.log."""
+    log = (ROOT / "bench" / f"gunicorn-{label}.log").open("w")
+    command = [PY, "-m", "gunicorn", "core.wsgi:application", "--workers", WORKERS]
+    command += ["--bind", f"127.0.0.1:{PORT}", "--timeout", TIMEOUT, "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server.log = log
+    return server
+
+
+def stop_server(server):
+    server.terminate()
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+    server.log.close()
+
+
 def main():
     env = server_environment()
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "collectstatic", "--noinput", "-v0")
     manage(env, "seed_demo")  # the demo users, when the database has none yet
-    server = subprocess.Popen(
-        [
-            PY,
-            "-m",
-            "gunicorn",
-            "core.wsgi:application",
-            "--workers",
-            WORKERS,
-            "--bind",
-            f"127.0.0.1:{PORT}",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
     results = {}
     (ROOT / "bench").mkdir(exist_ok=True)
-    try:
-        wait_for_server(server)
-        with tempfile.TemporaryDirectory() as folder:
-            for label, user_class in RUNS:
-                print(f"{label}: {USERS} users for {SECONDS} s …", flush=True)
+    with tempfile.TemporaryDirectory() as folder:
+        for label, user_class in RUNS:
+            print(f"{label}: {USERS} users for {SECONDS} s …", flush=True)
+            # A fresh server for each run: requests the previous run left behind do not slow it.
+            server = start_server(env, label)
+            try:
+                wait_for_server(server)
                 records = run_locust(label, user_class, folder)
-                results[label] = {"all": figures(records)}
-                if label == "mix" and records:  # each page's share of the same run
-                    for name in sorted({record[0] for record in records}):
-                        results[label][name] = figures([r for r in records if r[0] == name], span(records))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+            finally:
+                stop_server(server)
+                cancel_leftovers(env)
+            results[label] = {"all": figures(records)}
+            if label == "mix" and records:  # each page's share of the same run
+                for name in sorted({record[0] for record in records}):
+                    results[label][name] = figures([r for r in records if r[0] == name], span(records))
     lines = [
         f"load: gunicorn {WORKERS} workers, {USERS} users, {SECONDS} s each, CONN_MAX_AGE="
         f"{os.environ.get('CONN_MAX_AGE', '0')}; counted once every user has logged in",
@@ -207,7 +213,6 @@ def main():
         f"ledger list: {share:.1%} of the trivial view's rate (target ≥ 40%); errors: {errors} (target 0)"
     )
     print("\n".join(lines))
-    (ROOT / "bench").mkdir(exist_ok=True)
     document = {"users": USERS, "seconds": SECONDS, "workers": WORKERS, "runs": results, "list_share": share}
     (ROOT / "bench" / "load.json").write_text(json.dumps(document, indent=2))
     return 0 if errors == 0 and share >= 0.4 else 1
