@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := core.settings
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench messages clean pdf-deps pdf-test-deps
+.PHONY: help run test lint bench load messages clean pdf-deps pdf-test-deps
 
 # What WeasyPrint needs from Debian: Pango, the CJK font the PDFs name in @font-face, and HarfBuzz's
 # subsetter (without it every PDF spends seconds subsetting fonts in Python).
@@ -55,15 +55,29 @@ lint: $(VENV)/.installed-dev pdf-deps ## Ruff, Django's checks and missing migra
 	DEBUG=1 $(PY) manage.py check
 	DEBUG=1 $(PY) manage.py makemigrations --check --dry-run
 
+# `make bench` runs on the database DATABASE_URL names (PostgreSQL: see the README's
+# Performance section), or on a scratch SQLite file removed afterwards. BENCH_ITEMS sets the
+# size of the ledger (topped up to it with seed_demo --items), BENCH_RUNS the timed runs.
 BENCH_DB := $(CURDIR)/bench.sqlite3
+BENCH_ITEMS ?= 100000
+BENCH_RUNS ?= 5
+BENCH_URL := $(or $(DATABASE_URL),sqlite:///$(BENCH_DB))
+BENCH := DEBUG=1 DATABASE_URL=$(BENCH_URL) $(PY) manage.py
 
-bench: $(VENV)/.installed-dev pdf-deps ## Benchmarks that print figures (on a scratch database)
-	rm -f $(BENCH_DB)
-	DEBUG=1 DATABASE_URL=sqlite:///$(BENCH_DB) $(PY) manage.py migrate --noinput -v0
-	DEBUG=1 DATABASE_URL=sqlite:///$(BENCH_DB) $(PY) manage.py bench_import
-	DEBUG=1 DATABASE_URL=sqlite:///$(BENCH_DB) $(PY) manage.py seed_demo --items 100000
-	DEBUG=1 DATABASE_URL=sqlite:///$(BENCH_DB) $(PY) manage.py bench_reports
-	rm -f $(BENCH_DB)
+bench: $(VENV)/.installed-dev pdf-deps ## Benchmarks: pages vs their floors and the admin, import, PDF (prints one table)
+	@mkdir -p bench
+	$(if $(DATABASE_URL),,rm -f $(BENCH_DB))
+	$(BENCH) migrate --noinput -v0
+	$(BENCH) bench_pages --items $(BENCH_ITEMS) --runs 0
+	$(BENCH) bench_import | tee bench/import.txt
+	$(BENCH) bench_reports | tee bench/reports.txt
+	$(BENCH) bench_pages --runs $(BENCH_RUNS) --json bench/results.json --attach bench/import.txt --attach bench/reports.txt
+	$(if $(DATABASE_URL),,rm -f $(BENCH_DB))
+
+# `make load` needs DATABASE_URL=postgres://… naming a database `make bench` seeded.
+load: $(VENV)/.installed requirements-bench.txt ## Load test: gunicorn (2 workers) on PostgreSQL under locust, beside a trivial view
+	$(PIP) install --quiet -r requirements-bench.txt
+	$(PY) bench/load.py
 
 clean: ## Remove the virtualenv and the SQLite database
 	rm -rf $(VENV) db.sqlite3

@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from ledger.views import dashboard, todo
 
+from . import views
+
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path(
@@ -15,6 +17,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ledger/", include("ledger.urls")),
 ]
