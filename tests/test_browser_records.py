@@ -79,7 +79,9 @@ def test_the_attendance_list_is_taken_in_one_submit(browser, site, world, screen
     log_in(page, site, "branch_secretary")
     page.goto(site + "/ledger/meetings/")
     page.click(f"a[href='/ledger/meetings/{meeting.pk}/']")
+    page.wait_for_url(f"**/ledger/meetings/{meeting.pk}/")
     rows = page.locator("#roster .roster-row")
+    rows.first.wait_for()  # count() does not wait for the page the click opens
     assert rows.count() == 3  # the branch's members and its group's
     assert page.locator("#roster input[type=checkbox][name$='-present']:checked").count() == 3
     owner = page.locator(f"#roster .roster-row[data-person='{world.owner.pk}']")
