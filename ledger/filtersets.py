@@ -16,6 +16,7 @@ from django_filters.constants import EMPTY_VALUES
 from core.models import Organization
 from core.permissions import children_map, subtree_ids
 
+from .forms import people_matching
 from .models import Category, Issue, Item, Meeting
 from .search import filter_by_keywords
 
@@ -42,17 +43,6 @@ def people_of_items(items, roles=("owner", "leader")):
     for role in roles:
         match |= Exists(items.filter(**{role: OuterRef("pk")}))
     return get_user_model().objects.filter(match).order_by("full_name", "username")
-
-
-# How many people a person filter offers for one typed name (the people endpoint too).
-PEOPLE_SHOWN = 50
-
-
-def people_matching(people, text):
-    """`people` whose name or user name contains every word of `text`, the first few."""
-    for word in text.split():
-        people = people.filter(Q(full_name__icontains=word) | Q(username__icontains=word))
-    return people[:PEOPLE_SHOWN]
 
 
 def _people(request):

@@ -120,6 +120,17 @@ def people_managed_by(user, *, placeholders=False):
     return people.order_by("full_name", "username")
 
 
+# The most people a person select lists for a name typed (the people endpoint's too).
+PEOPLE_SHOWN = 50
+
+
+def people_matching(people, text, limit=PEOPLE_SHOWN):
+    """`people` whose name or user name contains every word of `text` (the first `limit`)."""
+    for word in text.split():
+        people = people.filter(Q(full_name__icontains=word) | Q(username__icontains=word))
+    return people if limit is None else people[:limit]
+
+
 def set_people(form, names, people):
     """Give the person fields `names` of `form` the choices `people` (a queryset, or a list of
     (pk, label) read once for a whole formset)."""
@@ -577,12 +588,22 @@ class BulkEditForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["items"].queryset = Item.objects.visible_to(user).select_related("organization")
         people = people_managed_by(user, placeholders=True)
-        self.fields["owner"].queryset = people
-        self.fields["leader"].queryset = people
-        # Read the people once for both selects.
-        choices = [("", _("Keep as is")), *((person.pk, str(person)) for person in people)]
-        self.fields["owner"].choices = choices
-        self.fields["leader"].choices = choices
+        for name in ("owner", "leader"):
+            # Any of these people is accepted; the select lists only the one chosen and those
+            # matching the name typed in its search box (`<name>_search`, which the people
+            # endpoint answers as one types), never everyone: a company has thousands.
+            field = self.fields[name]
+            field.queryset = people
+            chosen = self.data.get(name, "") if self.is_bound else ""
+            text = self.data.get(f"{name}_search", "") if self.is_bound else ""
+            shown = people.filter(pk=int(chosen)) if str(chosen).isdigit() else people.none()
+            if text.strip():
+                shown = shown | people_matching(people, text, limit=None)
+            field.choices = [
+                ("", _("Keep as is")),
+                *((p.pk, str(p)) for p in shown.distinct()[:PEOPLE_SHOWN]),
+            ]
+            field.search_text = text
 
     def clean(self):
         data = super().clean()

@@ -161,6 +161,9 @@ def test_a_bulk_change_of_owner_shows_on_each_row_and_in_the_history(browser, si
         assert page.locator("#bulk-form input[name=items]:checked").count() == 3
         assert page.input_value("#bulk-reason") == "人员调整，改由王强负责"
         shot(page, f"lists-{screen}-05-bulk-nothing-chosen")
+    # The new owner is found by typing part of the name: the select then offers the matches.
+    page.fill("#bulk-owner_search", "王")
+    page.wait_for_selector(f"#bulk-owner option[value='{world.owner.pk}']", state="attached")
     page.select_option("#bulk-owner", str(world.owner.pk))
     no_sideways_scrolling(page)
     shot(page, f"lists-{screen}-05-bulk-form")

@@ -219,10 +219,28 @@ def test_the_owner_choices_are_the_people_of_the_managed_organizations(client, w
     stranger = UserFactory(full_name="外单位人员")
     MembershipFactory(user=stranger, organization=world.sibling)
     client.force_login(world.committee)
+    # The list's form names nobody (a company has thousands): its search boxes ask for names.
     html = client.get("/ledger/").content.decode()
     form = html.split('id="bulk-form"')[1].split("</form>")[0]
-    assert "王强" in form and "赵志刚" in form  # the branch's group, and leadership above
-    assert "外单位人员" not in form
+    assert "王强" not in form and 'name="owner_search"' in form and "role=bulk" in form
+    search = "/ledger/people/?role=bulk&owner_search="
+    assert "王强" in client.get(search + "王").content.decode()  # the branch's group
+    assert "赵志刚" in client.get(search + "赵").content.decode()  # and leadership above
+    assert "外单位人员" not in client.get(search + "外单位").content.decode()
+
+
+def test_without_scripts_a_name_typed_lists_the_matching_people_to_choose(client, world, items):
+    response = post(client, world.committee, {"items": [items[0].pk], "owner_search": "王", "reason": "调整"})
+    assert response.status_code == 400
+    select = response.content.decode().split('name="owner"')[1].split("</select>")[0]
+    assert f'value="{world.owner.pk}"' in select and "王强" in select
+    # Chosen, the person is kept in the select with the other fields as typed.
+    response = post(
+        client, world.committee, {"items": [items[0].pk], "owner": world.owner.pk, "reason": "调整"}
+    )
+    assert response.status_code == 302
+    items[0].refresh_from_db()
+    assert items[0].owner == world.owner
 
 
 def test_items_that_already_had_the_values_are_counted_apart(client, world, items):

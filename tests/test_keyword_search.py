@@ -94,7 +94,10 @@ def test_on_postgresql_the_words_are_found_through_the_bigram_indexes(world, ite
         return
     assert "ledger_item_bigrams" in sql and "ledger_bigrams" in sql
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
+        # Five rows are read fastest by any scan: leave the planner only scans that a condition
+        # serves (whatever statistics the tests before left), and see the bigram indexes serve it.
+        for scan in ("seqscan", "indexscan", "indexonlyscan"):
+            cursor.execute(f"SET LOCAL enable_{scan} = off")
         cursor.execute("EXPLAIN " + query.sql_with_params()[0], query.sql_with_params()[1])
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "item_keyword_bigrams" in plan and "issue_keyword_bigrams" in plan

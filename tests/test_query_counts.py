@@ -52,9 +52,10 @@ def add_items(
 
 # session, user, memberships, organization tree (scope); the counts by status (the paginator's
 # count too); the user's saved views (page and menu); filter choices: organizations, categories,
-# meetings; the page's item keys, then those items; the bulk change form: organization tree,
-# people; the work queue's count (menu).
-LIST_QUERIES = 14
+# meetings; the page's item keys, then those items; the bulk change form: organization tree
+# (its people are read only for a name typed in its search boxes, never all of them); the work
+# queue's count (menu).
+LIST_QUERIES = 13
 # session, user, memberships, organization tree; the items by organization and status, by
 # category; opened and closed per month; participation; saved views and work queue (menu).
 DASHBOARD_QUERIES = 10

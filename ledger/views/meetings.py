@@ -19,7 +19,7 @@ from core.permissions import Scope
 from .. import drafts, forms, merge, stats, workflow
 from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
 from ..drafts import login_required_keeping_typing
-from ..filtersets import ALL, ItemFilterSet, people_matching, people_of_items
+from ..filtersets import ALL, ItemFilterSet, people_of_items
 from ..models import Attendance, Item, Meeting
 
 PAGE_SIZE = 30
@@ -356,15 +356,29 @@ def people_search(request):
     With `org`: the people of an organization the user manages (who may own or lead its items).
     With `role` (owner or leader) instead: the people who own or lead items the user can see,
     for the ledger's person filters; the name comes in `q` or in the filter's own search box
-    (`owner_search`, `leader_search`)."""
+    (`owner_search`, `leader_search`). With `role=bulk`: the people a bulk change may name as
+    new owner or leader (`forms.people_managed_by`)."""
     role = request.GET.get("role", "")
+    if role == "bulk":
+        # The bulk change's new owner or leader: the people the user may name on the records
+        # they keep (the form accepts the same), by the name typed in either search box.
+        text = request.GET.get("q") or request.GET.get("owner_search") or request.GET.get("leader_search", "")
+        people = forms.people_managed_by(request.user, placeholders=True)
+        return render(
+            request,
+            "ledger/includes/people_options.html",
+            {"people": forms.people_matching(people, text), "empty_label": _("Keep as is")},
+        )
     if role in ItemFilterSet.PERSON_FILTERS and "org" not in request.GET:
         people = people_of_items(Item.objects.visible_to(request.user), roles=[role])
         text = request.GET.get("q") or request.GET.get(role + "_search", "")
         return render(
             request,
             "ledger/includes/people_options.html",
-            {"people": people_matching(people.only("pk", "full_name", "username"), text), "empty_label": ALL},
+            {
+                "people": forms.people_matching(people.only("pk", "full_name", "username"), text),
+                "empty_label": ALL,
+            },
         )
     org_id = request.GET.get("org", "")
     if not org_id.isdigit():
@@ -374,5 +388,5 @@ def people_search(request):
     return render(
         request,
         "ledger/includes/people_options.html",
-        {"people": people_matching(people, request.GET.get("q", ""))},
+        {"people": forms.people_matching(people, request.GET.get("q", ""))},
     )
