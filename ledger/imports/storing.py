@@ -130,17 +130,8 @@ class Result:
     missing: list = field(default_factory=list)
 
 
-ITEM_FIELDS = (
-    "measures",
-    "leader",
-    "department",
-    "owner",
-    "kind",
-    "deadline",
-    "next_review_on",
-    "closure_criteria",
-    "remarks",
-)
+# A row gives the item's fields that a committee member edits (the workflow's list).
+ITEM_FIELDS = workflow.ITEM_EDITABLE_FIELDS
 ISSUE_FIELDS = ("description", "category", "source", "raised_on")
 # The item's fields a file's row may change, besides its measures (always given).
 UPDATED_FIELDS = ("leader", "owner", "department", "next_review_on", "closure_criteria", "remarks")
