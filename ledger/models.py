@@ -472,6 +472,12 @@ class Item(Snapshot, models.Model):
         return f"{self.reference} {self.issue}"
 
     @staticmethod
+    def worked_on_q(user_id):
+        """The items a person works on: owns, or helps on as a co-owner (协办人), who reports
+        progress too."""
+        return Q(owner_id=user_id) | Q(pk__in=ItemCoOwner.objects.filter(person_id=user_id).values("item_id"))
+
+    @staticmethod
     def overdue_q(today):
         return Q(status=Item.Status.LONG_TERM, next_review_on__lt=today) | (
             Q(status__in=Item.DEADLINE_STATUSES) & Q(deadline__lt=today)

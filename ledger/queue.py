@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from core.permissions import Scope
 
 from . import workflow
-from .models import ExtensionRequest, Item, ItemCoOwner
+from .models import ExtensionRequest, Item
 from .workflow import Action
 
 S = Item.Status
@@ -111,9 +111,7 @@ def section_filters(user, today=None):
     filters["leader_review"] = Q(
         leader_id=uid, status__in=workflow.RULES[Action.REVIEW].states, organization__in=double_review
     ) & ~Q(owner_id=uid)
-    # The items the user owns or helps on as a co-owner (协办人), who reports progress too.
-    co_owned = ItemCoOwner.objects.filter(person_id=uid).values("item_id")
-    owned = (Q(owner_id=uid) | Q(pk__in=co_owned)) & Q(status__in=OWNER_STATES)
+    owned = Item.worked_on_q(uid) & Q(status__in=OWNER_STATES)
     overdue = Item.overdue_q(today)
     returned = _returned_q()
     filters["mine_overdue"] = owned & overdue

@@ -83,6 +83,22 @@ def test_a_co_owner_sees_the_item_and_posts_progress_but_does_not_submit(client,
     assert refused is not None and refused[0] is workflow.NotAllowed
 
 
+def test_a_co_owner_finds_the_item_on_their_owners_page_with_only_their_actions(client, world):
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.member)
+    item = workflow.post_progress(world.member, item, text="已组织学习", percent=40).item
+    workflow.edit_item(world.committee, item, expected_version=item.version, co_owners=[world.owner])
+    client.force_login(world.owner)
+    page = client.get(reverse("ledger:mine")).content.decode()
+    card = page.split(f'id="item-{item.pk}"')[1].split("</article>")[0]
+    assert item.reference in card
+    assert f'action="{reverse("ledger:post_progress", args=[item.pk])}"' in card
+    # Submitting for verification is the owner's: the co-owner's card does not offer it.
+    assert reverse("ledger:submit_item", args=[item.pk]) not in card
+    client.force_login(world.member)
+    owners_card = client.get(reverse("ledger:mine")).content.decode().split(f'id="item-{item.pk}"')[1]
+    assert reverse("ledger:submit_item", args=[item.pk]) in owners_card.split("</article>")[0]
+
+
 def test_the_edit_page_sets_co_owners(client, world, item):
     client.force_login(world.committee)
     form_page = client.get(reverse("ledger:item_detail", args=[item.pk])).content.decode()

@@ -103,11 +103,12 @@ def test_the_owners_page_reads_in_constant_queries_at_10_and_200_items(
     client.force_login(world.owner)
     # session, user, memberships, organization tree; the counts of my open items (all,
     # overdue, due soon); a page of them (with organization and issue, and whether each has
-    # progress updates and a pending extension request); saved views, work queue count (menu)
+    # progress updates and a pending extension request), their co-owners; saved views, work
+    # queue count (menu)
     response = at_10_and_200(
         lambda count: own_items(world, count, today),
         lambda: client.get("/ledger/mine/"),
-        8,
+        9,
         django_assert_num_queries,
     )
     assert len(response.context["cards"]) == 20

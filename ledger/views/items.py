@@ -616,8 +616,9 @@ MINE_FORMS = {
 
 
 def _mine_items(user, today):
-    """The user's open items in the owner's page's order: overdue first, then by the date that
-    can run late (deadline, or review date of a long-term item), items without one last."""
+    """The user's open items (owned, or helped on as a co-owner) in the owner's page's order:
+    overdue first, then by the date that can run late (deadline, or review date of a long-term
+    item), items without one last."""
     due = Case(
         When(status=Item.Status.LONG_TERM, then=F("next_review_on")),
         When(status__in=Item.DEADLINE_STATUSES, then=F("deadline")),
@@ -625,7 +626,7 @@ def _mine_items(user, today):
         output_field=DateField(),
     )
     return (
-        Item.objects.filter(owner=user)
+        Item.objects.filter(Item.worked_on_q(user.pk))
         .exclude(status__in=Item.FINISHED_STATUSES)
         .annotate(due=due)
         .order_by(
@@ -670,7 +671,10 @@ def _render_mine(request, bound=None, status=200):
         number = order.index(bound[0]) // MINE_PAGE_SIZE + 1
     else:
         number = request.GET.get("page")
-    on_page = workflow.with_preconditions(items.select_related("organization", "issue", "issue__category"))
+    # With their co-owners: what the workflow's rules read of a card a co-owner sees.
+    on_page = workflow.with_preconditions(
+        items.select_related("organization", "issue", "issue__category")
+    ).with_co_owners()
     page = CountedPaginator(on_page, MINE_PAGE_SIZE, counts["total"]).get_page(number)
     groups = {
         "overdue": _("Overdue ({count})").format(count=counts["overdue"]),
