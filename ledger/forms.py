@@ -180,16 +180,26 @@ class ItemForm(PleaseChooseMixin, forms.ModelForm):
                 self.initial["co_owners"] = co_owner_ids(self.instance)
 
 
-class EditItemForm(MergeChoicesMixin, ItemForm):
-    """Editing an item: the version the user started from travels with the form."""
+def people_in_order(ids):
+    """The people of `ids` (a co-owners field's choice), in that order, in one query."""
+    people = get_user_model().objects.in_bulk(ids)
+    return [people[pk] for pk in ids if pk in people]
 
-    # 协办人: the same people as owner and leader (`eligible_people`), set by the workflow.
-    co_owners = forms.TypedMultipleChoiceField(
+
+def co_owners_field():
+    """协办人: the same people as owner and leader (`eligible_people`), set by the workflow."""
+    return forms.TypedMultipleChoiceField(
         label=_("Co-owners"),
         required=False,
         coerce=int,
         help_text=_("People who help the owner; the owner answers for the item."),
     )
+
+
+class EditItemForm(MergeChoicesMixin, ItemForm):
+    """Editing an item: the version the user started from travels with the form."""
+
+    co_owners = co_owners_field()
     version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason for the change"), required=False, max_length=500)
     deadline_decision = forms.BooleanField(
@@ -470,6 +480,7 @@ class NewItemForm(ItemForm):
     `issues` are the ones this page may turn into items (the meeting's, or the one issue)."""
 
     issue = forms.ModelChoiceField(queryset=Issue.objects.none(), widget=forms.HiddenInput)
+    co_owners = co_owners_field()
     # Offered once the workflow warned that the deadline is already past (`asks_confirmation`).
     confirm_past_deadline = forms.BooleanField(label=_("Yes, this deadline is already past"), required=False)
 

@@ -198,6 +198,25 @@ def test_the_issue_page_creates_an_item(client, world, inspection):
         world.branch,
     )
     assert item.history.get().history_action == "create"
+
+
+def test_the_new_item_form_names_co_owners_too(client, world, inspection):
+    client.force_login(world.committee)
+    page = client.get(f"/ledger/issues/{inspection.pk}/").content.decode()
+    assert 'name="co_owners"' in page
+    response = client.post(
+        f"/ledger/issues/{inspection.pk}/items/", item_data(world, inspection, co_owners=[world.member.pk])
+    )
+    assert response.status_code == 302
+    item = Item.objects.get()
+    assert list(item.co_owners.all()) == [world.member]
+    assert item.co_owner_links.get().history.get().history_action == "create"
+    # Someone who may not help on the branch's items is refused on the form, nothing stored.
+    response = client.post(
+        f"/ledger/issues/{inspection.pk}/items/", item_data(world, inspection, co_owners=[world.outsider.pk])
+    )
+    assert response.status_code == 400
+    assert Item.objects.count() == 1
     assert item.reference in client.get(f"/ledger/issues/{inspection.pk}/").content.decode()
 
 

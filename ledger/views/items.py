@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -101,9 +100,9 @@ def _co_owners(item, chosen):
     if chosen is None:
         return None
     before = workflow.co_owner_ids(item)
-    order = [pk for pk in before if pk in chosen] + [pk for pk in chosen if pk not in before]
-    people = get_user_model().objects.in_bulk(order)
-    return [people[pk] for pk in order if pk in people]
+    return forms.people_in_order(
+        [pk for pk in before if pk in chosen] + [pk for pk in chosen if pk not in before]
+    )
 
 
 def _closed(item):

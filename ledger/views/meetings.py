@@ -302,7 +302,11 @@ def create_item_from(request, form):
     fields = {name: data[name] for name in workflow.ITEM_EDITABLE_FIELDS}
     try:
         item = workflow.create_item(
-            request.user, data["issue"], warn_past_deadline=not data.get("confirm_past_deadline"), **fields
+            request.user,
+            data["issue"],
+            warn_past_deadline=not data.get("confirm_past_deadline"),
+            co_owners=forms.people_in_order(data["co_owners"]),
+            **fields,
         )
     except workflow.NotAllowed as refused:
         raise PermissionDenied(refused.message) from None
