@@ -855,3 +855,113 @@ class ReportJob(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+
+class Notification(models.Model):
+    """One thing one person is told (an item assigned, a deadline near, an urging notice …).
+
+    Written by `ledger.notify.notify` only, at most once per person and `key`, so that the daily
+    reminder run and the event receivers may run any number of times. The text is not stored: it
+    is rendered from `kind` and `params` in the reader's language when shown or sent (`text()`).
+    Delivery: the in-app list and bell read these rows; the email digest and the group robots
+    mark what they sent (`emailed_at`).
+    """
+
+    class Kind(models.TextChoices):
+        # Events of the workflow
+        ASSIGNED = "assigned", _("Item assigned")
+        RETURNED = "returned", _("Item returned")
+        CLOSED = "closed", _("Item closed")
+        EXTENSION_DECIDED = "extension_decided", _("Extension decided")
+        # The daily reminder run
+        DUE_SOON = "due_soon", _("Deadline approaching")
+        OVERDUE = "overdue", _("Overdue")
+        RED = "red", _("Red light")
+        ESCALATED = "escalated", _("Escalated")
+        AWAITING_VERIFICATION = "awaiting_verification", _("Awaiting verification")
+        EXTENSION_PENDING = "extension_pending", _("Extension request pending")
+        REVIEW_DUE = "review_due", _("Review date reached")
+        AWAITING_REVIEW = "awaiting_review", _("Awaiting your review")
+        # Supervision
+        URGED = "urged", _("Urging notice")
+        SUPERVISION_NOTICE = "supervision_notice", _("Supervision notice")
+        NOTICE_REPLIED = "notice_replied", _("Reply to a supervision notice")
+        WARNING_TALK = "warning_talk", _("Warning talk")
+        RECHECK_ASSIGNED = "recheck_assigned", _("Re-check assigned")
+        RELAPSED = "relapsed", _("Problem relapsed")
+        FEEDBACK = "feedback", _("How the problem you raised was resolved")
+
+    recipient = models.ForeignKey(
+        USER, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organization"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    # What makes this notification the same as one sent before: the reminder run's
+    # "due_soon:<item>:<days>:<deadline>", an event's "assigned:<history id>" …
+    key = models.CharField(_("key"), max_length=200)
+    # Figures for the text ({"days": 7}); dates as ISO strings.
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    # Words a person wrote (an urging notice's message): shown as written, escaped.
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "read_at", "-created_at"], name="notification_inbox"),
+        ]
+
+    def __str__(self):
+        return f"{self.recipient_id} {self.kind} {self.key}"
+
+    # The sentence of each kind; `{reference}` is the item's, the rest come from `params`.
+    TEXTS = {
+        Kind.ASSIGNED: _("You are now responsible for item {reference}."),
+        Kind.RETURNED: _("Item {reference} was returned to you: {reason}"),
+        Kind.CLOSED: _("Item {reference} was verified and closed."),
+        Kind.EXTENSION_DECIDED: _("The extension request of item {reference} was decided: {decision}."),
+        Kind.DUE_SOON: _("Item {reference} is due in {days} days ({deadline})."),
+        Kind.OVERDUE: _("Item {reference} is {days} days overdue (deadline {deadline})."),
+        Kind.RED: _("Item {reference} turned red: {why}."),
+        Kind.ESCALATED: _(
+            "Item {reference} of {organization} is {days} days overdue and was escalated to you."
+        ),
+        Kind.AWAITING_VERIFICATION: _("Item {reference} has been awaiting verification for {days} days."),
+        Kind.EXTENSION_PENDING: _("An extension request for item {reference} has been waiting {days} days."),
+        Kind.REVIEW_DUE: _("The review date of long-term item {reference} has come ({date})."),
+        Kind.AWAITING_REVIEW: _("Item {reference} is awaiting your review."),
+        Kind.URGED: _("Urging notice on item {reference}: reply by {reply_by}."),
+        Kind.SUPERVISION_NOTICE: _("Supervision notice on item {reference}: reply by {reply_by}."),
+        Kind.NOTICE_REPLIED: _("The supervision notice on item {reference} was answered."),
+        Kind.WARNING_TALK: _("A warning talk was recorded on item {reference}."),
+        Kind.RECHECK_ASSIGNED: _("Please re-check closed item {reference} by {date}."),
+        Kind.RELAPSED: _("Closed item {reference} relapsed; new item {new_reference} was opened."),
+        Kind.FEEDBACK: _("The problem you raised was resolved (item {reference})."),
+    }
+
+    def text(self):
+        """The sentence in the active language (wrap in `translation.override` for the reader's)."""
+        values = {"reference": self.item.reference if self.item_id else ""}
+        values.update(self.params)
+        template = str(self.TEXTS.get(self.kind, self.get_kind_display()))
+        try:
+            return template.format(**values)
+        except (KeyError, IndexError, ValueError):
+            return str(self.get_kind_display())
