@@ -2,6 +2,7 @@
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,36 @@ class User(AbstractUser):
         _("placeholder"),
         default=False,
         help_text=_("Created by an import for a name that matched no account; cannot sign in."),
+    )
+
+    # Delivery preferences (`ledger.delivery`): the language of the interface, of the email
+    # digest and of the texts in the in-app list; the channels; the mobile number group robots
+    # @-mention.
+    class Language(models.TextChoices):
+        ZH_HANS = "zh-hans", "简体中文"
+        EN = "en", "English"
+
+    language = models.CharField(
+        _("language"), max_length=10, choices=Language.choices, default=Language.ZH_HANS
+    )
+    email_digest = models.BooleanField(
+        _("email digest"),
+        default=True,
+        help_text=_("Send me what I was told by email, in one digest per run."),
+    )
+    in_app = models.BooleanField(
+        _("in-app notifications"),
+        default=True,
+        help_text=_("Show the unread count on the bell in the navigation bar."),
+    )
+    mobile = models.CharField(
+        _("mobile number"),
+        max_length=11,
+        blank=True,
+        validators=[
+            RegexValidator(r"^1[3-9][0-9]{9}$", _("Enter an 11-digit mobile number starting with 1."))
+        ],
+        help_text=_("Group robots @-mention you by this number."),
     )
 
     objects = UserManager()

@@ -207,6 +207,18 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["d
 # A glyph missing from every font prints as an empty box: log it (False) or refuse the PDF (True).
 LEDGER_PDF_STRICT_GLYPHS = env_bool("LEDGER_PDF_STRICT_GLYPHS", False)
 
+# Email (the notification digest, `ledger.delivery`): the console backend unless configured.
+EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+EMAIL_HOST = os.environ.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "整改台账 <ledger@localhost>"
+# The site's address as people reach it: links in emails and group messages are absolute.
+LEDGER_BASE_URL = os.environ.get("LEDGER_BASE_URL") or "http://127.0.0.1:8000"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -16,10 +16,12 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/profile/", views.profile, name="profile"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ledger/", include("ledger.urls")),
+    path("notifications/", include("ledger.notification_urls")),
 ]
 
 # Evidence is served only by the ledger's download view, which checks scope: MEDIA_ROOT is

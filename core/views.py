@@ -1,7 +1,17 @@
 """Views of the site itself (not of the ledger)."""
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from ledger.models import MutedItem
+
+from .forms import ProfileForm
 
 
 @require_GET
@@ -9,3 +19,31 @@ def healthz(request):
     """A tiny answer for a load balancer's health check, and the floor of the load test
     (`bench/load.py`): the whole middleware stack, no query, no template."""
     return HttpResponse("ok\n", content_type="text/plain")
+
+
+def set_language_cookie(response, language):
+    """Make the UI speak `language` from the next request on (Django's language cookie)."""
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        path=settings.LANGUAGE_COOKIE_PATH,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The person's language, channels, mobile number and email, and the items they muted."""
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        person = form.save()
+        translation.activate(person.language)
+        messages.success(request, _("Your profile was saved."))
+        return set_language_cookie(redirect("profile"), person.language)
+    muted = MutedItem.objects.filter(person=request.user).select_related("item")
+    return render(request, "accounts/profile.html", {"form": form, "muted": muted})

@@ -8,7 +8,12 @@ class LedgerConfig(AppConfig):
     verbose_name = _("Rectification ledger")
 
     def ready(self):
+        from core import events
         from core.models import Organization
+        from ledger import receivers
+
+        # Notifications on the workflow's events (assignments, returns, closures, extensions).
+        events.subscribe(receivers.on_event)
 
         # Items keep their organization's place as their sort key (`Item.org_rank`): whatever
         # changes the organizations (the admin, a shell, a data migration of the tree) renumbers

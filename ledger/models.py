@@ -960,8 +960,89 @@ class Notification(models.Model):
         """The sentence in the active language (wrap in `translation.override` for the reader's)."""
         values = {"reference": self.item.reference if self.item_id else ""}
         values.update(self.params)
+        if (
+            self.kind == self.Kind.EXTENSION_DECIDED
+            and values.get("decision") in ExtensionRequest.Status.values
+        ):
+            # Stored as the status code, so that each reader reads it in their own language.
+            values["decision"] = ExtensionRequest.Status(values["decision"]).label
         template = str(self.TEXTS.get(self.kind, self.get_kind_display()))
         try:
             return template.format(**values)
         except (KeyError, IndexError, ValueError):
             return str(self.get_kind_display())
+
+
+class MutedItem(models.Model):
+    """A person's choice to hear nothing more about one item (`notify` skips them)."""
+
+    person = models.ForeignKey(USER, verbose_name=_("person"), on_delete=models.CASCADE, related_name="muted")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("muted at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("muted item")
+        verbose_name_plural = _("muted items")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["person", "item"], name="muted_item_once")]
+
+    def __str__(self):
+        return f"{self.person_id} {self.item_id}"
+
+
+class Webhook(models.Model):
+    """A group robot (群机器人) of an organization: what its units are told goes to the group too.
+
+    Kept by the organization's committee. `ledger.delivery` posts what is new since
+    `sent_up_to` (a notification id) in batches; a failed post keeps the cursor, counts the
+    attempt and waits before the next try (`next_try_at`, doubling), so nothing is lost and
+    the other channels go on.
+    """
+
+    class Kind(models.TextChoices):
+        WECOM = "wecom", _("WeCom (企业微信)")
+        DINGTALK = "dingtalk", _("DingTalk (钉钉)")
+        FEISHU = "feishu", _("Feishu (飞书)")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="+"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    url = models.URLField(_("webhook address"), max_length=500)
+    # DingTalk's and Feishu's signing secret; WeCom's key is in the address.
+    secret = models.CharField(_("signing secret"), max_length=200, blank=True)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    sent_up_to = models.BigIntegerField(_("sent up to"), default=0)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    next_try_at = models.DateTimeField(_("next try"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    last_sent_at = models.DateTimeField(_("last sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("group robot")
+        verbose_name_plural = _("group robots")
+        ordering = ["organization__sort_order", "name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    @staticmethod
+    def masked(text):
+        """A secret (or an address with a key in it) as shown back: its last four characters."""
+        if not text:
+            return ""
+        return "••••" + text[-4:] if len(text) > 8 else "••••"
+
+    @property
+    def masked_url(self):
+        head, _sep, tail = self.url.partition("?")
+        if tail:
+            return head + "?" + self.masked(tail)
+        base, _slash, last = head.rpartition("/")
+        return base + "/" + self.masked(last)
+
+    @property
+    def masked_secret(self):
+        return self.masked(self.secret)

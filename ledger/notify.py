@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from ledger.models import Notification
+from ledger.models import MutedItem, Notification
 
 
 def _person_ids(recipients):
@@ -32,7 +32,8 @@ def notify(
     """Tell each of `recipients` (people or their ids) of `kind`, once per person and `key`.
 
     People who cannot sign in (inactive, import placeholders) are not told; nor is `skip` (the
-    person whose action this is). Returns the notifications created, in recipient order.
+    person whose action this is), nor anyone who muted `item`. Returns the notifications
+    created, in recipient order.
     """
     ids = _person_ids(recipients)
     skip_id = skip if isinstance(skip, int) or skip is None else skip.pk
@@ -44,6 +45,10 @@ def notify(
         .objects.filter(pk__in=ids, is_active=True, is_placeholder=False)
         .values_list("pk", flat=True)
     )
+    if item is not None:
+        reachable -= set(
+            MutedItem.objects.filter(item=item, person_id__in=reachable).values_list("person_id", flat=True)
+        )
     with transaction.atomic():
         told = set(
             Notification.objects.filter(recipient_id__in=reachable, key=key).values_list(

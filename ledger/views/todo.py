@@ -4,7 +4,7 @@ logging in. The selection rules are `ledger.queue`'s; this module only shows the
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from .. import queue
@@ -32,6 +32,14 @@ class LoginView(auth_views.LoginView):
     page was given an explicit, safe `next`."""
 
     redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        # The interface speaks the language the person chose on their profile.
+        from core.views import set_language_cookie
+
+        response = super().form_valid(form)
+        translation.activate(self.request.user.language)
+        return set_language_cookie(response, self.request.user.language)
 
     def get_default_redirect_url(self):
         if self.request.user.is_authenticated:

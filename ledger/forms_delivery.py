@@ -1,0 +1,38 @@
+"""Forms of delivery: a group robot. Secrets (and the address, which holds WeCom's key) are
+never shown back: left blank on an edit, they stay as they were."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.models import Organization
+
+from .models import Webhook
+
+
+class WebhookForm(forms.ModelForm):
+    class Meta:
+        model = Webhook
+        fields = ["organization", "name", "kind", "url", "secret", "enabled"]
+        widgets = {"secret": forms.PasswordInput(render_value=False), "url": forms.URLInput()}
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.managed_by(user)
+        self.fields["secret"].help_text = _(
+            "DingTalk and Feishu: the robot's signing secret (加签). WeCom: leave blank."
+        )
+        if self.instance.pk:
+            self._kept = {"url": self.instance.url, "secret": self.instance.secret}
+            self.initial["url"] = ""
+            for name, shown in (("url", self.instance.masked_url), ("secret", self.instance.masked_secret)):
+                self.fields[name].required = False
+                if shown:
+                    self.fields[name].help_text = _("Now {shown}; leave blank to keep it.").format(
+                        shown=shown
+                    )
+
+    def _post_clean(self):
+        for name, value in getattr(self, "_kept", {}).items():
+            if not self.cleaned_data.get(name):
+                self.cleaned_data[name] = value
+        super()._post_clean()
