@@ -66,12 +66,13 @@ def test_the_item_page_reads_in_constant_queries_at_10_and_200_updates(
     # session, user, memberships, organization tree; the item (with issue, people, org, and
     # what the workflow's rules read); organization tree and people for the edit form; the
     # latest 20 updates with authors; their evidence with uploaders; how many updates and
-    # files there are; the item's other evidence; extension requests; its co-owners; saved
-    # views, work queue count (menu)
+    # files there are; the item's other evidence; extension requests; its co-owners; whether
+    # the reader muted it (the mute button); saved views, work queue count (menu), unread
+    # notifications (the bell)
     response = at_10_and_200(
         lambda count: post_updates(world, item, count),
         lambda: client.get(f"/ledger/items/{item.pk}/"),
-        15,
+        17,
         django_assert_num_queries,
     )
     assert len(response.context["updates"]) == 20
@@ -86,11 +87,11 @@ def test_the_history_page_reads_in_constant_queries_at_10_and_200_entries(
     # session, user, memberships, organization tree; the item; historical rows of the item,
     # its updates, evidence, extension requests and co-owners (with their users); names of the issue,
     # the organization and the people the history mentions (on any page); saved views, work
-    # queue count (menu)
+    # queue count (menu), unread notifications (the bell)
     response = at_10_and_200(
         lambda count: post_updates(world, item, count),
         lambda: client.get(f"/ledger/items/{item.pk}/history/"),
-        15,
+        16,
         django_assert_num_queries,
     )
     assert len(response.context["entries"]) == 50
@@ -104,11 +105,11 @@ def test_the_owners_page_reads_in_constant_queries_at_10_and_200_items(
     # session, user, memberships, organization tree; the counts of my open items (all,
     # overdue, due soon); a page of them (with organization and issue, and whether each has
     # progress updates and a pending extension request), their co-owners; saved views, work
-    # queue count (menu)
+    # queue count (menu), unread notifications (the bell)
     response = at_10_and_200(
         lambda count: own_items(world, count, today),
         lambda: client.get("/ledger/mine/"),
-        9,
+        10,
         django_assert_num_queries,
     )
     assert len(response.context["cards"]) == 20

@@ -54,11 +54,12 @@ def add_items(
 # count too); the user's saved views (page and menu); filter choices: organizations, categories,
 # meetings; the page's item keys, then those items; the bulk change form: organization tree
 # (its people are read only for a name typed in its search boxes, never all of them); the work
-# queue's count (menu).
-LIST_QUERIES = 13
+# queue's count (menu); the unread notifications (the bell).
+LIST_QUERIES = 14
 # session, user, memberships, organization tree; the items by organization and status, by
-# category; opened and closed per month; participation; saved views and work queue (menu).
-DASHBOARD_QUERIES = 10
+# category; opened and closed per month; participation; saved views and work queue (menu);
+# the unread notifications (the bell).
+DASHBOARD_QUERIES = 11
 
 LISTS = {
     "plain": ({}, LIST_QUERIES),
