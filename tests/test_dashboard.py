@@ -75,8 +75,9 @@ def test_it_reads_in_constant_queries(client, world, ledger, django_assert_num_q
         # session, user, memberships, organization tree; the items by organization and status
         # (totals, overdue, due this week, by organization) and by category (summary); opened
         # and closed per month (one scan); participation; saved views (menu); the work queue's
-        # count (menu). The charts are drawn twice (wide and for a phone) from the same figures.
-        with django_assert_num_queries(10):
+        # count (menu); the unread notifications (the bell). The charts are drawn twice (wide and
+        # for a phone) from the same figures.
+        with django_assert_num_queries(11):
             client.get("/")
 
     count()

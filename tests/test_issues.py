@@ -168,8 +168,9 @@ def test_the_list_reads_in_constant_queries(client, world, inspection, django_as
     def count():
         # session, user, memberships, organization tree; count of issues; the page of issues with
         # organization, category and meeting; their items with owners; organizations and
-        # categories for the filter form; saved views, work queue count (menu)
-        with django_assert_num_queries(11):
+        # categories for the filter form; saved views, work queue count (menu), unread
+        # notifications (the bell)
+        with django_assert_num_queries(12):
             client.get("/ledger/issues/")
 
     count()
@@ -276,8 +277,8 @@ def test_the_issue_page_reads_in_constant_queries(client, world, inspection, dja
     def count():
         # session, user, memberships, organization tree; the issue with organization, category
         # and meeting; its items with owners; organization tree and people for the new-item
-        # form; saved views, work queue count (menu)
-        with django_assert_num_queries(10):
+        # form; saved views, work queue count (menu), unread notifications (the bell)
+        with django_assert_num_queries(11):
             client.get(f"/ledger/issues/{inspection.pk}/")
 
     count()

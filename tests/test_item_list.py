@@ -102,8 +102,8 @@ def test_it_keeps_a_constant_query_count(client, world, items, django_assert_num
         # list nobody until a name is typed); the page's item keys, then those items (the table
         # and the phone's cards show the same page, fetched once); the bulk change form:
         # organization tree (its person fields list nobody until a name is typed); the work
-        # queue's count for the menu
-        with django_assert_num_queries(13):
+        # queue's count for the menu; the unread notifications (the bell)
+        with django_assert_num_queries(14):
             client.get("/ledger/")
 
     count()

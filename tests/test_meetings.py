@@ -294,8 +294,8 @@ def test_the_meeting_page_reads_in_constant_queries(client, world, meeting, djan
         # session, user, memberships, organization tree; the meeting; attendance with people;
         # the people expected (attendance list); organization tree and people for the attendance
         # form, then for the new-item form; issues with categories; their items with owners;
-        # saved views, work queue count (menu)
-        with django_assert_num_queries(15):
+        # saved views, work queue count (menu), unread notifications (the bell)
+        with django_assert_num_queries(16):
             client.get(f"/ledger/meetings/{meeting.pk}/")
 
     count()

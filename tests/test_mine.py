@@ -67,8 +67,8 @@ def test_it_reads_in_constant_queries(client, world, mine, django_assert_num_que
         # session, user, memberships, organization tree; the counts of my items (open, overdue,
         # due soon); a page of my items (with organization and issue, and whether each has
         # progress updates and a pending extension request), their co-owners; saved views, work
-        # queue count (menu)
-        with django_assert_num_queries(9):
+        # queue count (menu), unread notifications (the bell)
+        with django_assert_num_queries(10):
             client.get("/ledger/mine/")
 
     count()
@@ -203,8 +203,8 @@ def test_a_bad_post_reads_in_constant_queries(client, world, mine, django_assert
         # then the owner's page: the counts of my items, their order (to find the page holding
         # the item), a page of my items (with organization and issue, and whether each has
         # progress updates and a pending extension request), their co-owners; saved views, work
-        # queue count (menu)
-        with django_assert_num_queries(11):
+        # queue count (menu), unread notifications (the bell)
+        with django_assert_num_queries(12):
             client.post(f"/ledger/items/{soon.pk}/progress/", data)
 
     count()

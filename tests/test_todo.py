@@ -228,8 +228,9 @@ def test_the_page_reads_in_constant_queries(client, world, ledger, django_assert
     def count():
         # session, user; memberships, organization tree (the scope); the sections' counts;
         # rows of each section with items (verify has none under double review): extensions,
-        # long-term reviews, overdue; the navbar's count; saved views (menu)
-        with django_assert_num_queries(10):
+        # long-term reviews, overdue; the navbar's count; saved views (menu); the unread
+        # notifications (the bell)
+        with django_assert_num_queries(11):
             response = client.get("/ledger/todo/")
         assert response.status_code == 200
 
