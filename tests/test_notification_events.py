@@ -102,7 +102,9 @@ def test_an_extension_decision_tells_the_requester_in_their_language(world, item
 
 def test_an_event_delivered_again_tells_nobody_twice(world, committed_events):
     with committed_events() as got:
-        make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner, leader=world.leader)
+        make_item(
+            world.committee, IssueFactory(organization=world.branch), owner=world.owner, leader=world.leader
+        )
     before = Notification.objects.count()
     for event in got:
         on_event(event)
