@@ -11,7 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ledger.models import MutedItem
 
+from .audit import save_with_history
 from .forms import ProfileForm
+from .models import User
 
 
 @require_GET
@@ -39,9 +41,12 @@ def set_language_cookie(response, language):
 @require_http_methods(["GET", "POST"])
 def profile(request):
     """The person's language, channels, mobile number and email, and the items they muted."""
-    form = ProfileForm(request.POST or None, instance=request.user)
+    # The person as a model instance (request.user is a lazy wrapper the history cannot name).
+    person = User.objects.get(pk=request.user.pk)
+    form = ProfileForm(request.POST or None, instance=person)
     if request.method == "POST" and form.is_valid():
-        person = form.save()
+        # People are audited: the change is on record as the person's own.
+        save_with_history(form.save(commit=False), user=person, action="profile")
         translation.activate(person.language)
         messages.success(request, _("Your profile was saved."))
         return set_language_cookie(redirect("profile"), person.language)

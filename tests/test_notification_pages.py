@@ -174,6 +174,8 @@ def test_the_profile_saves_language_channels_mobile_and_email(client, world, ite
     world.owner.refresh_from_db()
     assert (world.owner.language, world.owner.email_digest, world.owner.in_app) == ("en", False, True)
     assert (world.owner.mobile, world.owner.email) == ("13800138000", "wq@example.com")
+    row = world.owner.history.latest("history_id")
+    assert (row.history_user, row.history_action) == (world.owner, "profile")
     assert "Your profile" in client.get("/accounts/profile/").content.decode()
 
 

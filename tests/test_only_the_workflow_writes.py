@@ -82,6 +82,20 @@ NOT_THE_WORKFLOWS = {
         "bulk.insert_records(self.history[model], [self._row(model, *row) for row in rows], keep_times=True)",
     ): "the history rows of all these",
     ("ledger/exporter.py", "workbook.save(buffer)"): "an exported spreadsheet",
+    # Delivery keeps its own state, none of it a ledger record: a group robot (its cursor and
+    # its failures), a person's muted items.
+    (
+        "ledger/delivery.py",
+        "webhook.save(update_fields=['attempts', 'next_try_at', 'last_error'])",
+    ): "a robot",
+    (
+        "ledger/delivery.py",
+        "webhook.save(update_fields=['sent_up_to', 'attempts', 'next_try_at', 'last_error', 'last_sent_at'])",
+    ): "a group robot's cursor",
+    ("ledger/delivery.py", "MutedItem.objects.filter(person=person, item=item).delete()"): "an unmuted item",
+    ("ledger/views/notifications.py", "webhook.save()"): "a new group robot",
+    ("ledger/views/notifications.py", "webhook.delete()"): "a group robot removed",
+    ("ledger/views/notifications.py", "form.save()"): "a group robot edited",
     ("ledger/management/commands/bench_import.py", "workbook.save(path)"): "a generated spreadsheet",
     ("ledger/reports.py", "image.convert('RGB').save(buffer, 'JPEG', quality=75)"): "a photo for a PDF",
 }
