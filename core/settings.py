@@ -218,6 +218,12 @@ EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL") or "整改台账 <ledger@localhost>"
 # The site's address as people reach it: links in emails and group messages are absolute.
 LEDGER_BASE_URL = os.environ.get("LEDGER_BASE_URL") or "http://127.0.0.1:8000"
+# The hosts a group robot may post to (the platforms' own): a committee member typing an
+# address must not make the server post to a machine of the internal network.
+LEDGER_WEBHOOK_HOSTS = env_list(
+    "LEDGER_WEBHOOK_HOSTS",
+    ["qyapi.weixin.qq.com", "oapi.dingtalk.com", "open.feishu.cn", "open.larksuite.com"],
+)
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,10 @@
 """Forms of delivery: a group robot. Secrets (and the address, which holds WeCom's key) are
 never shown back: left blank on an edit, they stay as they were."""
 
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
@@ -30,6 +33,16 @@ class WebhookForm(forms.ModelForm):
                     self.fields[name].help_text = _("Now {shown}; leave blank to keep it.").format(
                         shown=shown
                     )
+
+    def clean_url(self):
+        url = self.cleaned_data.get("url")
+        if url and urlsplit(url).hostname not in settings.LEDGER_WEBHOOK_HOSTS:
+            raise forms.ValidationError(
+                _("Give the address the platform shows for its robot (on {hosts}).").format(
+                    hosts=", ".join(settings.LEDGER_WEBHOOK_HOSTS)
+                )
+            )
+        return url
 
     def _post_clean(self):
         for name, value in getattr(self, "_kept", {}).items():

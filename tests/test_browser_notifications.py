@@ -111,5 +111,9 @@ def test_the_profile_saves_language_and_channels_and_the_page_speaks_english(bro
     expect(page.locator(".alert-success")).to_contain_text(f"Item {item.reference} is no longer muted.")
     assert not MutedItem.objects.exists()
     world.owner.refresh_from_db()
-    assert (world.owner.language, world.owner.email_digest, world.owner.mobile) == ("en", False, "13800138000")
+    assert (world.owner.language, world.owner.email_digest, world.owner.mobile) == (
+        "en",
+        False,
+        "13800138000",
+    )
     context.close()

@@ -257,3 +257,14 @@ def test_a_failing_robot_shows_its_state_to_the_committee(client, world):
     client.force_login(world.company_committee)
     html = client.get("/notifications/robots/").content.decode()
     assert "失败次数：2" in html and "HTTP 500" in html
+
+
+def test_a_robot_posts_only_to_the_platforms_hosts(client, world):
+    client.force_login(world.committee)
+    response = client.post(
+        "/notifications/robots/",
+        {"organization": world.branch.pk, "name": "内网", "kind": "wecom", "url": "http://10.0.0.5/admin"},
+    )
+    assert response.status_code == 200 and not Webhook.objects.exists()
+    assert "qyapi.weixin.qq.com" in response.content.decode()
+    assert 'value="内网"' in response.content.decode()
