@@ -158,13 +158,14 @@ def test_preview_query_count(client, world, django_assert_num_queries):
     url = reverse("ledger:import_preview", args=[token])
     # session, user, memberships, organization tree (scope), the organization (managed),
     # all organizations (import subtree, ancestors, names), people in reach, categories,
-    # the user's saved views and the work queue's count (the layout's menu) (10); the
+    # the user's saved views, the work queue's count and the unread notifications (the layout's
+    # menu and bell) (11); the
     # confirmation's own path, rolled back (`commit(dry_run=True)`): savepoint, the tree, rows
     # imported before, savepoint, the issues' keys, issues and their history, lock the
     # organization, last numbers, the items' keys, items and their history, release, the
     # imported rows' keys and rows, the items imported before from the file (missing rows),
     # rollback, release (18); the organization's meetings (1)
-    with django_assert_num_queries(29):
+    with django_assert_num_queries(30):
         assert client.get(url).status_code == 200
 
 
