@@ -9,6 +9,7 @@ the next run sends it, and one channel failing never keeps the others from runni
 
 import datetime
 import logging
+import smtplib
 from itertools import groupby
 
 from django.conf import settings
@@ -25,6 +26,8 @@ from .models import MutedItem, Notification, Webhook
 
 logger = logging.getLogger(__name__)
 
+# What a mail server answers about one message (its address, its sender), not about itself.
+REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
 # A digest lists at most this many notifications (the rest wait for the next run).
 DIGEST_LIMIT = 200
 # About 20 messages a minute per robot is what each platform allows: a run posts fewer, each
@@ -104,10 +107,16 @@ def send_digests(now, counts):
         notes = list(group)[:DIGEST_LIMIT]
         try:
             digest_message(notes[0].recipient, notes, connection).send()
-        except Exception as error:
-            logger.warning("Email digest to %s failed: %s", notes[0].recipient_id, error)
+        except REFUSED as error:  # this address only: the others go on
+            logger.warning("Email digest to %s refused: %s", notes[0].recipient_id, error)
             counts["email_failures"] += 1
             continue
+        except Exception as error:
+            # The server itself is down: trying each person would wait out its timeout each
+            # time. The next run sends all of it.
+            logger.warning("Email digests stopped, the mail server failed: %s", error)
+            counts["email_failures"] += 1
+            return
         Notification.objects.filter(pk__in=[note.pk for note in notes]).update(emailed_at=now)
         counts["emails"] += 1
         counts["emailed"] += len(notes)

@@ -7,12 +7,14 @@ import datetime
 import hashlib
 import hmac
 import json
+import smtplib
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.management import call_command
 
 from ledger import delivery, webhooks
@@ -265,3 +267,46 @@ def test_a_platform_that_refuses_the_message_is_a_failure(world, item, robot):
     assert hook.last_error == "310000 sign not match" and hook.sent_up_to < Notification.objects.get().pk
     with pytest.raises(webhooks.WebhookError):
         webhooks.post("http://127.0.0.1:9/nothing", {}, timeout=2)
+
+
+class FlakyBackend(BaseEmailBackend):
+    """Refuses the addresses in `refused`; with `down`, fails as a mail server that is not there."""
+
+    refused = set()
+    down = False
+    attempts = []
+
+    def send_messages(self, messages):
+        for message in messages:
+            FlakyBackend.attempts.append(message.to[0])
+            if FlakyBackend.down:
+                raise ConnectionRefusedError("connection refused")
+            if message.to[0] in FlakyBackend.refused:
+                raise smtplib.SMTPRecipientsRefused({message.to[0]: (550, b"no such user")})
+            mail.outbox.append(message)
+        return len(messages)
+
+
+@pytest.fixture
+def flaky(settings):
+    settings.EMAIL_BACKEND = "tests.test_delivery.FlakyBackend"
+    FlakyBackend.refused, FlakyBackend.down, FlakyBackend.attempts = set(), False, []
+    return FlakyBackend
+
+
+def test_a_refused_address_does_not_keep_the_others_from_their_digest(world, item, flaky):
+    flaky.refused = {"owner@example.cn"}
+    notify([world.owner, world.leader], K.ASSIGNED, key="a", item=item)
+    counts = deliver_pending(NOW)
+    assert (counts["emails"], counts["email_failures"]) == (1, 1)
+    assert [message.to for message in mail.outbox] == [["leader@example.cn"]]
+    assert Notification.objects.get(recipient=world.owner).emailed_at is None
+
+
+def test_a_mail_server_that_is_down_is_tried_once_a_run(world, item, flaky):
+    flaky.down = True
+    notify([world.owner, world.leader], K.ASSIGNED, key="a", item=item)
+    counts = deliver_pending(NOW)
+    assert (counts["emails"], counts["email_failures"]) == (0, 1) and len(flaky.attempts) == 1
+    flaky.down = False
+    assert deliver_pending(NOW)["emails"] == 2
