@@ -117,3 +117,33 @@ def test_the_profile_saves_language_and_channels_and_the_page_speaks_english(bro
         "13800138000",
     )
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_a_committee_member_adds_a_group_robot_and_sees_its_state(browser, site, world, screen):
+    context = browser.new_context(**SCREENS[screen])
+    page = context.new_page()
+    log_in(page, site, "branch_secretary")
+    page.click("#nav-bell")
+    page.click("text=群机器人")
+    page.wait_for_url(site + "/notifications/robots/")
+    page.select_option("#id_organization", str(world.branch.pk))
+    page.fill("#id_name", "机运支部工作群")
+    page.select_option("#id_kind", "dingtalk")
+    page.fill("#id_url", "http://10.0.0.5/robot")
+    page.fill("#id_secret", "SECabcdefghijk1234")
+    page.click("main button[type=submit]")
+    expect(page.locator(".invalid-feedback")).to_contain_text("oapi.dingtalk.com")
+    expect(page.locator("#id_name")).to_have_value("机运支部工作群")
+    page.fill("#id_url", "https://oapi.dingtalk.com/robot/send?access_token=tok987654321")
+    page.fill("#id_secret", "SECabcdefghijk1234")
+    page.click("main button[type=submit]")
+    expect(page.locator(".alert-success")).to_contain_text("已添加群机器人 机运支部工作群")
+    table = page.locator("#robots")
+    expect(table).to_contain_text("机运支部工作群")
+    expect(table).to_contain_text("正常")
+    assert "tok987654321" not in page.content() and "SECabcdefghijk1234" not in page.content()
+    assert sideways(page) <= 0
+    shot(page, f"robots-{screen}")
+    context.close()
