@@ -13,10 +13,14 @@ from .models import Webhook
 
 
 class WebhookForm(forms.ModelForm):
+    url = forms.URLField(
+        label=Webhook._meta.get_field("url").verbose_name, max_length=500, assume_scheme="https"
+    )
+
     class Meta:
         model = Webhook
         fields = ["organization", "name", "kind", "url", "secret", "enabled"]
-        widgets = {"secret": forms.PasswordInput(render_value=False), "url": forms.URLInput()}
+        widgets = {"secret": forms.PasswordInput(render_value=False)}
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
