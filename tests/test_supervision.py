@@ -295,6 +295,7 @@ def test_the_summary_counts_supervision(client, world):
     client.force_login(world.committee)
     text = pdfs.squeezed(pdfs.text(client.get("/ledger/summary.pdf").content))
     assert "督办（项次）" in text
+    assert "督办3项次；约谈1次；问责1次；回头看0项，问题反弹0项。" in text
     english = pdfs.text(client.get("/ledger/summary.pdf", HTTP_ACCEPT_LANGUAGE="en").content)
     assert "Urged (times)" in " ".join(english.split())
 
