@@ -20,6 +20,15 @@ def _people(organization):
     return eligible_people(organization).order_by("full_name", "username")
 
 
+def _kept_by(user):
+    """The organizations whose records `user` keeps (committee), in their order."""
+    scope = Scope.for_user(user)
+    organizations = Organization.objects.all()
+    if not scope.is_superuser:
+        organizations = organizations.filter(pk__in=scope.committee_org_ids)
+    return organizations.order_by("sort_order", "name")
+
+
 class UrgeForm(forms.Form):
     level = forms.ChoiceField(label=_("Level"), choices=Urging.Level.choices, initial=Urging.Level.URGING)
     message = forms.CharField(label=_("What is required"), widget=forms.Textarea(attrs={"rows": 4}))
@@ -82,11 +91,8 @@ class DrawRecheckForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        scope = Scope.for_user(user)
-        organizations = Organization.objects.all()
-        if not scope.is_superuser:
-            organizations = organizations.filter(pk__in=scope.committee_org_ids)
-        self.fields["organization"].queryset = organizations.order_by("sort_order", "name")
+        organizations = _kept_by(user)
+        self.fields["organization"].queryset = organizations
         # The members of the user's organizations; the workflow checks the checker against the
         # organization chosen (`eligible_people`).
         members = Membership.objects.filter(organization__in=organizations).values("user_id")
@@ -124,3 +130,35 @@ class RecheckResultForm(forms.Form):
         help_text=_("For a relapse: the new item opened for the problem that came back."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class AssignCheckerForm(forms.Form):
+    checker = forms.ModelChoiceField(label=_("Checked by"), queryset=None)
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["checker"].queryset = _people(organization)
+
+
+class PersonTalkForm(forms.Form):
+    """A warning talk with a person, not on an item: in one of the organizations the user keeps."""
+
+    organization = forms.ModelChoiceField(label=_("Organization"), queryset=None)
+    person = forms.ModelChoiceField(label=_("Talked to"), queryset=None)
+    talked_on = forms.DateField(label=_("Date of the talk"), widget=DateInput())
+    talked_by = forms.ModelChoiceField(label=_("Talked by"), queryset=None)
+    outcome = forms.CharField(label=_("Outcome"), widget=forms.Textarea(attrs={"rows": 4}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        organizations = _kept_by(user)
+        self.fields["organization"].queryset = organizations
+        members = Membership.objects.filter(organization__in=organizations).values("user_id")
+        people = (
+            get_user_model().objects.filter(pk__in=members, is_active=True).order_by("full_name", "username")
+        )
+        self.fields["person"].queryset = people
+        self.fields["talked_by"].queryset = people
+        if not self.is_bound:
+            self.initial.update({"talked_by": user.pk, "talked_on": timezone.localdate()})

@@ -90,6 +90,7 @@ class Action(models.TextChoices):
     ACCOUNTABILITY = "accountability", _("Record accountability")
     DRAW_RECHECK = "draw_recheck", _("Draw items for re-check")
     RECHECK = "recheck", _("Record a re-check")
+    ASSIGN_CHECKER = "assign_checker", _("Assign the checker")
 
 
 class Role(models.TextChoices):
@@ -1871,3 +1872,39 @@ def tell_how_resolved(actor, item):
         message=item.verification_note,
         skip=actor,
     )
+
+
+@audit.action()
+def assign_checker(actor, recheck, *, checker, expected_version=None):
+    """Give a re-check not yet recorded to another checker (eligible in the batch's
+    organization). The committee of the item's organization; the new checker is told."""
+    if checker is None:
+        raise ValidationError({"checker": _("Choose who checks.")})
+    with transaction.atomic():
+        stored = (
+            Recheck.objects.select_for_update()
+            .select_related("item", "item__organization", "batch__organization")
+            .get(pk=recheck.pk)
+        )
+        if expected_version is not None and int(expected_version) != stored.version:
+            raise EditConflict(stored)
+        check_manages(actor, stored.item.organization)
+        if stored.result != Recheck.Result.PENDING:
+            raise InvalidTransition(_("This re-check was recorded already."))
+        if stored.checker_id == checker.pk:
+            return stored
+        refused = people_refusal(stored.batch.organization, {"checker": checker})
+        if refused is not None:
+            raise refused
+        stored.checker = checker
+        stored.version += 1
+        save_with_history(stored, user=actor, action=Action.ASSIGN_CHECKER)
+        notify(
+            [checker],
+            Notification.Kind.RECHECK_ASSIGNED,
+            key=f"recheck:{stored.pk}:{checker.pk}",
+            item=stored.item,
+            params={"date": stored.due_on.isoformat()},
+            skip=actor,
+        )
+        return stored

@@ -366,6 +366,22 @@ def web_relapse(client, actor, _world, recheck):
     return post(client, actor, f"/ledger/rechecks/items/{recheck.pk}/", data)
 
 
+def web_assign(client, actor, world, recheck):
+    data = {"checker": world.owner.pk, "version": recheck.version}
+    return post(client, actor, f"/ledger/rechecks/items/{recheck.pk}/checker/", data)
+
+
+def web_person_talk(client, actor, world, _scene):
+    data = {
+        "organization": world.branch.pk,
+        "person": world.member.pk,
+        "talked_on": timezone.localdate().isoformat(),
+        "talked_by": world.committee.pk,
+        "outcome": "提醒谈话",
+    }
+    return post(client, actor, "/ledger/talks/", data)
+
+
 @dataclass(frozen=True)
 class WritePath:
     name: str
@@ -632,6 +648,24 @@ PATHS = [
         "owner",
         {Recheck: 1, Item: 1},
         versions={Recheck: 2, Item: 1},
+    ),
+    WritePath(
+        "web: give a re-check to another checker",
+        drawn_recheck,
+        web_assign,
+        "committee",
+        "member",
+        {Recheck: 1},
+        "",
+        versions={Recheck: 2},
+    ),
+    WritePath(
+        "web: a warning talk with a person",
+        lambda w: None,
+        web_person_talk,
+        "committee",
+        "member",
+        {WarningTalk: 1},
     ),
     WritePath(
         "web: bulk change of two items",

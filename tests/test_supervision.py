@@ -447,3 +447,78 @@ def test_an_anonymous_opinion_s_feedback_goes_to_the_committee_that_logged_it(wo
     workflow.close(world.company_committee, item, note="已公开")
     assert told(Notification.Kind.FEEDBACK) == ["branch_secretary"]
     assert Notification.objects.get(kind=Notification.Kind.FEEDBACK).params == {"anonymous": True}
+
+
+def drawn(world):
+    closed(world, an_item(world))
+    today = timezone.localdate()
+    batch = workflow.draw_recheck(
+        world.committee,
+        world.branch,
+        period_start=today,
+        period_end=today,
+        due_on=in_days(5),
+        checker=world.member,
+    )
+    return batch.rechecks.get()
+
+
+def test_the_committee_gives_a_re_check_to_another_checker(client, world):
+    recheck = drawn(world)
+    url = f"/ledger/rechecks/items/{recheck.pk}/checker/"
+    client.force_login(world.member)
+    assert client.post(url, {"checker": world.owner.pk, "version": recheck.version}).status_code == 403
+    client.force_login(world.outsider)
+    assert client.post(url, {"checker": world.owner.pk, "version": recheck.version}).status_code == 404
+    client.force_login(world.committee)
+    page = client.get(f"/ledger/rechecks/{recheck.batch_id}/").content.decode()
+    assert f'action="{url}"' in page
+    assert client.post(url, {"checker": world.owner.pk, "version": recheck.version}).status_code == 302
+    recheck.refresh_from_db()
+    assert recheck.checker == world.owner and recheck.version == 2
+    assert recheck.history.order_by("-history_id").first().history_action == "assign_checker"
+    assert Notification.objects.filter(
+        kind=Notification.Kind.RECHECK_ASSIGNED, recipient=world.owner
+    ).exists()
+    # A form loaded before the change is refused, and says why.
+    response = client.post(url, {"checker": world.member.pk, "version": 1}, follow=True)
+    assert "他人已同时记录了此次核查" in response.content.decode()
+    recheck.refresh_from_db()
+    assert recheck.checker == world.owner
+
+
+def test_a_re_check_result_from_an_older_page_is_refused(world):
+    recheck = drawn(world)
+    workflow.record_recheck(world.member, recheck, result="holds", note="整改成效巩固", expected_version=1)
+    with pytest.raises(workflow.EditConflict):
+        workflow.record_recheck(
+            world.committee, recheck, result="relapsed", note="反弹", deadline=in_days(3), expected_version=1
+        )
+    with pytest.raises(workflow.NotAllowed):
+        workflow.record_recheck(world.owner, drawn(world), result="holds")
+    recheck.refresh_from_db()
+    assert recheck.result == Recheck.Result.HOLDS and recheck.new_item is None
+
+
+def test_the_warning_talks_page_per_role(client, world):
+    data = {
+        "organization": world.branch.pk,
+        "person": world.member.pk,
+        "talked_on": timezone.localdate().isoformat(),
+        "talked_by": world.committee.pk,
+        "outcome": "提醒谈话，要求按期整改",
+    }
+    client.force_login(world.member)
+    assert client.get("/ledger/talks/").status_code == 200
+    assert client.post("/ledger/talks/", data).status_code == 403
+    client.force_login(world.outsider)
+    assert client.post("/ledger/talks/", data).status_code == 400  # not one of the outsider's units
+    client.force_login(world.committee)
+    response = client.post("/ledger/talks/", {**data, "talked_on": ""})
+    assert response.status_code == 400 and "提醒谈话，要求按期整改" in response.content.decode()
+    assert client.post("/ledger/talks/", data).status_code == 302
+    talk = WarningTalk.objects.get()
+    assert (talk.item, talk.person, talk.recorded_by) == (None, world.member, world.committee)
+    assert "提醒谈话，要求按期整改" in client.get("/ledger/talks/").content.decode()
+    client.force_login(world.outsider)
+    assert "提醒谈话，要求按期整改" not in client.get("/ledger/talks/").content.decode()

@@ -16,15 +16,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.permissions import Scope
+from core.permissions import Scope, eligible_people
 
 from .. import reports, supervision, workflow
 from ..access import get_item_for_user
 from ..forms import add_validation_errors
-from ..models import Item, Recheck, RecheckBatch, Urging
+from ..models import Item, Recheck, RecheckBatch, Urging, WarningTalk
 from ..supervision_forms import (
     AccountabilityForm,
+    AssignCheckerForm,
     DrawRecheckForm,
+    PersonTalkForm,
     RecheckResultForm,
     ReplyForm,
     UrgeForm,
@@ -251,11 +253,18 @@ def recheck_batch(request, pk):
     rechecks = list(
         batch.rechecks.select_related("item", "item__organization", "checker", "new_item", "recorded_by")
     )
+    scope = Scope.for_user(request.user)
     for recheck in rechecks:
-        recheck.may_record = recheck.result == Recheck.Result.PENDING and workflow.may_record_recheck(
-            request.user, recheck
-        )
-    return render(request, "ledger/recheck_batch.html", {"batch": batch, "rechecks": rechecks})
+        pending = recheck.result == Recheck.Result.PENDING
+        recheck.may_record = pending and workflow.may_record_recheck(request.user, recheck)
+        recheck.may_assign = pending and scope.manages(recheck.item.organization_id)
+    # Whom a checker may be: one list for every row (all drawn in the batch's organization).
+    people = []
+    if any(recheck.may_assign for recheck in rechecks):
+        people = list(eligible_people(batch.organization).order_by("full_name", "username"))
+    return render(
+        request, "ledger/recheck_batch.html", {"batch": batch, "rechecks": rechecks, "people": people}
+    )
 
 
 @login_required
@@ -291,4 +300,71 @@ def record_recheck(request, pk):
         "ledger/recheck_form.html",
         {"recheck": recheck, "item": recheck.item, "form": form},
         status=400 if form.is_bound else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_checker(request, pk):
+    """Give a pending re-check to another checker (a small form beside each row of the batch
+    page: errors come back as messages). GET shows the batch."""
+    recheck = get_object_or_404(
+        Recheck.objects.select_related("batch", "batch__organization", "item"),
+        pk=pk,
+        item__in=Item.objects.visible_to(request.user),
+    )
+    if request.method == "GET":
+        return redirect("ledger:recheck_batch", pk=recheck.batch_id)
+    if not Scope.for_user(request.user).manages(recheck.item.organization_id):
+        raise PermissionDenied
+    form = AssignCheckerForm(request.POST, organization=recheck.batch.organization)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(error) for errors in form.errors.values() for error in errors))
+    else:
+        try:
+            workflow.assign_checker(
+                request.user,
+                recheck,
+                checker=form.cleaned_data["checker"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except workflow.ActionRefused as refused:
+            messages.error(request, refused.message)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The checker was changed."))
+    return redirect(reverse("ledger:recheck_batch", args=[recheck.batch_id]) + f"#recheck-{recheck.pk}")
+
+
+# Warning talks with a person ------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def warning_talks(request):
+    """The warning talks of the user's organizations (on items and with people), and the form
+    of a talk with a person for committees."""
+    may_record = Scope.for_user(request.user).manages_anything
+    form = PersonTalkForm(request.POST or None, user=request.user) if may_record else None
+    if request.method == "POST":
+        if not may_record:
+            raise PermissionDenied
+        talk = _run(
+            request,
+            form,
+            lambda data: workflow.record_warning_talk(request.user, **data),
+            _("The warning talk was recorded."),
+        )
+        if talk is not None:
+            return redirect("ledger:warning_talks")
+    talks = WarningTalk.objects.visible_to(request.user).select_related(
+        "organization", "person", "talked_by", "item"
+    )[:200]
+    status = 400 if form is not None and form.is_bound else 200
+    return render(
+        request,
+        "ledger/warning_talks.html",
+        {"talks": talks, "form": form, "may_record": may_record},
+        status=status,
     )
