@@ -80,7 +80,7 @@ class DrawRecheckForm(forms.Form):
     period_start = forms.DateField(label=_("Closed from"), widget=DateInput())
     period_end = forms.DateField(label=_("Closed until"), widget=DateInput())
     one_in = forms.IntegerField(label=_("Draw one in"), min_value=1, max_value=100, initial=10)
-    checker = forms.ModelChoiceField(label=_("Checked by"), queryset=None)
+    checker = forms.ModelChoiceField(label=_("Checker"), queryset=None)
     due_on = forms.DateField(label=_("Re-check due"), widget=DateInput())
     seed = forms.IntegerField(
         label=_("Seed"),
@@ -115,7 +115,7 @@ class DrawRecheckForm(forms.Form):
 
 class RecheckResultForm(forms.Form):
     result = forms.ChoiceField(
-        label=_("Result"),
+        label=_("Re-check result"),
         choices=[
             (Recheck.Result.HOLDS, Recheck.Result.HOLDS.label),
             (Recheck.Result.RELAPSED, Recheck.Result.RELAPSED.label),
@@ -133,7 +133,7 @@ class RecheckResultForm(forms.Form):
 
 
 class AssignCheckerForm(forms.Form):
-    checker = forms.ModelChoiceField(label=_("Checked by"), queryset=None)
+    checker = forms.ModelChoiceField(label=_("Checker"), queryset=None)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, organization, **kwargs):
