@@ -20,7 +20,19 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import Organization
 
-from .models import Category, Evidence, ExtensionRequest, Issue, Item, ItemCoOwner, ProgressUpdate
+from .models import (
+    Accountability,
+    Category,
+    Evidence,
+    ExtensionRequest,
+    Issue,
+    Item,
+    ItemCoOwner,
+    ProgressUpdate,
+    Recheck,
+    Urging,
+    WarningTalk,
+)
 from .workflow import Action
 
 # Fields whose changes are bookkeeping, not news. The original deadline is set by the first
@@ -35,6 +47,7 @@ NOISE_FIELDS = {
     "item",
     "file",
     "original_deadline",
+    "batch",  # a re-check's draw: the re-check's own fields say what matters
 }
 
 
@@ -269,6 +282,12 @@ class Timeline(Sequence):
             (ExtensionRequest, ExtensionRequest.history.filter(item_id=item.pk), _("Extension request")),
             # Each co-owner added or taken away (协办人), by whom and why.
             (ItemCoOwner, ItemCoOwner.history.filter(item_id=item.pk), _("Co-owner")),
+            # Supervision (issue 13): urgings and notices with their replies, warning talks,
+            # accountability records, re-checks of the item.
+            (Urging, Urging.history.filter(item_id=item.pk), _("Urging notice")),
+            (WarningTalk, WarningTalk.history.filter(item_id=item.pk), _("Warning talk")),
+            (Accountability, Accountability.history.filter(item_id=item.pk), _("Accountability record")),
+            (Recheck, Recheck.history.filter(item_id=item.pk), _("Re-check")),
         ]
         rows = {model: [] for model, _queryset, _label in sources}
         changes = {}

@@ -1046,3 +1046,226 @@ class Webhook(models.Model):
     @property
     def masked_secret(self):
         return self.masked(self.secret)
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervision (issue 13, "notices"): urging and supervision notices, warning talks,
+# accountability records, re-checks. Written by `ledger.workflow` only, each with its history.
+
+
+class Urging(Snapshot, models.Model):
+    """An urging notice (催办) or, one level up, a supervision notice (督办单) on an item.
+
+    One record with a level rather than two models: both are the committee asking the owner for
+    an answer by a date, both are closed by the owner's reply (反馈情况), and the summary counts
+    them together ("督办 N 项次"); the notice is the formal, printed level (`notice.pdf`).
+    """
+
+    class Level(models.TextChoices):
+        URGING = "urging", _("Urging notice")
+        NOTICE = "notice", _("Supervision notice")
+
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="urgings")
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, default=Level.URGING)
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("issuing organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    message = models.TextField(_("what is required"))
+    reply_by = models.DateField(_("reply by"))
+    issued_by = models.ForeignKey(
+        USER, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("issued at"), default=timezone.now)
+    reply = models.TextField(_("reply"), blank=True)
+    replied_by = models.ForeignKey(
+        USER, verbose_name=_("replied by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    # Bumped by the reply (`workflow.reply_to_urging`): a second reply from an older page is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = audited(no_db_index=["organization", "issued_by", "replied_by"])
+
+    class Meta:
+        verbose_name = _("urging notice")
+        verbose_name_plural = _("urging notices")
+        ordering = ["-issued_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.item.reference} {self.get_level_display()} {self.reply_by:%Y-%m-%d}"
+
+    @property
+    def is_open(self):
+        return self.replied_at is None
+
+    def is_late(self, today=None):
+        return self.is_open and self.reply_by < (today or timezone.localdate())
+
+
+class WarningTalk(Snapshot, models.Model):
+    """A warning talk (约谈), on an item (with its owner, usually) or on a person alone."""
+
+    item = models.ForeignKey(
+        Item,
+        verbose_name=_("item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="warning_talks",
+    )
+    # The organization whose committee recorded it: the item's, or the one chosen for a person.
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    person = models.ForeignKey(USER, verbose_name=_("talked to"), on_delete=models.PROTECT, related_name="+")
+    talked_on = models.DateField(_("date of the talk"))
+    talked_by = models.ForeignKey(
+        USER, verbose_name=_("talked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    outcome = models.TextField(_("outcome"))
+    recorded_by = models.ForeignKey(
+        USER, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    history = audited(no_db_index=["organization", "person", "talked_by", "recorded_by"])
+
+    class Meta:
+        verbose_name = _("warning talk")
+        verbose_name_plural = _("warning talks")
+        ordering = ["-talked_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.person} {self.talked_on:%Y-%m-%d}"
+
+
+class Accountability(Snapshot, models.Model):
+    """An accountability record (问责) on an item: the kind of measure, its date and the decision."""
+
+    class Kind(models.TextChoices):
+        REMINDER = "reminder", _("Reminder talk")
+        CRITICISM = "criticism", _("Criticism and education")
+        CIRCULATED = "circulated", _("Circulated criticism")
+        ADMONISHMENT = "admonishment", _("Admonishment")
+        ORGANIZATIONAL = "organizational", _("Organizational handling")
+        DISCIPLINARY = "disciplinary", _("Disciplinary sanction")
+
+    item = models.ForeignKey(
+        Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="accountabilities"
+    )
+    person = models.ForeignKey(
+        USER,
+        verbose_name=_("person held accountable"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind of accountability"), max_length=20, choices=Kind.choices)
+    decided_on = models.DateField(_("date of the decision"))
+    decision = models.TextField(_("decision"))
+    recorded_by = models.ForeignKey(
+        USER, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    history = audited(no_db_index=["person", "recorded_by"])
+
+    class Meta:
+        verbose_name = _("accountability record")
+        verbose_name_plural = _("accountability records")
+        ordering = ["-decided_on", "-pk"]
+
+    def __str__(self):
+        return f"{self.item.reference} {self.get_kind_display()}"
+
+
+class RecheckBatch(Snapshot, models.Model):
+    """A draw of closed items for re-check (回头看): the items of `organization` and below closed
+    in the period, one in `one_in` of them (at least one) picked with `random.Random(seed)` over
+    the items in id order, so that the same seed and the same closed items give the same sample
+    (`workflow.recheck_sample`)."""
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="+"
+    )
+    period_start = models.DateField(_("closed from"))
+    period_end = models.DateField(_("closed until"))
+    one_in = models.PositiveSmallIntegerField(
+        _("one in"), default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    seed = models.PositiveBigIntegerField(_("seed"))
+    pool_size = models.PositiveIntegerField(_("items closed in the period"), default=0)
+    due_on = models.DateField(_("re-check due"))
+    drawn_by = models.ForeignKey(USER, verbose_name=_("drawn by"), on_delete=models.PROTECT, related_name="+")
+    drawn_at = models.DateTimeField(_("drawn at"), default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    history = audited(no_db_index=["organization", "drawn_by"])
+
+    class Meta:
+        verbose_name = _("re-check batch")
+        verbose_name_plural = _("re-check batches")
+        ordering = ["-drawn_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.organization} {self.period_start:%Y-%m-%d}–{self.period_end:%Y-%m-%d}"
+
+
+class Recheck(Snapshot, models.Model):
+    """One closed item drawn for re-check (回头看), who checks it by when, and what they found:
+    the problem holds, or it relapsed (问题反弹), which opened `new_item` (the closed item stays
+    closed: its deadline and history are its own)."""
+
+    class Result(models.TextChoices):
+        PENDING = "pending", _("Not checked yet")
+        HOLDS = "holds", _("Holds")
+        RELAPSED = "relapsed", _("Relapsed")
+
+    batch = models.ForeignKey(
+        RecheckBatch, verbose_name=_("re-check batch"), on_delete=models.PROTECT, related_name="rechecks"
+    )
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="rechecks")
+    checker = models.ForeignKey(
+        USER, verbose_name=_("checked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    due_on = models.DateField(_("re-check due"))
+    result = models.CharField(_("result"), max_length=10, choices=Result.choices, default=Result.PENDING)
+    note = models.TextField(_("findings"), blank=True)
+    recorded_by = models.ForeignKey(
+        USER, verbose_name=_("recorded by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    checked_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    new_item = models.OneToOneField(
+        Item,
+        verbose_name=_("new item"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="relapse_of",
+    )
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = audited(no_db_index=["batch", "checker", "recorded_by", "new_item"])
+
+    RESULT_COLOURS = {Result.PENDING: "secondary", Result.HOLDS: "success", Result.RELAPSED: "danger"}
+
+    class Meta:
+        verbose_name = _("re-check")
+        verbose_name_plural = _("re-checks")
+        ordering = ["batch", "item__reference", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "item"],
+                name="recheck_once_per_batch",
+                violation_error_message=_("This item is already in this re-check batch."),
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.item.reference} {self.get_result_display()}"
+
+    @property
+    def result_colour(self):
+        return self.RESULT_COLOURS.get(self.result, "secondary")

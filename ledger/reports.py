@@ -18,9 +18,19 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from . import charts, stats
+from . import charts, stats, supervision
 from .history import item_timeline
-from .models import Attendance, Evidence, ExtensionRequest, Issue, Item, ProgressUpdate
+from .models import (
+    Accountability,
+    Attendance,
+    Evidence,
+    ExtensionRequest,
+    Issue,
+    Item,
+    ProgressUpdate,
+    Urging,
+    WarningTalk,
+)
 from .pdf import data_url, merge_with_overlay, render_pdf
 
 PAGE_COUNTER = _("Page {page} of {pages}")
@@ -298,8 +308,23 @@ def item_dossier(item, *, user, variant=None):
         "extensions": extensions,
         "timeline": item_timeline(item),
         "overdue": item.is_overdue(),
+        # Supervision (issue 13): its urgings and notices, warning talks and accountability.
+        "urgings": list(
+            Urging.objects.filter(item=item).select_related("issued_by", "replied_by", "organization")
+        ),
+        "talks": list(WarningTalk.objects.filter(item=item).select_related("person", "talked_by")),
+        "accountabilities": list(Accountability.objects.filter(item=item).select_related("person")),
     }
     return _render("pdf/dossier.html", context, user=user, variant=variant)
+
+
+def supervision_notice(notice, *, user):
+    """The supervision notice (督办单, an `Urging` of level NOTICE) on one page: the item, its
+    problem, measures, people and deadline, what is required, the reply-by date, the issuing
+    organization, the reply once given, and the signature lines."""
+    item = notice.item
+    context = {"notice": notice, "item": item, "issue": item.issue}
+    return _render("pdf/notice.html", context, user=user)
 
 
 def meeting_minutes(meeting, items, *, user):
@@ -403,6 +428,10 @@ def leadership_summary(
         "category_chart": charts.category_chart(summary.categories),
         "trend_chart": charts.trend_chart(trend),
         "as_of": as_of,
+        # 督办 N 项次, warning talks, accountability and re-checks in the period (issue 13).
+        "supervision": supervision.totals(
+            items, date_from, date_to, organizations=items.values("organization_id")
+        ),
     }
     if meetings is not None:
         participation = stats.participation(meetings, date_from, date_to)

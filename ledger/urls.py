@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import bulk, issues, items, meetings, reports, saved_views, sheets, todo
+from .views import bulk, issues, items, meetings, reports, saved_views, sheets, supervision, todo
 
 app_name = "ledger"
 
@@ -32,6 +32,17 @@ urlpatterns = [
     path("items/<int:pk>/reopen/", items.reopen_item, name="reopen_item"),
     path("items/<int:pk>/withdraw/", items.withdraw_item, name="withdraw_item"),
     path("evidence/<int:pk>/", items.evidence_download, name="evidence_download"),
+    # Supervision (ledger.views.supervision).
+    path("items/<int:pk>/urge/", supervision.urge_item, name="urge_item"),
+    path("items/<int:pk>/urgings/<int:urging_pk>/reply/", supervision.reply_urging, name="reply_urging"),
+    path("items/<int:pk>/talk/", supervision.warning_talk, name="warning_talk"),
+    path("items/<int:pk>/accountability/", supervision.accountability, name="accountability"),
+    path("items/<int:pk>/notice.pdf", supervision.notice_pdf, name="notice_pdf"),
+    path("rechecks/", supervision.recheck_list, name="recheck_list"),
+    path("rechecks/<int:pk>/", supervision.recheck_batch, name="recheck_batch"),
+    path("rechecks/items/<int:pk>/", supervision.record_recheck, name="record_recheck"),
+    path("rechecks/items/<int:pk>/checker/", supervision.assign_checker, name="assign_checker"),
+    path("talks/", supervision.warning_talks, name="warning_talks"),
     path("meetings/", meetings.meeting_list, name="meeting_list"),
     path("meetings/new/", meetings.meeting_create, name="meeting_create"),
     path("meetings/<int:pk>/", meetings.meeting_detail, name="meeting_detail"),

@@ -25,6 +25,8 @@ API); the admin only reads these records (``ledger.admin``); templates only *off
 """
 
 import datetime
+import random
+import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -37,11 +39,27 @@ from django.utils.translation import pgettext_lazy
 
 from core import audit
 from core.audit import save_with_history
-from core.models import Organization
-from core.permissions import Eligibility, Scope
+from core.models import Membership, Organization
+from core.permissions import Eligibility, OrganizationTree, Scope
 
 from . import bulk
-from .models import Attendance, Evidence, ExtensionRequest, Issue, Item, ItemCoOwner, Meeting, ProgressUpdate
+from .models import (
+    Accountability,
+    Attendance,
+    Evidence,
+    ExtensionRequest,
+    Issue,
+    Item,
+    ItemCoOwner,
+    Meeting,
+    Notification,
+    ProgressUpdate,
+    Recheck,
+    RecheckBatch,
+    Urging,
+    WarningTalk,
+)
+from .notify import notify
 from .validators import check_evidence_file
 
 S = Item.Status
@@ -64,6 +82,15 @@ class Action(models.TextChoices):
     DECIDE_EXTENSION = "decide_extension", _("Decide extension")
     IMPORT = "import", _("Imported")
     REMOVE = "remove", _("Removed from the list")
+    # Supervision (issue 13): the records of `Urging`, `WarningTalk`, `Accountability`, re-checks.
+    URGE = "urge", _("Urge")
+    ISSUE_NOTICE = "issue_notice", _("Issue a supervision notice")
+    REPLY = "reply", _("Reply to the urging")
+    WARNING_TALK = "warning_talk", _("Record a warning talk")
+    ACCOUNTABILITY = "accountability", _("Record accountability")
+    DRAW_RECHECK = "draw_recheck", _("Draw items for re-check")
+    RECHECK = "recheck", _("Record a re-check")
+    ASSIGN_CHECKER = "assign_checker", _("Assign the checker")
 
 
 class Role(models.TextChoices):
@@ -114,6 +141,14 @@ class EditConflict(ActionRefused):
         Attendance: _(
             "Someone else recorded this person's attendance in the meantime (now version {version}). "
             "Nothing was saved: review the list and save again."
+        ),
+        Urging: _(
+            "Someone else answered this notice in the meantime (now version {version}). "
+            "Nothing was saved: read the reply on the item's page."
+        ),
+        Recheck: _(
+            "Someone else recorded this re-check in the meantime (now version {version}). "
+            "Nothing was saved: read the result on the re-check page."
         ),
     }
 
@@ -806,7 +841,10 @@ def close(actor, item, *, note, outcome=Item.Outcome.COMPLETED, next_review_on=N
             item.kind = Item.Kind.LONG_TERM
             item.status = S.LONG_TERM
             item.next_review_on = next_review_on
-        return _save(item, actor, Action.CLOSE, note)
+        _save(item, actor, Action.CLOSE, note)
+        if item.status == S.CLOSED:
+            tell_how_resolved(actor, item)
+        return item
 
 
 @audit.action()
@@ -1473,3 +1511,400 @@ def bulk_edit_items(actor, items, *, reason, **changes):
             else:
                 (result.changed if saved.version != item.version else result.unchanged).append(saved)
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Supervision (issue 13): urging and supervision notices, warning talks, accountability,
+# re-checks and feedback. None of these changes the item itself: each writes its own record
+# (with its history row) and tells the people concerned through `ledger.notify` in the same
+# transaction, so that a refused or failed action tells nobody anything.
+
+
+def committee_ids(organization_id):
+    """The ids of the committee members of this very organization (not of those above it)."""
+    return list(
+        Membership.objects.filter(organization_id=organization_id, role=Membership.Role.COMMITTEE)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+    )
+
+
+def issuing_organization(actor, item):
+    """The organization in whose name `actor` supervises `item`: the nearest of the item's
+    organization and those above it where the actor sits on the committee."""
+    scope = Scope.for_user(actor)
+    own = set(
+        Membership.objects.filter(user=actor, role=Membership.Role.COMMITTEE).values_list(
+            "organization_id", flat=True
+        )
+    )
+    for org_id in [item.organization_id, *OrganizationTree.read().ancestors(item.organization_id)]:
+        if org_id in own:
+            return Organization.objects.get(pk=org_id)
+    if scope.is_superuser:
+        return item.organization
+    raise NotAllowed(
+        _("You may not supervise the items of {organization}.").format(organization=item.organization)
+    )
+
+
+def _supervised(actor, item):
+    """The item under a lock, if `actor` manages it (else NotAllowed); the lock orders the
+    supervision records of one item behind its other actions."""
+    item = _lock(item, None)
+    if not Scope.for_user(actor).manages(item.organization_id):
+        raise NotAllowed(
+            _("Only the committee of {organization} or above may do this.").format(
+                organization=item.organization
+            )
+        )
+    return item
+
+
+def _past_or_today(value, field):
+    if value is None:
+        raise ValidationError({field: _("Give the date.")})
+    if value > timezone.localdate():
+        raise ValidationError({field: _("This date is after today.")})
+    return value
+
+
+@audit.action()
+def urge(actor, item, *, message, reply_by, level=Urging.Level.URGING):
+    """Send an urging notice (催办) or a supervision notice (督办单, `level` NOTICE) on an active
+    item to its owner and responsible leader, with what is required and a reply-by date.
+
+    The committee of the item's organization or of one above it; recorded in the name of the
+    nearest of those organizations (`issuing_organization`). Returns the `Urging`."""
+    message = _require(message, "message", _("Write what is required."))
+    if level not in Urging.Level.values:
+        raise ValidationError({"level": _("Choose urging or supervision notice.")})
+    if reply_by is None or reply_by < timezone.localdate():
+        raise ValidationError({"reply_by": _("The reply-by date cannot be before today.")})
+    with transaction.atomic():
+        item = _supervised(actor, item)
+        if item.status not in ACTIVE:
+            raise InvalidTransition(
+                _("An item that is “{status}” is not urged.").format(status=item.get_status_display())
+            )
+        urging = Urging(
+            item=item,
+            level=level,
+            organization=issuing_organization(actor, item),
+            message=message,
+            reply_by=reply_by,
+            issued_by=actor,
+        )
+        notice = level == Urging.Level.NOTICE
+        action = Action.ISSUE_NOTICE if notice else Action.URGE
+        save_with_history(urging, user=actor, action=action, reason=message)
+        notify(
+            [item.owner_id, item.leader_id],
+            Notification.Kind.SUPERVISION_NOTICE if notice else Notification.Kind.URGED,
+            key=f"urging:{urging.pk}",
+            item=item,
+            params={"reply_by": reply_by.isoformat()},
+            message=message,
+            skip=actor,
+        )
+        return urging
+
+
+def may_reply(user, urging):
+    """The owner of the urged item, or one of its co-owners, answers (反馈情况)."""
+    item = urging.item
+    return user.pk == item.owner_id or is_co_owner(user, item)
+
+
+@audit.action()
+def reply_to_urging(actor, urging, *, reply, expected_version=None):
+    """The owner's (or a co-owner's) reply (反馈情况), which closes the urging or the notice.
+    Refuses a stale version and a second reply; tells whoever issued it."""
+    reply = _require(reply, "reply", _("Write the reply."))
+    with transaction.atomic():
+        stored = Urging.objects.select_for_update().select_related("item").get(pk=urging.pk)
+        if expected_version is not None and int(expected_version) != stored.version:
+            raise EditConflict(stored)
+        if not may_reply(actor, stored):
+            raise NotAllowed(_("Only the owner or a co-owner of the item replies."))
+        if not stored.is_open:
+            raise InvalidTransition(_("This notice was answered already."))
+        stored.reply = reply
+        stored.replied_by = actor
+        stored.replied_at = timezone.now()
+        stored.version += 1
+        save_with_history(stored, user=actor, action=Action.REPLY, reason=reply)
+        notify(
+            [stored.issued_by_id],
+            Notification.Kind.NOTICE_REPLIED,
+            key=f"urging_replied:{stored.pk}",
+            item=stored.item,
+            message=reply,
+            skip=actor,
+        )
+        return stored
+
+
+@audit.action()
+def record_warning_talk(actor, *, person, talked_on, talked_by, outcome, item=None, organization=None):
+    """Record a warning talk (约谈) on an item, or on a person of `organization`: who was talked
+    to, when, by whom, and the outcome. Committee only; the person talked to is told."""
+    outcome = _require(outcome, "outcome", _("Write the outcome of the talk."))
+    _past_or_today(talked_on, "talked_on")
+    if person is None:
+        raise ValidationError({"person": _("Choose who was talked to.")})
+    if talked_by is None:
+        raise ValidationError({"talked_by": _("Choose who held the talk.")})
+    with transaction.atomic():
+        if item is not None:
+            item = _supervised(actor, item)
+            organization = item.organization
+        elif organization is None:
+            raise ValidationError({"organization": _("Choose the organization.")})
+        else:
+            check_manages(actor, organization)
+        refused = people_refusal(organization, {"person": person})
+        if refused is not None:
+            raise refused
+        talk = WarningTalk(
+            item=item,
+            organization=organization,
+            person=person,
+            talked_on=talked_on,
+            talked_by=talked_by,
+            outcome=outcome,
+            recorded_by=actor,
+        )
+        save_with_history(talk, user=actor, action=Action.WARNING_TALK, reason=outcome)
+        if item is not None:
+            notify(
+                [person], Notification.Kind.WARNING_TALK, key=f"warning_talk:{talk.pk}", item=item, skip=actor
+            )
+        return talk
+
+
+@audit.action()
+def record_accountability(actor, item, *, kind, decided_on, decision, person=None):
+    """Record an accountability decision (问责) on an item. Committee only."""
+    decision = _require(decision, "decision", _("Write the decision."))
+    if kind not in Accountability.Kind.values:
+        raise ValidationError({"kind": _("Choose the kind of accountability.")})
+    _past_or_today(decided_on, "decided_on")
+    with transaction.atomic():
+        item = _supervised(actor, item)
+        if person is not None:
+            refused = people_refusal(item.organization, {"person": person})
+            if refused is not None:
+                raise refused
+        record = Accountability(
+            item=item, person=person, kind=kind, decided_on=decided_on, decision=decision, recorded_by=actor
+        )
+        return save_with_history(record, user=actor, action=Action.ACCOUNTABILITY, reason=decision)
+
+
+def recheck_pool(organization, period_start, period_end):
+    """The items of `organization` and below closed (completed) in the period, in id order: the
+    stable order the sample is drawn from."""
+    org_ids = OrganizationTree.read().subtree([organization.pk])
+    return Item.objects.filter(
+        organization__in=org_ids, status=S.CLOSED, completed_on__range=(period_start, period_end)
+    ).order_by("pk")
+
+
+def recheck_sample(item_ids, seed, one_in=10):
+    """The ids drawn from `item_ids` (in a stable order): one in `one_in`, rounded up, at least
+    one (none from none). The same seed and the same ids give the same sample."""
+    item_ids = list(item_ids)
+    if not item_ids:
+        return []
+    size = max(1, -(-len(item_ids) // one_in))
+    return sorted(random.Random(seed).sample(item_ids, size))
+
+
+@audit.action()
+def draw_recheck(actor, organization, *, period_start, period_end, due_on, checker, one_in=10, seed=None):
+    """Draw closed items for re-check (回头看): a `RecheckBatch` recording the seed, with one
+    `Recheck` per item drawn, assigned to `checker` (eligible there) by `due_on`. Committee of
+    the organization only; the checker is told of each item."""
+    check_manages(actor, organization)
+    if period_start is None or period_end is None or period_start > period_end:
+        raise ValidationError({"period_end": _("The period ends before it starts.")})
+    if due_on is None or due_on < timezone.localdate():
+        raise ValidationError({"due_on": _("The due date cannot be before today.")})
+    if not 1 <= int(one_in) <= 100:
+        raise ValidationError({"one_in": _("Draw one in 1 to 100 items.")})
+    if checker is None:
+        raise ValidationError({"checker": _("Choose who checks.")})
+    refused = people_refusal(organization, {"checker": checker})
+    if refused is not None:
+        raise refused
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    with transaction.atomic():
+        pool = list(recheck_pool(organization, period_start, period_end).values_list("pk", flat=True))
+        if not pool:
+            raise ValidationError({"period_end": _("No item was closed in this period.")})
+        batch = RecheckBatch(
+            organization=organization,
+            period_start=period_start,
+            period_end=period_end,
+            one_in=one_in,
+            seed=seed,
+            pool_size=len(pool),
+            due_on=due_on,
+            drawn_by=actor,
+        )
+        reason = _(
+            "Re-check of the items closed from {start} to {end}, one in {one_in} (seed {seed})"
+        ).format(start=period_start.isoformat(), end=period_end.isoformat(), one_in=one_in, seed=seed)
+        save_with_history(batch, user=actor, action=Action.DRAW_RECHECK, reason=reason)
+        items = Item.objects.in_bulk(recheck_sample(pool, seed, one_in))
+        for item_id in sorted(items):
+            recheck = Recheck(batch=batch, item=items[item_id], checker=checker, due_on=due_on)
+            save_with_history(recheck, user=actor, action=Action.DRAW_RECHECK, reason=reason)
+            notify(
+                [checker],
+                Notification.Kind.RECHECK_ASSIGNED,
+                key=f"recheck:{recheck.pk}",
+                item=items[item_id],
+                params={"date": due_on.isoformat()},
+            )
+        return batch
+
+
+def may_record_recheck(user, recheck):
+    return user.pk == recheck.checker_id or Scope.for_user(user).manages(recheck.item.organization_id)
+
+
+@audit.action()
+def record_recheck(actor, recheck, *, result, note="", deadline=None, expected_version=None):
+    """The checker's (or the committee's) finding on a re-checked item: it holds, or it relapsed
+    (问题反弹). A relapse opens a new item on the same issue, linked to the closed one
+    (`Recheck.new_item`), with the closed item's measures and people and `deadline`; the closed
+    item stays closed. Tells the committee of the item's organization and its owner and leader
+    of a relapse."""
+    if result not in (Recheck.Result.HOLDS, Recheck.Result.RELAPSED):
+        raise ValidationError({"result": _("Choose the result.")})
+    relapsed = result == Recheck.Result.RELAPSED
+    if relapsed:
+        note = _require(note, "note", _("Describe how the problem came back."))
+        if deadline is None or deadline < timezone.localdate():
+            raise ValidationError({"deadline": _("Give the new item's deadline, today or later.")})
+    with transaction.atomic():
+        stored = (
+            Recheck.objects.select_for_update()
+            .select_related("item", "item__organization")
+            .get(pk=recheck.pk)
+        )
+        if expected_version is not None and int(expected_version) != stored.version:
+            raise EditConflict(stored)
+        if not may_record_recheck(actor, stored):
+            raise NotAllowed(_("Only the person assigned or the committee records this re-check."))
+        if stored.result != Recheck.Result.PENDING:
+            raise InvalidTransition(_("This re-check was recorded already."))
+        old = stored.item
+        if relapsed:
+            stored.new_item = _open_relapse(actor, old, note, deadline)
+        stored.result = result
+        stored.note = (note or "").strip()
+        stored.recorded_by = actor
+        stored.checked_at = timezone.now()
+        stored.version += 1
+        save_with_history(stored, user=actor, action=Action.RECHECK, reason=stored.note)
+        if relapsed:
+            notify(
+                [*committee_ids(old.organization_id), old.owner_id, old.leader_id],
+                Notification.Kind.RELAPSED,
+                key=f"relapsed:{stored.pk}",
+                item=old,
+                params={"new_reference": stored.new_item.reference},
+                message=stored.note,
+                skip=actor,
+            )
+        return stored
+
+
+def _open_relapse(actor, old, note, deadline):
+    """The new item a relapse opens: on the closed item's issue and organization, with its
+    measures, department and those of its people who are still eligible."""
+    eligibility = Eligibility({pk for pk in (old.owner_id, old.leader_id) if pk})
+    people = {
+        name: person
+        for name, person in (("owner", old.owner), ("leader", old.leader))
+        if person is not None and eligibility.allows(person.pk, old.organization_id)
+    }
+    remarks = _("Relapse found by the re-check of {reference}: {note}").format(
+        reference=old.reference, note=note
+    )
+    item = Item(
+        issue=old.issue,
+        organization=old.organization,
+        measures=old.measures,
+        department=old.department,
+        kind=Item.Kind.BY_DEADLINE,
+        deadline=deadline,
+        closure_criteria=old.closure_criteria,
+        remarks=str(remarks),
+        year=old.issue.raised_on.year,
+        **people,
+    )
+    item.full_clean(exclude=["sequence", "reference", "opened_on", "year"])
+    _store_new_items(actor, [item], action=Action.CREATE, reason=str(remarks))
+    return item
+
+
+def tell_how_resolved(actor, item):
+    """Feedback (反馈), from `close`: when `item` was its issue's last item still being worked on,
+    whoever raised the issue is told how it was resolved (the verification note); an issue
+    raised anonymously, or by someone without an account, is told to the committee of the
+    organization that logged it, to publish or pass on. Told once per closure."""
+    issue = item.issue
+    still_open = Item.objects.filter(issue=issue, status__in=Item.ACTIVE_STATUSES).exclude(pk=item.pk)
+    if still_open.exists():
+        return []
+    recipients = [issue.raised_by_id] if issue.raised_by_id else committee_ids(issue.organization_id)
+    return notify(
+        recipients,
+        Notification.Kind.FEEDBACK,
+        key=f"feedback:{item.pk}:{item.version}",
+        item=item,
+        organization=issue.organization,
+        params={"anonymous": not issue.raised_by_id},
+        message=item.verification_note,
+        skip=actor,
+    )
+
+
+@audit.action()
+def assign_checker(actor, recheck, *, checker, expected_version=None):
+    """Give a re-check not yet recorded to another checker (eligible in the batch's
+    organization). The committee of the item's organization; the new checker is told."""
+    if checker is None:
+        raise ValidationError({"checker": _("Choose who checks.")})
+    with transaction.atomic():
+        stored = (
+            Recheck.objects.select_for_update()
+            .select_related("item", "item__organization", "batch__organization")
+            .get(pk=recheck.pk)
+        )
+        if expected_version is not None and int(expected_version) != stored.version:
+            raise EditConflict(stored)
+        check_manages(actor, stored.item.organization)
+        if stored.result != Recheck.Result.PENDING:
+            raise InvalidTransition(_("This re-check was recorded already."))
+        if stored.checker_id == checker.pk:
+            return stored
+        refused = people_refusal(stored.batch.organization, {"checker": checker})
+        if refused is not None:
+            raise refused
+        stored.checker = checker
+        stored.version += 1
+        save_with_history(stored, user=actor, action=Action.ASSIGN_CHECKER)
+        notify(
+            [checker],
+            Notification.Kind.RECHECK_ASSIGNED,
+            key=f"recheck:{stored.pk}:{checker.pk}",
+            item=stored.item,
+            params={"date": stored.due_on.isoformat()},
+            skip=actor,
+        )
+        return stored

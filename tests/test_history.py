@@ -149,9 +149,10 @@ def test_creation_lists_the_values_set(world, story):
 
 
 def test_reading_the_timeline_takes_a_fixed_number_of_queries(world, story, django_assert_num_queries):
-    # 5 historical tables (item, progress, evidence, extension requests, co-owners) + users +
-    # issue names + organization names. Users come with their rows through select_related.
-    with django_assert_num_queries(8):
+    # 9 historical tables (item, progress, evidence, extension requests, co-owners, urgings,
+    # warning talks, accountability, re-checks) + users + issue names + organization names.
+    # Users come with their rows through select_related.
+    with django_assert_num_queries(12):
         item_timeline(story)
 
 

@@ -132,9 +132,9 @@ def test_it_reads_the_detail_in_constant_queries(client, world, item, django_ass
         # organization tree and people for the edit form; the latest progress updates with
         # authors; their evidence with uploaders; how many updates and files there are; the
         # item's evidence; extension requests; saved views, work queue count (menu); the
-        # item's co-owners; whether the reader muted it (the mute button); unread notifications
-        # (the bell)
-        with django_assert_num_queries(17):
+        # item's co-owners; its supervision: urgings, warning talks, accountability, re-checks;
+        # whether the reader muted it (the mute button); unread notifications (the bell)
+        with django_assert_num_queries(21):
             client.get(f"/ledger/items/{item.pk}/")
 
     count()
@@ -157,9 +157,10 @@ def test_it_reads_the_history_in_constant_queries(client, world, item, django_as
 
     def count():
         # session, user, memberships, organization tree; the item; history of the item, its
-        # updates, evidence, extensions, co-owners; names of the issues, organizations and people
-        # mentioned; saved views, work queue count (menu), unread notifications (the bell)
-        with django_assert_num_queries(16):
+        # updates, evidence, extensions, co-owners, urgings, warning talks, accountability,
+        # re-checks; names of the issues, organizations and people mentioned; saved views, work
+        # queue count (menu), unread notifications (the bell)
+        with django_assert_num_queries(20):
             client.get(f"/ledger/items/{item.pk}/history/")
 
     count()

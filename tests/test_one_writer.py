@@ -30,6 +30,7 @@ from ledger.imports.reading import read_table
 from ledger.imports.rows import prepare
 from ledger.imports.storing import ImportFailed, commit
 from ledger.models import (
+    Accountability,
     Attendance,
     Evidence,
     ExtensionRequest,
@@ -38,13 +39,31 @@ from ledger.models import (
     ItemCoOwner,
     Meeting,
     ProgressUpdate,
+    Recheck,
+    RecheckBatch,
+    Urging,
+    WarningTalk,
 )
 from tests.factories import IssueFactory, MeetingFactory, category, make_item
 from tests.pages import issue_rows_data
 from tests.sheet_files import ledger_rows, xlsx_bytes
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-WORKFLOW_MODELS = (Item, Issue, Meeting, Attendance, ProgressUpdate, Evidence, ExtensionRequest, ItemCoOwner)
+WORKFLOW_MODELS = (
+    Item,
+    Issue,
+    Meeting,
+    Attendance,
+    ProgressUpdate,
+    Evidence,
+    ExtensionRequest,
+    ItemCoOwner,
+    Urging,
+    WarningTalk,
+    Accountability,
+    RecheckBatch,
+    Recheck,
+)
 S = Item.Status
 
 
@@ -281,6 +300,88 @@ def bulk_batch(client, actor, world, _scene):
     workflow.import_new_items(actor, rows, reason="从文件“台账.xlsx”导入")
 
 
+def urged_item(world):
+    item = an_item(world)
+    workflow.urge(world.committee, item, message="请说明进度", reply_by=timezone.localdate())
+    return item
+
+
+def web_reply(client, actor, _world, item):
+    urging = item.urgings.get()
+    data = {"reply": "已更换闸瓦", "version": urging.version}
+    return post(client, actor, f"/ledger/items/{item.pk}/urgings/{urging.pk}/reply/", data)
+
+
+def web_talk(client, actor, world, item):
+    data = {
+        "person": world.owner.pk,
+        "talked_on": timezone.localdate().isoformat(),
+        "talked_by": world.committee.pk,
+        "outcome": "限期整改",
+    }
+    return post(client, actor, item_url(item, "talk"), data)
+
+
+def web_accountability(client, actor, world, item):
+    data = {"kind": "admonishment", "decided_on": timezone.localdate().isoformat(), "decision": "诫勉谈话"}
+    return post(client, actor, item_url(item, "accountability"), data)
+
+
+def web_draw(client, actor, world, _items):
+    today = timezone.localdate()
+    data = {
+        "organization": world.branch.pk,
+        "period_start": (today - datetime.timedelta(days=30)).isoformat(),
+        "period_end": today.isoformat(),
+        "one_in": 10,
+        "checker": world.member.pk,
+        "due_on": (today + datetime.timedelta(days=10)).isoformat(),
+        "seed": 7,
+    }
+    return post(client, actor, "/ledger/rechecks/", data)
+
+
+def drawn_recheck(world):
+    an_item(world, "closed")
+    today = timezone.localdate()
+    batch = workflow.draw_recheck(
+        world.committee,
+        world.branch,
+        period_start=today,
+        period_end=today,
+        due_on=today,
+        checker=world.member,
+        seed=1,
+    )
+    return batch.rechecks.get()
+
+
+def web_relapse(client, actor, _world, recheck):
+    data = {
+        "result": "relapsed",
+        "note": "制动闸瓦再次磨损",
+        "deadline": (timezone.localdate() + datetime.timedelta(days=20)).isoformat(),
+        "version": recheck.version,
+    }
+    return post(client, actor, f"/ledger/rechecks/items/{recheck.pk}/", data)
+
+
+def web_assign(client, actor, world, recheck):
+    data = {"checker": world.owner.pk, "version": recheck.version}
+    return post(client, actor, f"/ledger/rechecks/items/{recheck.pk}/checker/", data)
+
+
+def web_person_talk(client, actor, world, _scene):
+    data = {
+        "organization": world.branch.pk,
+        "person": world.member.pk,
+        "talked_on": timezone.localdate().isoformat(),
+        "talked_by": world.committee.pk,
+        "outcome": "提醒谈话",
+    }
+    return post(client, actor, "/ledger/talks/", data)
+
+
 @dataclass(frozen=True)
 class WritePath:
     name: str
@@ -491,6 +592,80 @@ PATHS = [
         "从文件“台账.xlsx”导入",
         status=None,
         versions={Item: 1},
+    ),
+    WritePath(
+        "web: urge an item",
+        an_item,
+        web_item_action(
+            "urge",
+            lambda item, world: {
+                "level": "notice",
+                "message": "请于期限前反馈",
+                "reply_by": timezone.localdate().isoformat(),
+            },
+        ),
+        "committee",
+        "member",
+        {Urging: 1},
+        "请于期限前反馈",
+        versions={Urging: 1},
+    ),
+    WritePath(
+        "web: the owner replies to an urging",
+        urged_item,
+        web_reply,
+        "owner",
+        "committee",
+        {Urging: 1},
+        "已更换闸瓦",
+        versions={Urging: 2},
+    ),
+    WritePath(
+        "web: record a warning talk", an_item, web_talk, "committee", "member", {WarningTalk: 1}, "限期整改"
+    ),
+    WritePath(
+        "web: record accountability",
+        an_item,
+        web_accountability,
+        "committee",
+        "owner",
+        {Accountability: 1},
+        "诫勉谈话",
+    ),
+    WritePath(
+        "web: draw a re-check",
+        lambda w: [an_item(w, "closed")],
+        web_draw,
+        "committee",
+        "outsider",
+        {RecheckBatch: 1, Recheck: 1},
+    ),
+    WritePath(
+        "web: a re-check finds a relapse",
+        drawn_recheck,
+        web_relapse,
+        "member",
+        "owner",
+        {Recheck: 1, Item: 1},
+        versions={Recheck: 2, Item: 1},
+    ),
+    WritePath(
+        "web: give a re-check to another checker",
+        drawn_recheck,
+        web_assign,
+        "committee",
+        "member",
+        {Recheck: 1},
+        "",
+        versions={Recheck: 2},
+    ),
+    WritePath(
+        "web: a warning talk with a person",
+        lambda w: None,
+        web_person_talk,
+        "committee",
+        "member",
+        {WarningTalk: 1},
     ),
     WritePath(
         "web: bulk change of two items",

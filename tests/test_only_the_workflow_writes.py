@@ -16,9 +16,27 @@ ROOT = Path(settings.BASE_DIR)
 SCANNED = ("core", "ledger")
 # The writer itself, its bulk helper and the audit plumbing they share.
 WRITERS = {"ledger/workflow.py", "ledger/bulk.py", "core/audit.py"}
-OWNED = {"Item", "Issue", "Meeting", "Attendance", "ProgressUpdate", "Evidence", "ExtensionRequest"}
+OWNED = {
+    "Item",
+    "Issue",
+    "Meeting",
+    "Attendance",
+    "ProgressUpdate",
+    "Evidence",
+    "ExtensionRequest",
+    # Supervision (issue 13)
+    "Urging",
+    "WarningTalk",
+    "Accountability",
+    "RecheckBatch",
+    "Recheck",
+}
 # Related managers that lead to the workflow's records (`item.updates.create(...)`).
 OWNED_MANAGERS = {
+    "accountabilities",
+    "rechecks",
+    "urgings",
+    "warning_talks",
     "attendances",
     "evidence",
     "extension_requests",

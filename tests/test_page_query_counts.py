@@ -66,13 +66,13 @@ def test_the_item_page_reads_in_constant_queries_at_10_and_200_updates(
     # session, user, memberships, organization tree; the item (with issue, people, org, and
     # what the workflow's rules read); organization tree and people for the edit form; the
     # latest 20 updates with authors; their evidence with uploaders; how many updates and
-    # files there are; the item's other evidence; extension requests; its co-owners; whether
-    # the reader muted it (the mute button); saved views, work queue count (menu), unread
-    # notifications (the bell)
+    # files there are; the item's other evidence; extension requests; its co-owners; its
+    # supervision (urgings, warning talks, accountability, re-checks); whether the reader muted
+    # it (the mute button); saved views, work queue count (menu), unread notifications (the bell)
     response = at_10_and_200(
         lambda count: post_updates(world, item, count),
         lambda: client.get(f"/ledger/items/{item.pk}/"),
-        17,
+        21,
         django_assert_num_queries,
     )
     assert len(response.context["updates"]) == 20
@@ -85,13 +85,14 @@ def test_the_history_page_reads_in_constant_queries_at_10_and_200_entries(
     item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
     client.force_login(world.committee)
     # session, user, memberships, organization tree; the item; historical rows of the item,
-    # its updates, evidence, extension requests and co-owners (with their users); names of the issue,
-    # the organization and the people the history mentions (on any page); saved views, work
-    # queue count (menu), unread notifications (the bell)
+    # its updates, evidence, extension requests, co-owners, urgings, warning talks,
+    # accountability and re-checks (with their users); names of the issue, the organization and
+    # the people the history mentions (on any page); saved views, work queue count (menu),
+    # unread notifications (the bell)
     response = at_10_and_200(
         lambda count: post_updates(world, item, count),
         lambda: client.get(f"/ledger/items/{item.pk}/history/"),
-        16,
+        20,
         django_assert_num_queries,
     )
     assert len(response.context["entries"]) == 50

@@ -30,8 +30,9 @@ def test_it_prints_the_summary_with_charts(client, world, django_assert_num_quer
     client.force_login(world.committee)
     # session, user, memberships, organization tree; the count (background or not); the
     # summary's two (by organization and status, by category); overdue items, closed items,
-    # the trend; meeting participation; the top organizations
-    with django_assert_num_queries(12):
+    # the trend; meeting participation; the top organizations; the supervision figures
+    # (urgings, warning talks, accountability, re-checks)
+    with django_assert_num_queries(16):
         response = client.get(URL)
     assert response.status_code == 200
     pages = pdfs.pages_text(response.content)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0002_delivery_preferences'),
+        ('core', '0002_notification_preferences'),
         ('ledger', '0004_notifications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
