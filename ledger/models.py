@@ -956,6 +956,10 @@ class Notification(models.Model):
         Kind.FEEDBACK: _("The problem you raised was resolved (item {reference})."),
     }
 
+    ANONYMOUS_FEEDBACK = _(
+        "A problem raised anonymously was resolved (item {reference}): publish the result to those who raised it."
+    )
+
     def text(self):
         """The sentence in the active language (wrap in `translation.override` for the reader's)."""
         values = {"reference": self.item.reference if self.item_id else ""}
@@ -966,7 +970,11 @@ class Notification(models.Model):
         ):
             # Stored as the status code, so that each reader reads it in their own language.
             values["decision"] = ExtensionRequest.Status(values["decision"]).label
-        template = str(self.TEXTS.get(self.kind, self.get_kind_display()))
+        template = self.TEXTS.get(self.kind, self.get_kind_display())
+        if self.kind == self.Kind.FEEDBACK and values.get("anonymous"):
+            # Nobody to tell by name: the committee that logged the opinion publishes the result.
+            template = self.ANONYMOUS_FEEDBACK
+        template = str(template)
         try:
             return template.format(**values)
         except (KeyError, IndexError, ValueError):

@@ -446,7 +446,9 @@ def test_an_anonymous_opinion_s_feedback_goes_to_the_committee_that_logged_it(wo
     Membership.objects.create(user=world.company_committee, organization=world.branch, role="committee")
     workflow.close(world.company_committee, item, note="已公开")
     assert told(Notification.Kind.FEEDBACK) == ["branch_secretary"]
-    assert Notification.objects.get(kind=Notification.Kind.FEEDBACK).params == {"anonymous": True}
+    feedback = Notification.objects.get(kind=Notification.Kind.FEEDBACK)
+    assert feedback.params == {"anonymous": True}
+    assert feedback.text() == f"匿名反映的问题已整改（事项 {item.reference}）：请向反映人公开整改结果。"
 
 
 def drawn(world):
