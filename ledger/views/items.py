@@ -380,9 +380,15 @@ def _detail_context(request, item, bound=None):
         "may_copy": Scope.for_user(user).manages(item.issue.organization_id),
         "conflict": bound.get("conflict"),
         "summary": summary,
-        # The language switch leads back to the item page, not to the action's address.
-        "page_url": reverse("ledger:item_detail", args=[item.pk]),
+        # The language switch leads back to the item page (not to the action's address), with
+        # as many updates as the page shows.
+        "page_url": _item_page_url(item, shown),
     }
+
+
+def _item_page_url(item, shown):
+    url = reverse("ledger:item_detail", args=[item.pk])
+    return url if shown <= UPDATES_SHOWN else f"{url}?updates={shown}"
 
 
 def _with_ids(action, form):
