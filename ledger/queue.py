@@ -149,7 +149,7 @@ def waiting_count(user, today=None, limit=None):
 def waiting_label(count, limit=None):
     """The navbar's figure for `count` (from `waiting_count`): the number, or "99+" beyond `limit`."""
     limit = WAITING_SHOWN if limit is None else limit
-    return "{}+".format(limit) if count > limit else count
+    return f"{limit}+" if count > limit else count
 
 
 @dataclass
