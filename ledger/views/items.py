@@ -488,6 +488,10 @@ def _perform(request, item, action, form):
     if action == Action.DECIDE_EXTENSION:
         # Decisions are small forms beside each request, not an action form: errors are messages.
         return _decide(request, item, form)
+    if action == Action.EDIT and request.POST.get("find"):
+        # "Find people" without JavaScript: the form again as typed, its selects listing the
+        # people matching the names typed (`forms.EditItemForm`); nothing is saved.
+        return _invalid(request, item, action, form, status=200)
     if form.is_valid():
         try:
             result = ACTIONS[action].call(request.user, item, form.cleaned_data)
