@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.audit import Snapshot, audited
 from core.models import Organization
-from core.permissions import OrganizationTree, Scope
+from core.permissions import OrganizationTree, Scope, among
 
 USER = settings.AUTH_USER_MODEL
 
@@ -491,7 +491,9 @@ class Item(ChoiceLabels, Snapshot, models.Model):
     def worked_on_q(user_id):
         """The items a person works on: owns, or helps on as a co-owner (协办人), who reports
         progress too."""
-        return Q(owner_id=user_id) | Q(pk__in=ItemCoOwner.objects.filter(person_id=user_id).values("item_id"))
+        return Q(owner_id=user_id) | among(
+            "pk", ItemCoOwner.objects.filter(person_id=user_id).values("item_id")
+        )
 
     @staticmethod
     def overdue_q(today):
