@@ -18,7 +18,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection
 from django.db.models import BooleanField, F, Func, Q
 
@@ -241,6 +240,8 @@ def among(column, values):
     (an owner's page spent 0.1 s a query on it at 100,000 items)."""
     if connection.vendor != "postgresql":
         return Q(**{f"{column}__in": values})
+    from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL's own (psycopg)
+
     return Q(_AnyOf(F(column), ArraySubquery(values)))
 
 
