@@ -159,7 +159,10 @@ def test_the_language_switch_keeps_the_updates_shown(client, world, worked):
     client.force_login(world.committee)
     assert client.get(f"/ledger/items/{worked.pk}/").context["page_url"] == f"/ledger/items/{worked.pk}/"
     more = client.get(f"/ledger/items/{worked.pk}/?updates=40")
-    assert f'id="language-next" value="/ledger/items/{worked.pk}/?updates=40"' in more.content.decode()
+    assert (
+        f'name="next" value="/ledger/items/{worked.pk}/?updates=40" id="language-next"'
+        in more.content.decode()
+    )
     switched = client.post("/i18n/setlang/", {"language": "en", "next": more.context["page_url"]})
     assert switched["Location"] == f"/ledger/items/{worked.pk}/?updates=40"
     assert len(client.get(switched["Location"]).context["updates"]) == 40
