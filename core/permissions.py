@@ -18,7 +18,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.apps import apps
-from django.db.models import Q
+from django.db import connection
+from django.db.models import BooleanField, F, Func, Q
 
 from core.models import Membership, Organization, User
 
@@ -199,7 +200,7 @@ class Scope:
             Q(organization_id__in=self.visible_org_ids)
             | Q(owner_id=self.user_id)
             | Q(leader_id=self.user_id)
-            | Q(id__in=co_owned.values("item_id"))
+            | among("id", co_owned.values("item_id"))
         )
 
     # Printing ------------------------------------------------------------------------------
@@ -228,6 +229,28 @@ class Scope:
 # Active people, and the placeholders an import created for names that matched no account
 # (inactive by design: they cannot sign in).
 CHOOSABLE = Q(is_active=True) | Q(is_placeholder=True)
+
+
+def among(column, values):
+    """Q: `column` is one of the values the subquery `values` yields (`column__in`).
+
+    On PostgreSQL written `column = ANY(ARRAY(subquery))`: the subquery runs once and the
+    condition is an index condition, so that ORed with others (the owner, the leader) the
+    planner reads each by its index; an `IN (subquery)` ORed so made it read every open item
+    (an owner's page spent 0.1 s a query on it at 100,000 items)."""
+    if connection.vendor != "postgresql":
+        return Q(**{f"{column}__in": values})
+    from django.contrib.postgres.expressions import ArraySubquery  # PostgreSQL's own (psycopg)
+
+    return Q(_AnyOf(F(column), ArraySubquery(values)))
+
+
+class _AnyOf(Func):
+    """`column = ANY(ARRAY(subquery))`, a condition."""
+
+    arg_joiner = " = ANY("
+    template = "%(expressions)s)"
+    output_field = BooleanField()
 
 
 def related_organization_ids(organization_id, children_by_parent=None):

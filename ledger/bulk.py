@@ -80,6 +80,17 @@ class _Values:
             # An aware time needs no preparation but the backend's (the field's own checks for
             # a naive time and warns): the history's times are all distinct, none is cached.
             adapt = self.connection.ops.adapt_datetimefield_value
+            if self.connection.vendor == "sqlite":
+                # SQLite's adaptation without its layers (the seed writes a million times): the
+                # time in the connection's zone, naive, as text.
+                zone = self.connection.timezone
+
+                def prepare(value):
+                    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+                        return str(value.astimezone(zone).replace(tzinfo=None))
+                    return field.get_db_prep_save(value, self.connection)
+
+                return prepare
 
             def prepare(value):
                 if isinstance(value, datetime.datetime) and value.tzinfo is not None:

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.forms import inlineformset_factory, modelformset_factory
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core import permissions
@@ -197,7 +198,13 @@ def co_owners_field():
 
 
 class EditItemForm(MergeChoicesMixin, ItemForm):
-    """Editing an item: the version the user started from travels with the form."""
+    """Editing an item: the version the user started from travels with the form.
+
+    Leader, owner and co-owners accept exactly the people `ItemForm` accepts (`eligible_people`
+    of the item's organization), but their selects list only the people chosen and those
+    matching the name typed in each field's search box (`<name>_search`, which the people
+    endpoint answers as one types, `role=item`), never everyone: the item page would otherwise
+    list a company's people three times."""
 
     co_owners = co_owners_field()
     version = forms.IntegerField(widget=forms.HiddenInput)
@@ -210,6 +217,41 @@ class EditItemForm(MergeChoicesMixin, ItemForm):
             "record and the reports print it. Leave it for a correction of a mistyped date."
         ),
     )
+
+    PERSON_FIELDS = ("leader", "owner", "co_owners")
+
+    def __init__(self, *args, organization, **kwargs):
+        # No choices read here: the selects get only the people below (`people_choices`).
+        super().__init__(*args, organization=organization, people_choices=[], **kwargs)
+        people = self.fields["owner"].queryset
+        chosen = {name: self._chosen(name) for name in self.PERSON_FIELDS}
+        texts = {
+            name: (self.data.get(f"{name}_search", "") if self.is_bound else "").strip()
+            for name in self.PERSON_FIELDS
+        }
+        # One query for the people chosen in the three fields; one more per name typed.
+        wanted = {pk for ids in chosen.values() for pk in ids}
+        found = {person.pk: person for person in people.filter(pk__in=wanted)} if wanted else {}
+        url = reverse("ledger:people_search")
+        for name in self.PERSON_FIELDS:
+            shown = [found[pk] for pk in chosen[name] if pk in found]
+            if texts[name]:
+                shown += [p for p in people_matching(people, texts[name]) if p.pk not in chosen[name]]
+            field = self.fields[name]
+            options = [(person.pk, str(person)) for person in shown]
+            field.choices = options if name == "co_owners" else [("", field.empty_label), *options]
+            field.search_text = texts[name]
+            field.search_url = f"{url}?role=item&org={organization.pk}&field={name}"
+
+    def _chosen(self, name):
+        """The ids of the people chosen in field `name`: as posted, or as the item has them."""
+        if self.is_bound:
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else self.data.get(name)
+        else:
+            values = self.initial.get(name, getattr(self.instance, f"{name}_id", None))
+        if not isinstance(values, (list, tuple)):
+            values = [values]
+        return [int(value) for value in values if str(value).isdigit()]
 
 
 class NoteForm(forms.Form):

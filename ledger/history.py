@@ -290,13 +290,15 @@ class Timeline(Sequence):
             (Recheck, Recheck.history.filter(item_id=item.pk), _("Re-check")),
         ]
         rows = {model: [] for model, _queryset, _label in sources}
-        changes = {}
+        # Each row's diff is against the previous row of the same record, worked out only for
+        # the entries read (a page of a long history): (tracked fields, previous row) here.
+        against = {}
         for model, queryset, _record_label in sources:
             fields = _tracked_fields(model)
             previous_by_object = {}
             for record in queryset.select_related("history_user").order_by("history_date", "history_id"):
                 rows[model].append(record)
-                changes[record] = _diff(fields, previous_by_object.get(record.id), record)
+                against[record] = (fields, previous_by_object.get(record.id))
                 previous_by_object[record.id] = record
         posts = _progress_posts(rows)
         decisions = _extension_decisions(rows)
@@ -305,7 +307,7 @@ class Timeline(Sequence):
             if shown_as is request:
                 # A decision is told by its details: the request's own diff (its status, decider,
                 # time and note) would say the same again.
-                changes[request] = []
+                against[request] = ((), None)
             else:
                 merged.add(request)
         shown = [
@@ -317,8 +319,7 @@ class Timeline(Sequence):
         shown.sort(key=lambda pair: pair[0].history_date)  # stable: ties keep the sources' order
         if newest_first:
             shown.reverse()
-        self._shown, self._changes, self._posts, self._decisions = shown, changes, posts, decisions
-        self._names = None
+        self._shown, self._against, self._posts, self._decisions = shown, against, posts, decisions
 
     def __len__(self):
         return len(self._shown)
@@ -332,14 +333,9 @@ class Timeline(Sequence):
         return self._entries([self._shown[index]])[0]
 
     def _entries(self, shown):
-        changes = self._changes
-        if self._names is None:
-            # Named for the whole timeline at once, whatever page is read: the same few queries
-            # (one per kind of record named) for every page of a history.
-            self._names = _related_names(
-                change for record, _label in self._shown for change in changes[record]
-            )
-        names = self._names
+        changes = {record: _diff(*self._against[record], record) for record, _label in shown}
+        # Named for the entries read: a few queries (one per kind of record named) a page.
+        names = _related_names(change for diff in changes.values() for change in diff)
         entries = []
         for record, record_label in shown:
             post = self._posts.get(record)

@@ -127,13 +127,29 @@ def _any(filters):
     return combined
 
 
-def waiting_count(user, today=None):
-    """How many items wait for the user (each counted once, in whatever sections it is): the
-    navbar's figure. One query (after the user's scope, which the page has read already)."""
+# The navbar counts the waiting items up to this many and says "99+" beyond: every page shows
+# the figure, and a committee's queue can hold tens of thousands of items (counting them all
+# cost more than the rest of a page). The work queue's page counts each section in full.
+WAITING_SHOWN = 99
+
+
+def waiting_count(user, today=None, limit=None):
+    """How many items wait for the user (each counted once, in whatever sections it is), counted
+    up to `limit` + 1 (`WAITING_SHOWN` + 1 by default): the navbar's figure, exact up to
+    `limit` (`limit` + 1 says "more"). One query (after the user's scope, which the page has
+    read already)."""
     filters = section_filters(user, today)
     if not filters:
         return 0
-    return Item.objects.visible_to(user).filter(_any(filters)).count()
+    limit = WAITING_SHOWN if limit is None else limit
+    # A LIMIT under the COUNT: the database stops at the first rows it finds.
+    return Item.objects.visible_to(user).filter(_any(filters)).order_by()[: limit + 1].count()
+
+
+def waiting_label(count, limit=None):
+    """The navbar's figure for `count` (from `waiting_count`): the number, or "99+" beyond `limit`."""
+    limit = WAITING_SHOWN if limit is None else limit
+    return f"{limit}+" if count > limit else count
 
 
 @dataclass

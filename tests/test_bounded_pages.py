@@ -155,6 +155,19 @@ def test_the_item_page_shows_the_latest_updates_and_a_link_to_older_ones(client,
     assert "updates-more" not in html
 
 
+def test_the_language_switch_keeps_the_updates_shown(client, world, worked):
+    client.force_login(world.committee)
+    assert client.get(f"/ledger/items/{worked.pk}/").context["page_url"] == f"/ledger/items/{worked.pk}/"
+    more = client.get(f"/ledger/items/{worked.pk}/?updates=40")
+    assert (
+        f'name="next" value="/ledger/items/{worked.pk}/?updates=40" id="language-next"'
+        in more.content.decode()
+    )
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": more.context["page_url"]})
+    assert switched["Location"] == f"/ledger/items/{worked.pk}/?updates=40"
+    assert len(client.get(switched["Location"]).context["updates"]) == 40
+
+
 @pytest.mark.parametrize("value", ["abc", "-5", "3", "", "99999999999"])
 def test_a_bad_number_of_updates_shows_the_latest_twenty(client, world, worked, value):
     client.force_login(world.committee)

@@ -111,7 +111,13 @@ def test_show_more_on_the_item_page_shows_older_updates(browser, site, world, sc
     expect(page.get_by_text("第25次进展", exact=True)).to_be_visible()
     page.wait_for_url(f"{site}/ledger/items/{item.pk}/?updates=40")  # a reload keeps them
     shot(page, f"bounded-updates-{screen}")
-    page.get_by_role("link", name="显示更早的 5 条进展").click()
+    # So does the language switch: the page comes back in English with the 40 updates.
+    page.locator("#language").select_option("en")
+    page.get_by_role("button", name="切换").click()
+    page.wait_for_url(f"{site}/ledger/items/{item.pk}/?updates=40")
+    expect(page.get_by_role("link", name="Show 5 older updates")).to_be_visible()
+    expect(updates).to_have_count(40)
+    page.get_by_role("link", name="Show 5 older updates").click()
     expect(updates).to_have_count(45)
     expect(page.get_by_text("第1次进展", exact=True)).to_be_visible()
     expect(page.locator("#updates-more")).to_have_count(0)

@@ -44,7 +44,7 @@ def test_it_lists_the_ledger_columns(client, world, items):
     assert 'class="text-nowrap deadline-overdue"' in html
     assert 'class="text-nowrap deadline-soon"' in html
     assert response.context["total"] == 3
-    counts = {value: count for value, _label, count, _colour in response.context["status_counts"]}
+    counts = {value: count for value, _label, count, *_shown in response.context["status_counts"]}
     assert counts["open"] == 2 and counts["in_progress"] == 1
 
 

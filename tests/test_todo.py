@@ -220,6 +220,22 @@ def test_the_navbar_counts_each_waiting_item_once(client, world, ledger):
     assert 'id="todo-count">3<' in html
 
 
+def test_the_navbar_stops_counting_beyond_its_bound(client, world, ledger, monkeypatch):
+    # Exact up to the bound, then one more says "more": a big queue is not counted on every page.
+    assert queue.waiting_count(world.committee, limit=10) == 4
+    assert queue.waiting_count(world.committee, limit=2) == 3
+    assert queue.waiting_label(3, limit=2) == "2+"
+    assert queue.waiting_label(2, limit=2) == 2
+    monkeypatch.setattr(queue, "WAITING_SHOWN", 3)
+    client.force_login(world.committee)
+    html = client.get("/ledger/todo/").content.decode()
+    assert 'id="todo-count">3+<' in html
+    # The queue's own page still counts every section in full.
+    assert sum(section.count for section in client.get("/ledger/todo/").context["sections"]) >= 4
+    monkeypatch.setattr(queue, "WAITING_SHOWN", 4)
+    assert 'id="todo-count">4<' in client.get("/ledger/todo/").content.decode()
+
+
 def test_the_page_reads_in_constant_queries(client, world, ledger, django_assert_num_queries):
     world.branch.double_review = True
     world.branch.save()

@@ -288,8 +288,9 @@ def item_list(request):
     # Counted with the withdrawn items, which the list leaves out unless asked: their badge
     # says how many there are and links to them.
     by_status = dict(filterset.qs_with_withdrawn.order_by().values_list("status").annotate(n=Count("pk")))
+    links = _status_links(request)
     status_counts = [
-        (value, label, by_status.get(value, 0), Item.STATUS_COLOURS[value])
+        (value, label, by_status.get(value, 0), Item.STATUS_COLOURS[value], *links[value])
         for value, label in Item.Status.choices
     ]
     if not filterset.shows_withdrawn():
@@ -304,6 +305,11 @@ def item_list(request):
     if may_bulk_edit:
         for item in page:  # a checkbox for the items the user may edit now
             item.may_edit = workflow.refusal(request.user, item, Action.EDIT) is None
+    # What the table and the cards both show of each row, worked out once a row (the address)
+    # or once a status (its filter link and title), not twice a row in the templates.
+    for item in page:
+        item.url = reverse("ledger:item_detail", args=[item.pk])
+        item.status_link, item.status_title = links[item.status]
     return render(
         request,
         "ledger/item_list.html",
@@ -323,6 +329,17 @@ def item_list(request):
             ),
         },
     )
+
+
+def _status_links(request):
+    """{status: (the list's address showing only that status, other filters kept; its title)}."""
+    links = {}
+    for value, label in Item.Status.choices:
+        query = request.GET.copy()
+        query["status"] = value
+        query.pop("page", None)
+        links[value] = ("?" + query.urlencode(), _("Show only “{status}”").format(status=label))
+    return links
 
 
 def _detail_context(request, item, bound=None):
@@ -380,9 +397,15 @@ def _detail_context(request, item, bound=None):
         "may_copy": Scope.for_user(user).manages(item.issue.organization_id),
         "conflict": bound.get("conflict"),
         "summary": summary,
-        # The language switch leads back to the item page, not to the action's address.
-        "page_url": reverse("ledger:item_detail", args=[item.pk]),
+        # The language switch leads back to the item page (not to the action's address), with
+        # as many updates as the page shows.
+        "page_url": _item_page_url(item, shown),
     }
+
+
+def _item_page_url(item, shown):
+    url = reverse("ledger:item_detail", args=[item.pk])
+    return url if shown <= UPDATES_SHOWN else f"{url}?updates={shown}"
 
 
 def _with_ids(action, form):
@@ -482,6 +505,10 @@ def _perform(request, item, action, form):
     if action == Action.DECIDE_EXTENSION:
         # Decisions are small forms beside each request, not an action form: errors are messages.
         return _decide(request, item, form)
+    if action == Action.EDIT and request.POST.get("find"):
+        # "Find people" without JavaScript: the form again as typed, its selects listing the
+        # people matching the names typed (`forms.EditItemForm`); nothing is saved.
+        return _invalid(request, item, action, form, status=200)
     if form.is_valid():
         try:
             result = ACTIONS[action].call(request.user, item, form.cleaned_data)

@@ -361,7 +361,9 @@ def people_search(request):
     With `role` (owner or leader) instead: the people who own or lead items the user can see,
     for the ledger's person filters; the name comes in `q` or in the filter's own search box
     (`owner_search`, `leader_search`). With `role=bulk`: the people a bulk change may name as
-    new owner or leader (`forms.people_managed_by`)."""
+    new owner or leader (`forms.people_managed_by`). With `role=item`, `org` and `field` (leader,
+    owner or co_owners): the item edit form's choices, those chosen in the field (`field`'s own
+    values) first and selected, then the matching people the form accepts."""
     role = request.GET.get("role", "")
     if role == "bulk":
         # The bulk change's new owner or leader: the people the user may name on the records
@@ -388,9 +390,34 @@ def people_search(request):
     if not org_id.isdigit():
         raise Http404
     organization = get_object_or_404(Organization.objects.managed_by(request.user), pk=int(org_id))
+    if role == "item":
+        return _item_people_options(request, organization)
     people = forms.people_for(organization)
     return render(
         request,
         "ledger/includes/people_options.html",
         {"people": forms.people_matching(people, request.GET.get("q", ""))},
+    )
+
+
+def _item_people_options(request, organization):
+    """The edit form's options of one person field (`forms.EditItemForm`): the same people the
+    form accepts (`forms.item_people_for`), so that whatever is offered validates."""
+    name = request.GET.get("field", "")
+    if name not in forms.EditItemForm.PERSON_FIELDS:
+        raise Http404
+    people = forms.item_people_for(organization)
+    chosen = [int(pk) for pk in request.GET.getlist(name) if pk.isdigit()]
+    found = people.in_bulk(chosen) if chosen else {}
+    text = request.GET.get(f"{name}_search") or request.GET.get("q", "")
+    matching = [person for person in forms.people_matching(people, text) if person.pk not in found]
+    return render(
+        request,
+        "ledger/includes/people_options.html",
+        {
+            "people": [found[pk] for pk in chosen if pk in found] + matching,
+            "selected": list(found),
+            "multiple": name == "co_owners",
+            "empty_label": forms.PLEASE_CHOOSE,
+        },
     )
