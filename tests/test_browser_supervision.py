@@ -117,7 +117,14 @@ def test_a_re_check_draw_finds_a_relapse_that_opens_a_new_item(browser, site, wo
     committee = browser.new_context(**SCREENS[screen], **CHINESE)
     page = committee.new_page()
     log_in(page, site, "branch_secretary")
-    page.goto(f"{site}/ledger/rechecks/")
+    # Through the navigation bar's supervision menu (folded behind the toggler on a phone).
+    toggler = page.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        page.wait_for_selector("#main-nav.show")
+    page.click("#supervision-menu")
+    page.click("#main-nav a.dropdown-item[href='/ledger/rechecks/']")
+    page.wait_for_url(f"{site}/ledger/rechecks/")
     form = page.locator("#draw-form")
     form.locator("#id_organization").select_option(str(world.branch.pk))
     page.fill("#id_period_start", (today - datetime.timedelta(days=7)).isoformat())
