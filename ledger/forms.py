@@ -497,6 +497,7 @@ class NewItemForm(ItemForm):
 class QuickItemForm(ItemForm):
     """One row of the issue page's quick entry of several items (`QuickItemFormSet`)."""
 
+    co_owners = co_owners_field()
     confirm_past_deadline = NewItemForm.base_fields["confirm_past_deadline"]
     asks_confirmation = NewItemForm.asks_confirmation
 
