@@ -140,3 +140,16 @@ def test_the_three_lists_are_stored_joined_by_serial(door, client, world, tmp_pa
     assert first.issue_id == second.issue_id
     assert first.closure_criteria == "隐患全部销号"
     assert first.issue.category.name == "安全"
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_six_rows_in_a_sheet_formatted_to_the_last_row_are_stored(door, client, world, tmp_path):
+    path = layouts.padded_ledger(tmp_path / "padded.xlsx")
+    store(door, client, world, path.read_bytes(), tmp_path)
+    stored = [
+        (item.issue.description, item.measures, item.owner, item.deadline, item.issue.category.name)
+        for item in Item.objects.order_by("sequence")
+    ]
+    assert stored == [
+        (f"问题{n}", f"措施{n}", world.owner, datetime.date(2027, 3, 31), "安全") for n in range(1, 7)
+    ]
