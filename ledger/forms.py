@@ -539,6 +539,7 @@ class NewItemForm(ItemForm):
 class QuickItemForm(ItemForm):
     """One row of the issue page's quick entry of several items (`QuickItemFormSet`)."""
 
+    co_owners = co_owners_field()
     confirm_past_deadline = NewItemForm.base_fields["confirm_past_deadline"]
     asks_confirmation = NewItemForm.asks_confirmation
 
@@ -632,6 +633,13 @@ class BulkEditForm(forms.Form):
     )
     department = forms.CharField(label=_("New responsible department"), required=False, max_length=100)
     deadline = forms.DateField(label=_("New deadline"), required=False, widget=DateInput())
+    co_owners = forms.TypedMultipleChoiceField(
+        label=_("New co-owners"),
+        required=False,
+        coerce=int,
+        help_text=_("They replace the co-owners of every selected item."),
+    )
+    clear_co_owners = forms.BooleanField(label=_("Remove all co-owners"), required=False)
     reason = forms.CharField(label=_("Reason for the change"), max_length=500)
     query = forms.CharField(required=False, widget=forms.HiddenInput)
 
@@ -657,19 +665,40 @@ class BulkEditForm(forms.Form):
                 *((p.pk, str(p)) for p in shown.distinct()[:PEOPLE_SHOWN]),
             ]
             field.search_text = text
+        # The co-owners the same way: those chosen, and those matching the name typed.
+        field = self.fields["co_owners"]
+        chosen = []
+        if self.is_bound:
+            typed = field.widget.value_from_datadict(self.data, self.files, self.add_prefix("co_owners"))
+            chosen = [pk for pk in typed or () if str(pk).isdigit()]
+        text = self.data.get("co_owners_search", "") if self.is_bound else ""
+        shown = people.filter(pk__in=chosen)
+        if text.strip():
+            shown = shown | people_matching(people, text, limit=None)
+        field.choices = [(p.pk, str(p)) for p in shown.distinct()[: PEOPLE_SHOWN + len(chosen)]]
+        field.search_text = text
 
     def clean(self):
         data = super().clean()
-        if not any(data.get(name) not in (None, "") for name in BULK_EDITABLE_FIELDS):
+        if data.get("co_owners") and data.get("clear_co_owners"):
+            raise forms.ValidationError(_("Choose new co-owners or remove them all, not both."))
+        if not self.changes():
             raise forms.ValidationError(
-                _("Choose at least one change: a new owner, leader, department or deadline.")
+                _("Choose at least one change: a new owner, leader, department, deadline or co-owners.")
             )
         return data
 
     def changes(self):
-        """The fields to change on every selected item, from the cleaned data."""
-        return {
-            name: self.cleaned_data[name]
+        """The fields to change on every selected item, from the cleaned data: the co-owners
+        chosen (people, in order), or none when they are to be removed."""
+        data = self.cleaned_data
+        changes = {
+            name: data[name]
             for name in BULK_EDITABLE_FIELDS
-            if self.cleaned_data.get(name) not in (None, "")
+            if name != "co_owners" and data.get(name) not in (None, "")
         }
+        if data.get("co_owners"):
+            changes["co_owners"] = people_in_order(data["co_owners"])
+        elif data.get("clear_co_owners"):
+            changes["co_owners"] = []
+        return changes

@@ -1460,8 +1460,9 @@ def import_new_items(actor, rows, *, reason, eligibility=None):
 # ---------------------------------------------------------------------------------------------
 # Bulk changes: the same edit on several items, with one reason
 
-# What a committee member changes on several items at once from the ledger list.
-BULK_EDITABLE_FIELDS = ("owner", "leader", "department", "deadline")
+# What a committee member changes on several items at once from the ledger list
+# (co-owners: a list of people, empty to clear them).
+BULK_EDITABLE_FIELDS = ("owner", "leader", "department", "deadline", "co_owners")
 
 
 @dataclass
@@ -1476,7 +1477,9 @@ class BulkEdit:
 
 @audit.action()
 def bulk_edit_items(actor, items, *, reason, **changes):
-    """Change owner, leader, department or deadline of several items in one step, one reason.
+    """Change owner, leader, department, deadline or co-owners of several items in one step,
+    one reason. `co_owners` (people, in order) replaces each item's co-owners; an empty list
+    clears them; each item's owner is refused as its own co-owner (`check_co_owners`).
 
     Each item goes through :func:`edit_item` (so through its rules, with its own history row
     naming the actor, the action and the reason, and its version bumped), all in one
@@ -1491,7 +1494,12 @@ def bulk_edit_items(actor, items, *, reason, **changes):
     unknown = set(changes) - set(BULK_EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"bulk_edit_items() got unexpected fields: {sorted(unknown)}")
-    changes = {name: value for name, value in changes.items() if value not in (None, "")}
+    # An empty list of co-owners is a change (clear them); an empty owner or deadline is not.
+    changes = {
+        name: value
+        for name, value in changes.items()
+        if value is not None and (name == "co_owners" or value != "")
+    }
     if not changes:
         raise ValidationError(_("Choose at least one change."))
     reason = _require(reason, "reason", _("Give the reason for the change."))

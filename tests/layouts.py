@@ -164,6 +164,16 @@ def dated_ledger(deadlines, owners=None, raised=None):
     return _done(target, book)
 
 
+def lit_ledger():
+    """An export with the derived light (亮灯) between its columns, as the exporter writes it."""
+    target, book = _book()
+    sheet = book.add_worksheet("台账")
+    sheet.write_row("A1", ["存在问题", "整改措施", "亮灯", "责任人", "整改时限", "Light"])
+    sheet.write_row("A2", ["问题1", "措施1", "红", "王强", "2026-12-31", "red"])
+    sheet.write_row("A3", ["问题2", "措施2", "绿", "杨帆", "2027年3月底", "green"])
+    return _done(target, book)
+
+
 def padded_ledger(path, last_row=1_048_576, bordered_rows=20_000, late_row=None):
     """Six rows of data in a sheet formatted down to row 1,048,576: every row styled, the first
     `bordered_rows` with bordered empty cells (what a sheet formatted by whole columns holds);

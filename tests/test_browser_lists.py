@@ -189,3 +189,61 @@ def test_a_bulk_change_of_owner_shows_on_each_row_and_in_the_history(browser, si
         item.refresh_from_db()
         assert item.owner == world.owner and item.status == Item.Status.OPEN
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("screen", ["desktop", "phone"])
+def test_a_bulk_change_sets_co_owners_found_by_name_then_removes_them(browser, site, world, screen):
+    chosen = [
+        make_item(world.committee, IssueFactory(organization=world.branch), owner=world.member)
+        for _ in range(2)
+    ]
+    context, page = new_page(browser, screen)
+    log_in(page, site, "branch_secretary")
+
+    def tick_and_open():
+        page.goto(site + "/ledger/?ordering=reference")
+        for item in chosen:
+            shown(page, screen).locator(f"input[name=items][value='{item.pk}']").check()
+        if screen == "phone":
+            page.click("#bulk-jump")
+        else:
+            page.click("#bulk-panel summary")
+        assert page.locator("#bulk-count").inner_text() == "2"
+
+    tick_and_open()
+    # Two co-owners, each found by typing part of the name: the first stays chosen while the
+    # second is searched for.
+    page.fill("#bulk-co_owners_search", "王")
+    page.wait_for_selector(f"#bulk-co_owners option[value='{world.owner.pk}']", state="attached")
+    page.select_option("#bulk-co_owners", str(world.owner.pk))
+    page.fill("#bulk-co_owners_search", "李")
+    page.wait_for_selector(f"#bulk-co_owners option[value='{world.committee.pk}']", state="attached")
+    options = page.locator("#bulk-co_owners option")
+    assert options.first.inner_text() == "王强"
+    page.locator(f"#bulk-co_owners option[value='{world.committee.pk}']").evaluate(
+        "option => { option.selected = true; }"
+    )
+    assert page.eval_on_selector_all(
+        "#bulk-co_owners option:checked", "options => options.map(o => o.textContent)"
+    ) == ["王强", "李明"]
+    page.fill("#bulk-reason", "增加协办人")
+    no_sideways_scrolling(page)
+    shot(page, f"lists-{screen}-08-bulk-co-owners")
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    assert "已保存 2 项事项的修改。" in page.locator(".alert-success").inner_text()
+    page.goto(site + f"/ledger/items/{chosen[0].pk}/")
+    assert page.locator("[data-field=co_owners]").inner_text() == "王强、李明"
+
+    # Removed again from both.
+    tick_and_open()
+    page.check("#bulk-clear_co_owners")
+    page.fill("#bulk-reason", "不再需要协办")
+    page.click("#bulk-form button[type=submit]")
+    page.wait_for_selector(".alert-success")
+    page.goto(site + f"/ledger/items/{chosen[1].pk}/")
+    assert page.locator("[data-field=co_owners]").count() == 0
+    for item in chosen:
+        assert Item.objects.get(pk=item.pk).co_owner_people == []
+    context.close()

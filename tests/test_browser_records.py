@@ -126,6 +126,8 @@ def test_three_items_are_typed_at_once_on_an_issue(browser, site, world, screen)
         page.fill(f"#id_items-{index}-department", "机运工区")
         page.select_option(f"#id_items-{index}-owner", str(world.owner.pk))
         page.fill(f"#id_items-{index}-deadline", deadline)
+    # The first item has two co-owners (协办人), chosen from the same people as the owner.
+    page.select_option("#id_items-0-co_owners", [str(world.member.pk), str(world.leader.pk)])
     # The third row's deadline is already past: the page warns and asks to confirm.
     page.fill("#id_items-2-deadline", (today - datetime.timedelta(days=1)).isoformat())
     assert overflow(page) == 0
@@ -146,6 +148,8 @@ def test_three_items_are_typed_at_once_on_an_issue(browser, site, world, screen)
     # Copy the first as the start of a fourth.
     first = issue.items.order_by("sequence").first()
     page.click(f"#issue-{issue.pk} a[href='/ledger/items/{first.pk}/']")
+    assert page.locator("[data-field=co_owners]").inner_text() == "杨帆、赵志刚"
+    assert first.co_owner_people == [world.member, world.leader]
     page.click(f"a[href^='/ledger/issues/{issue.pk}/?copy={first.pk}']")
     assert page.input_value(f"#i-{issue.pk}-measures") == "补齐台账记录"
     switch_to_english(page)

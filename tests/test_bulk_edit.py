@@ -251,3 +251,56 @@ def test_items_that_already_had_the_values_are_counted_apart(client, world, item
         {"items": [item.pk for item in items], "department": "调度室", "reason": "统一"},
     )
     assert texts(response) == ["已保存 1 项事项的修改。", "2 项事项原已是这些值，未作修改。"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Co-owners (协办人)
+
+
+def test_the_bulk_change_sets_the_co_owners_then_clears_them(client, world, items):
+    own = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    chosen = [item.pk for item in items] + [own.pk]
+    response = post(
+        client,
+        world.committee,
+        {"items": chosen, "co_owners": [world.owner.pk, world.leader.pk], "reason": "加协办"},
+    )
+    assert response.status_code == 302
+    # The owner of the fourth item cannot be its own co-owner: that one is refused, named.
+    assert texts(response) == [
+        "已保存 3 项事项的修改。",
+        f"{own.reference} 未修改：责任人不能同时是协办人：王强。",
+    ]
+    for item in Item.objects.filter(pk__in=[item.pk for item in items]):
+        assert item.co_owner_people == [world.owner, world.leader]
+        assert last_history(item).history_change_reason == "加协办"
+    assert Item.objects.get(pk=own.pk).co_owner_people == []
+    response = post(client, world.committee, {"items": chosen, "clear_co_owners": "on", "reason": "撤协办"})
+    assert response.status_code == 302
+    assert texts(response)[0] == "已保存 3 项事项的修改。"
+    assert all(item.co_owner_people == [] for item in Item.objects.filter(pk__in=chosen))
+
+
+def test_co_owners_chosen_and_removed_at_once_are_refused_with_the_typing_kept(client, world, items):
+    response = post(
+        client,
+        world.committee,
+        {"items": [items[0].pk], "co_owners": [world.owner.pk], "clear_co_owners": "on", "reason": "x"},
+    )
+    assert response.status_code == 400
+    assert "选择新的协办人或全部移除，不能同时选择。" in response.content.decode()
+    select = response.content.decode().split('name="co_owners"')[1].split("</select>")[0]
+    assert f'value="{world.owner.pk}" selected' in select
+    assert Item.objects.get(pk=items[0].pk).co_owner_people == []
+
+
+def test_without_scripts_a_name_typed_lists_the_matching_co_owners(client, world, items):
+    response = post(
+        client, world.committee, {"items": [items[0].pk], "co_owners_search": "王", "reason": "调整"}
+    )
+    assert response.status_code == 400
+    select = response.content.decode().split('name="co_owners"')[1].split("</select>")[0]
+    assert f'value="{world.owner.pk}"' in select and "王强" in select
+    # The people endpoint answers the co-owners' search box the same way.
+    page = client.get("/ledger/people/", {"role": "bulk", "co_owners_search": "王"}).content.decode()
+    assert "王强" in page and "杨帆" not in page

@@ -553,3 +553,35 @@ def test_merged_ranges_beyond_the_columns_read_are_left_alone(world):
     preview = preview_of(world, layouts._done(target, book))
     assert preview.is_valid
     assert preview.width == 4
+
+
+# ---------------------------------------------------------------------------------------------
+# The light (亮灯): derived, never imported
+
+
+def test_a_light_column_is_left_out_not_refused(world):
+    preview = preview_of(world, layouts.lit_ledger())
+    assert preview.is_valid, preview.problems or [row_messages(row) for row in preview.rows]
+    assert [(column.heading, column.field) for column in preview.columns][2] == ("亮灯", "")
+    assert [(column.heading, column.field) for column in preview.columns][5] == ("Light", "")
+    assert all("light" not in row.values for row in preview.rows)
+
+
+def test_a_light_column_imports_through_the_web_and_the_command(client, world, tmp_path):
+    url, token = uploaded(client, world, layouts.lit_ledger())
+    page = client.get(url).content.decode()
+    assert "亮灯" in page  # shown as the file's heading, left out
+    response = client.post(reverse("ledger:import_confirm", args=[token]), {"sheet": "0"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    stored = Item.objects.order_by("measures")
+    assert [(i.measures, i.owner, i.deadline) for i in stored] == [
+        ("措施1", world.owner, datetime.date(2026, 12, 31)),
+        ("措施2", world.member, datetime.date(2027, 3, 31)),
+    ]
+    path = tmp_path / "亮灯.xlsx"
+    path.write_bytes(layouts.lit_ledger())
+    out = io.StringIO()
+    call_command(
+        "import_ledger", str(path), "--organization", "机运", "--user", "branch_secretary", stdout=out
+    )
+    assert "0 created, 0 updated, 2 unchanged" in out.getvalue()

@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from ledger.models import Attendance, Issue, Meeting
+from ledger.models import Attendance, Issue, ItemCoOwner, Meeting
 from tests.factories import IssueFactory, MeetingFactory, category, make_item
 from tests.pages import form_data, issue_rows_data
 from tests.pdfs import text as pdf_text
@@ -475,6 +475,37 @@ def test_several_items_are_created_from_the_issue_page_in_one_submit(client, wor
         ("措施二", f"机运-{issue.raised_on.year}-002"),
     ]
     assert all(item.history.get().history_action == "create" for item in items)
+
+
+def test_quick_entry_names_co_owners_through_the_workflows_rule(client, world):
+    issue = IssueFactory(organization=world.branch)
+    client.force_login(world.committee)
+    page = client.get(f"/ledger/issues/{issue.pk}/").content.decode()
+    assert 'name="items-0-co_owners"' in page
+    url = f"/ledger/issues/{issue.pk}/items/several/"
+    # The owner named as a co-owner too: the workflow refuses the row, none is created, the
+    # row keeps what was typed.
+    rows = [
+        quick_row(world, "措施一", co_owners=[world.member.pk, world.leader.pk]),
+        quick_row(world, "措施二", co_owners=[world.owner.pk]),
+    ]
+    response = client.post(url, quick_rows(rows), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert not issue.items.exists()
+    quick = response.context["quick"]
+    assert quick.forms[1].errors["co_owners"] == ["The owner is not also a co-owner: 王强."]
+    assert quick.forms[0]["co_owners"].value() == [str(world.member.pk), str(world.leader.pk)]
+    # An outsider is not among the choices.
+    rows[1]["co_owners"] = [world.outsider.pk]
+    response = client.post(url, quick_rows(rows), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.context["quick"].forms[1].errors["co_owners"]
+    rows[1]["co_owners"] = []
+    assert client.post(url, quick_rows(rows)).status_code == 302
+    first, second = issue.items.order_by("sequence")
+    assert first.co_owner_people == [world.member, world.leader]
+    assert second.co_owner_people == []
+    assert ItemCoOwner.history.filter(item_id=first.pk, history_user=world.committee).count() == 2
 
 
 def test_one_bad_row_creates_none_and_keeps_every_row(client, world):

@@ -28,6 +28,9 @@ def ledger(world):
         source="talk",
     )
     plain = make_item(world.committee, issue, owner=world.owner, leader=world.leader, deadline=today)
+    plain = workflow.edit_item(
+        world.committee, plain, expected_version=plain.version, co_owners=[world.member, world.leader]
+    )
     make_item(world.committee, issue, measures="每月抽考一次", department="调度室", deadline=today)
     long_term = make_item(
         world.committee,
@@ -70,6 +73,7 @@ def fingerprint(items):
             item.status,
             item.progress,
             item.updates.order_by("-created_at", "-pk").values_list("text", flat=True).first(),
+            tuple(item.co_owner_people),
         )
         for item in items
     )
@@ -83,6 +87,7 @@ def empty(world):
     MembershipFactory(user=world.committee, organization=organization, role=Membership.Role.COMMITTEE)
     # The items' owner works there too: only its people may own its items.
     MembershipFactory(user=world.owner, organization=organization)
+    MembershipFactory(user=world.member, organization=organization)  # a co-owner
     return organization
 
 

@@ -228,6 +228,7 @@ class JoinedTable(Table):
     def __init__(self, name, cache, meta, lists):
         self.name = name
         self.meta = meta
+        self._cache = cache  # closed by `close()` when the table owns it, as a sheet's is
         self.sheet = len(meta["sheets"])
         self.sheets = [info["name"] for info in meta["sheets"]] + [JOINED_NAME]
         self.sheet_name = JOINED_NAME

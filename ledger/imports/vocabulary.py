@@ -104,8 +104,10 @@ SYNONYMS = {
     "percent": ["进度", "完成进度", "整改进度", "progress(%)", "progress%"],
     "progress": ["整改进展", "完成情况", "进展情况", "整改情况", "整改完成情况", "整改落实情况", "progress"],
     "remarks": ["备注", "remarks", "notes"],
-    # Recognised so that the heading row is found, then left out.
-    "": ["说明"],
+    # Recognised so that the heading row is found, then left out. The light (亮灯) an export
+    # carries is derived from the deadline and the pace, never stored: an exported file
+    # imports back without it.
+    "": ["说明", "亮灯", "亮灯状态", "亮灯督办", "督办亮灯", "light", "trafficlight"],
 }
 
 

@@ -289,6 +289,7 @@ def _create_items(request, issue, quick):
                             request.user,
                             issue,
                             warn_past_deadline=not data.get("confirm_past_deadline"),
+                            co_owners=forms.people_in_order(data["co_owners"]),
                             **fields,
                         )
                     )

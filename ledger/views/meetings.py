@@ -368,7 +368,12 @@ def people_search(request):
     if role == "bulk":
         # The bulk change's new owner or leader: the people the user may name on the records
         # they keep (the form accepts the same), by the name typed in either search box.
-        text = request.GET.get("q") or request.GET.get("owner_search") or request.GET.get("leader_search", "")
+        text = (
+            request.GET.get("q")
+            or request.GET.get("owner_search")
+            or request.GET.get("leader_search")
+            or request.GET.get("co_owners_search", "")
+        )
         people = forms.people_managed_by(request.user, placeholders=True)
         return render(
             request,

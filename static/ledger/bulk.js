@@ -59,6 +59,27 @@
     refresh();
   });
   refresh();
+  // The co-owners' search refills their select with the people matching the name typed: the
+  // people chosen before stay in it, chosen, so that several searches add several people.
+  var coOwners = document.getElementById("bulk-co_owners");
+  if (coOwners) {
+    var kept = [];
+    document.body.addEventListener("htmx:beforeSwap", function (event) {
+      if (event.detail.target !== coOwners) return;
+      kept = Array.prototype.filter.call(coOwners.options, function (option) { return option.selected; });
+    });
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      if (event.detail.target !== coOwners) return;
+      Array.prototype.slice.call(coOwners.options).forEach(function (option) {
+        var chosen = kept.some(function (old) { return old.value === option.value; });
+        if ((option.value === "" && !option.disabled) || chosen) option.remove();
+      });
+      kept.slice().reverse().forEach(function (option) {
+        option.selected = true;
+        coOwners.insertBefore(option, coOwners.firstChild);
+      });
+    });
+  }
   // After bad input the page opens with a summary of what went wrong: start reading there.
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
