@@ -950,7 +950,7 @@ class Notification(models.Model):
         Kind.EXTENSION_DECIDED: _("The extension request of item {reference} was decided: {decision}."),
         Kind.DUE_SOON: _("Item {reference} is due in {days} days ({deadline})."),
         Kind.OVERDUE: _("Item {reference} is {days} days overdue (deadline {deadline})."),
-        Kind.RED: _("Item {reference} turned red: {why}."),
+        Kind.RED: _("Item {reference} turned red: its progress is {points} points behind pace."),
         Kind.ESCALATED: _(
             "Item {reference} of {organization} is {days} days overdue and was escalated to you."
         ),
