@@ -355,7 +355,8 @@ class Judge:
         """The items of `queryset` lit `colour`."""
         if colour == BLUE:
             return queryset.filter(status=S.CLOSED)
-        return queryset.alias(light_code=self.code_expression()).filter(light_code__startswith=colour)
+        # Its own alias: the list still annotates (selects) `light_code` for its column.
+        return queryset.alias(light_filter=self.code_expression()).filter(light_filter__startswith=colour)
 
 
 def light_of(item, today=None):
