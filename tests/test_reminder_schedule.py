@@ -13,7 +13,12 @@ from django_tasks_db.models import DBTaskResult
 
 from ledger.models import Item, Notification
 from ledger.tasks import daily_reminders, next_run_at
+from tests import test_browser
 from tests.factories import IssueFactory, make_item
+
+# The transactional test empties every table: the default categories are put back after this
+# module, and loaded before the test in case an earlier transactional test emptied them.
+restore_migrated_data = test_browser.restore_migrated_data
 
 
 def runs():
@@ -35,6 +40,7 @@ def test_the_next_run_is_the_next_morning(settings):
 
 @pytest.mark.django_db(transaction=True)
 def test_the_worker_sends_the_reminders_and_comes_back_tomorrow(world, settings):
+    test_browser.load_default_categories()
     settings.LEDGER_REMINDER_HOUR = 7
     tz = timezone.get_current_timezone()
     with time_machine.travel(datetime.datetime(2026, 6, 10, 9, 0, tzinfo=tz), tick=False):
