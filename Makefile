@@ -40,7 +40,10 @@ messages: $(VENV)/.installed ## Compile the translation catalogues
 run: $(VENV)/.installed messages pdf-deps ## Install, migrate, load the demo data and serve at http://127.0.0.1:8000
 	DEBUG=1 $(PY) manage.py migrate --noinput -v0
 	DEBUG=1 $(PY) manage.py seed_demo
-	@# The background worker (big PDF reports) runs beside the server and stops with it.
+	@# The daily reminders: the worker runs them now, then each day at LEDGER_REMINDER_HOUR (once
+	@# enqueued, the task enqueues itself for the next day; nothing is enqueued twice).
+	DEBUG=1 $(PY) manage.py schedule_reminders --now -v0
+	@# The background worker (big PDF reports, the reminders) runs beside the server and stops with it.
 	DEBUG=1 $(PY) manage.py db_worker -v0 & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST)
 

@@ -199,6 +199,17 @@ LEDGER_IMPORT_MAX_ROWS = env_int("LEDGER_IMPORT_MAX_ROWS", 20_000)
 # the number of items above which a report is generated in the background instead of streamed.
 LEDGER_PDF_FONT = os.environ.get("LEDGER_PDF_FONT") or "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 LEDGER_PDF_BACKGROUND_ITEMS = env_int("LEDGER_PDF_BACKGROUND_ITEMS", 500)
+# The traffic light (亮灯, `ledger.lights`): "due within N days" counts working days by China's
+# statutory calendar unless this is off (each organization may choose otherwise).
+LEDGER_LIGHT_WORKING_DAYS = env_bool("LEDGER_LIGHT_WORKING_DAYS", True)
+# The daily reminder run (`ledger.reminders`): owners are reminded this many days before the
+# deadline (each once), an overdue item is escalated one level up each further period, and
+# committees and leaders are reminded of what has waited this many days for them.
+LEDGER_REMINDER_DAYS = tuple(int(days) for days in env_list("LEDGER_REMINDER_DAYS", ("7", "1")))
+LEDGER_ESCALATION_DAYS = env_int("LEDGER_ESCALATION_DAYS", 7)
+LEDGER_WAITING_DAYS = env_int("LEDGER_WAITING_DAYS", 3)
+# The hour (local time) at which the worker's daily reminder task runs (`ledger.tasks`).
+LEDGER_REMINDER_HOUR = env_int("LEDGER_REMINDER_HOUR", 7)
 # Longer ledgers are laid out in parts of this many rows, so that memory stays bounded.
 LEDGER_PDF_PART_ROWS = env_int("LEDGER_PDF_PART_ROWS", 1000)
 # Background tasks (big PDF reports): the django-tasks backport with its database backend; the

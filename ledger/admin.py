@@ -31,6 +31,7 @@ from .models import (
     ImportedRow,
     Issue,
     Item,
+    LightSettings,
     Meeting,
     ProgressUpdate,
     ReportJob,
@@ -182,3 +183,11 @@ class ReportJobAdmin(WorkflowOwnedMixin, admin.ModelAdmin):
     list_filter = ["status", "kind"]
     search_fields = ["user__username", "user__full_name", "query"]
     list_select_related = ["user"]
+
+
+@admin.register(LightSettings)
+class LightSettingsAdmin(SimpleHistoryAdmin):
+    """Each organization's traffic-light thresholds; empty fields are inherited from above."""
+
+    list_display = ("organization", "red_lag", "yellow_lag", "due_soon_days", "stale_days", "day_count")
+    autocomplete_fields = ("organization",)

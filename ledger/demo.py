@@ -330,6 +330,10 @@ def _demo_item(issue, committee, owner, leader, department, measures, scenario, 
     deadline = today + datetime.timedelta(days=rng.randint(10, 60))
     if scenario == "overdue":
         deadline = today - datetime.timedelta(days=rng.randint(3, 20))
+    if scenario == "extension_rejected":
+        # Refused more time: its deadline is close (a yellow light, 亮黄灯). No draw from `rng`,
+        # so the rest of the demo stays as it was.
+        deadline = today + datetime.timedelta(days=5)
     item = workflow.create_item(
         committee,
         issue,

@@ -17,10 +17,12 @@ from django.db.models import OuterRef, Subquery
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from . import lights
 from .imports.vocabulary import FIELDS
 from .models import Item, ProgressUpdate
 
@@ -34,10 +36,13 @@ class ExportColumn:
     field: str
     width: int  # in characters; Chinese characters count about double
     get: object
+    label: object = None  # the heading of a column that is neither an import field nor the item's
 
     @property
     def heading(self):
         # The importer's fields name most columns; the item's own fields name the others.
+        if self.label is not None:
+            return str(self.label)
         if self.field in FIELDS:
             return str(FIELDS[self.field])
         return str(capfirst(Item._meta.get_field(self.field).verbose_name))
@@ -72,7 +77,12 @@ COLUMNS = [
     ExportColumn("closure_criteria", 30, lambda item: item.closure_criteria),
     ExportColumn("completed_on", 12, lambda item: item.completed_on),
     ExportColumn("remarks", 30, lambda item: item.remarks),
+    # 亮灯: derived on the day of the export, never stored, so an import has nothing to read in it.
+    ExportColumn("light", 8, lambda item: str(item.light().label), label=_("Light")),
 ]
+# The columns of the ledger template (台账模板), for filling in and importing: the derived light
+# is not one of them.
+TEMPLATE_COLUMNS = [column for column in COLUMNS if column.field != "light"]
 DATE_FIELDS = ("raised_on", "deadline", "original_deadline", "next_review_on", "completed_on")
 
 
@@ -81,6 +91,8 @@ def export_queryset(queryset):
     latest = (
         ProgressUpdate.objects.filter(item=OuterRef("pk")).order_by("-created_at", "-pk").values("text")[:1]
     )
+    if "light_code" not in queryset.query.annotations:  # the light sort annotates it already
+        queryset = lights.Judge(timezone.localdate()).annotate(queryset)
     return (
         queryset.select_related("organization", "issue", "issue__category", "leader", "owner")
         .annotate(latest_progress=Subquery(latest))
@@ -182,9 +194,9 @@ def template_xlsx():
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = gettext("Ledger")[:31]
-    sheet.append([column.heading for column in COLUMNS])
+    sheet.append([column.heading for column in TEMPLATE_COLUMNS])
     bold = Font(bold=True)
-    for index, column in enumerate(COLUMNS, start=1):
+    for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font = bold
         cell.alignment = Alignment(vertical="center", wrap_text=True)

@@ -16,6 +16,7 @@ from django_filters.constants import EMPTY_VALUES
 from core.models import Organization
 from core.permissions import children_map, subtree_ids
 
+from . import lights
 from .forms import people_matching
 from .models import Category, Issue, Item, Meeting
 from .search import filter_by_keywords
@@ -57,6 +58,9 @@ class LedgerOrderingFilter(django_filters.OrderingFilter):
     a page then always holds the same items, and the deadline index serves the sort."""
 
     def filter(self, qs, value):
+        if value not in EMPTY_VALUES and any(v.lstrip("-") == "light" for v in value):
+            # The light is derived: the sort reads its annotation (`ledger.lights`).
+            qs = lights.Judge(timezone.localdate()).annotate(qs)
         qs = super().filter(qs, value)
         if value in EMPTY_VALUES:
             return qs
@@ -95,6 +99,13 @@ class ItemFilterSet(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         label=_("Overdue only"), method="filter_overdue", widget=forms.CheckboxInput
     )
+    # 亮灯: derived from the dates and the pace, never stored (`ledger.lights`).
+    light = django_filters.ChoiceFilter(
+        label=_("Light"),
+        choices=[(colour, lights.LABELS[colour]) for colour in lights.COLOURS],
+        method="filter_light",
+        empty_label=ALL,
+    )
     due_within = django_filters.NumberFilter(
         label=_("Due within (days)"), method="filter_due_within", min_value=0, max_value=3650
     )
@@ -120,6 +131,7 @@ class ItemFilterSet(django_filters.FilterSet):
             ("deadline", "deadline"),
             ("status", "status"),
             ("progress", "progress"),
+            ("light_rank", "light"),
             ("owner__full_name", "owner"),
             ("created_at", "created"),
         ),
@@ -128,6 +140,7 @@ class ItemFilterSet(django_filters.FilterSet):
             "deadline": _("Deadline"),
             "status": _("Status"),
             "progress": _("Progress"),
+            "light_rank": _("Light"),
             "owner__full_name": _("Owner"),
             "created_at": _("Creation date"),
         },
@@ -213,6 +226,11 @@ class ItemFilterSet(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.overdue(timezone.localdate())
+
+    def filter_light(self, queryset, name, value):
+        if not value:
+            return queryset
+        return lights.Judge(timezone.localdate()).filter(queryset, value)
 
     def filter_due_within(self, queryset, name, value):
         if value is None:

@@ -526,6 +526,17 @@ class Item(ChoiceLabels, Snapshot, models.Model):
         due = self.due_date
         return None if due is None else (due - (today or timezone.localdate())).days
 
+    def light(self, today=None):
+        """The traffic light (亮灯) of this item on `today`, with its reason (`ledger.lights`)."""
+        from .lights import light_of
+
+        return light_of(self, today)
+
+    @property
+    def current_light(self):
+        """Today's light, for templates (from the list's annotation when the item carries it)."""
+        return self.light()
+
     @property
     def deadline_was_extended(self):
         return bool(self.original_deadline and self.deadline and self.deadline != self.original_deadline)
@@ -957,7 +968,7 @@ class Notification(models.Model):
         Kind.EXTENSION_DECIDED: _("The extension request of item {reference} was decided: {decision}."),
         Kind.DUE_SOON: _("Item {reference} is due in {days} days ({deadline})."),
         Kind.OVERDUE: _("Item {reference} is {days} days overdue (deadline {deadline})."),
-        Kind.RED: _("Item {reference} turned red: {why}."),
+        Kind.RED: _("Item {reference} turned red: its progress is {points} points behind pace."),
         Kind.ESCALATED: _(
             "Item {reference} of {organization} is {days} days overdue and was escalated to you."
         ),
@@ -1295,3 +1306,61 @@ class Recheck(Snapshot, models.Model):
     @property
     def result_colour(self):
         return self.RESULT_COLOURS.get(self.result, "secondary")
+
+
+class LightSettings(models.Model):
+    """An organization's thresholds of the traffic light (亮灯, `ledger.lights`).
+
+    Every field left empty is inherited from the organization above, up to the defaults
+    (`ledger.lights.DEFAULT_RULES`): a branch that sets nothing lights its items as its committee
+    does. Reference data, like categories: edited in the admin, with history.
+    """
+
+    class DayCount(models.TextChoices):
+        WORKING = "working", _("Working days (statutory holidays and swapped workdays)")
+        CALENDAR = "calendar", _("Calendar days")
+
+    organization = models.OneToOneField(
+        Organization, verbose_name=_("organization"), on_delete=models.CASCADE, related_name="light_settings"
+    )
+    red_lag = models.PositiveSmallIntegerField(
+        _("red: progress behind pace by more than (points)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+    )
+    yellow_lag = models.PositiveSmallIntegerField(
+        _("yellow: progress behind pace by at least (points)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+    )
+    due_soon_days = models.PositiveSmallIntegerField(
+        _("yellow: due within (days)"), null=True, blank=True, validators=[MaxValueValidator(365)]
+    )
+    stale_days = models.PositiveSmallIntegerField(
+        _("yellow: not updated for more than (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+    )
+    day_count = models.CharField(_("days counted as"), max_length=10, choices=DayCount.choices, blank=True)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("traffic-light settings")
+        verbose_name_plural = _("traffic-light settings")
+
+    def __str__(self):
+        return str(self.organization)
+
+    def clean(self):
+        if self.red_lag is not None and self.yellow_lag is not None and self.yellow_lag > self.red_lag:
+            raise ValidationError(
+                {
+                    "yellow_lag": _("The yellow threshold cannot be above the red one ({red}).").format(
+                        red=self.red_lag
+                    )
+                }
+            )

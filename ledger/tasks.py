@@ -7,7 +7,11 @@ the view (``ledger.report_builders``) with the job's user, query string and lang
 the PDF. The builder reports the share of the rendering done, which moves the job's progress bar.
 """
 
+import datetime
+
+from django.conf import settings
 from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -57,3 +61,49 @@ def generate_report(job_id):
     job.finished_at = timezone.now()
     job.save(update_fields=["file", "filename", "status", "progress", "finished_at"])
     return str(job.pk)
+
+
+# --- The daily reminder run (`ledger.reminders`) ---------------------------------------------
+# No scheduler of our own: the task runs the reminders, then enqueues itself for the next day
+# (`run_after`) in the same worker that generates reports. `manage.py schedule_reminders` starts
+# the chain once (`make run` calls it); a task already waiting is never enqueued twice.
+
+
+def next_run_at(now=None):
+    """The next LEDGER_REMINDER_HOUR o'clock, local time, after `now`."""
+    now = timezone.localtime(now)
+    at = now.replace(hour=settings.LEDGER_REMINDER_HOUR, minute=0, second=0, microsecond=0)
+    return at if at > now else at + datetime.timedelta(days=1)
+
+
+def waiting_reminder_runs():
+    """The reminder tasks enqueued and not started yet."""
+    from django_tasks.base import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(task_path=daily_reminders.module_path, status=TaskResultStatus.READY)
+
+
+def schedule_reminders(run_after=None):
+    """Enqueue the reminder task (at `run_after`, or at once) unless one is waiting already.
+    Returns the task's result handle, or None when one was waiting."""
+    with transaction.atomic():
+        if waiting_reminder_runs().select_for_update().exists():
+            return None
+        task = daily_reminders if run_after is None else daily_reminders.using(run_after=run_after)
+        return task.enqueue()
+
+
+@task()
+def daily_reminders():
+    """Send the day's reminders, then come back tomorrow."""
+    from .delivery import deliver_pending
+    from .reminders import send_reminders
+
+    try:
+        sent = send_reminders()
+        delivered = deliver_pending()
+    finally:
+        # A failing run is retried tomorrow rather than ending the chain.
+        schedule_reminders(run_after=next_run_at())
+    return {**{str(kind): count for kind, count in sent.items()}, **delivered}

@@ -4,9 +4,10 @@ participation per branch, constant queries."""
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from ledger import workflow
-from ledger.models import Attendance
+from ledger.models import Attendance, Item
 from tests.factories import IssueFactory, MeetingFactory, make_item
 
 
@@ -75,9 +76,10 @@ def test_it_reads_in_constant_queries(client, world, ledger, django_assert_num_q
         # session, user, memberships, organization tree; the items by organization and status
         # (totals, overdue, due this week, by organization) and by category (summary); opened
         # and closed per month (one scan); participation; saved views (menu); the work queue's
-        # count (menu); the unread notifications (the bell). The charts are drawn twice (wide and
-        # for a phone) from the same figures.
-        with django_assert_num_queries(11):
+        # count (menu); the unread notifications (the bell); the traffic-light settings and the
+        # items by light (亮灯). The charts are drawn twice (wide and for a phone) from the same
+        # figures.
+        with django_assert_num_queries(13):
             client.get("/")
 
     count()
@@ -85,3 +87,15 @@ def test_it_reads_in_constant_queries(client, world, ledger, django_assert_num_q
         item = make_item(world.committee, IssueFactory(organization=world.group), owner=world.owner)
         workflow.post_progress(world.owner, item, text="完成", percent=100)
     count()
+
+
+def test_the_red_count_links_to_the_red_items(client, world):
+    late = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    Item.objects.filter(pk=late.pk).update(deadline=timezone.localdate() - datetime.timedelta(days=3))
+    client.force_login(world.committee)
+    html = client.get("/").content.decode()
+    assert '<a class="text-decoration-none" href="/ledger/?light=red" data-light="red">' in html
+    assert "红灯 1 项" in html
+    listed = client.get("/ledger/", {"light": "red"}).context["page"].object_list
+    assert [item.pk for item in listed] == [late.pk]

@@ -102,8 +102,9 @@ def test_it_keeps_a_constant_query_count(client, world, items, django_assert_num
         # list nobody until a name is typed); the page's item keys, then those items (the table
         # and the phone's cards show the same page, fetched once); the bulk change form:
         # organization tree (its person fields list nobody until a name is typed); the work
-        # queue's count for the menu; the unread notifications (the bell)
-        with django_assert_num_queries(14):
+        # queue's count for the menu; the unread notifications (the bell); the organizations'
+        # traffic-light settings (亮灯)
+        with django_assert_num_queries(15):
             client.get("/ledger/")
 
     count()
@@ -290,7 +291,8 @@ def test_overdue_items_say_by_how_many_days(client, world, items):
     html = client.get("/ledger/", {"ordering": "deadline"}).content.decode()
     row = html.split(f'href="/ledger/items/{late.pk}/"')[1].split("</tr>")[0]
     assert "逾期 2 天" in row
-    assert html.count("逾期 2 天") == 2  # the table row and the phone's card
+    # The table row and the phone's card, each also in the tooltip of the item's light (亮灯).
+    assert html.count("逾期 2 天") == 4
     assert "逾期" not in html.split(f'href="/ledger/items/{soon.pk}/"')[1].split("</tr>")[0]
     english = client.get("/ledger/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Overdue 2 days" in english
@@ -357,7 +359,7 @@ def test_the_filter_panel_opens_on_a_bad_filter_and_shows_all_for_empty_choices(
     assert 'id="filter-chips"' not in html
     form = html.split('id="filter-panel"')[1].split("</details>")[0]
     assert "---------" not in form
-    assert form.count('<option value="" selected>全部</option>') == 7
+    assert form.count('<option value="" selected>全部</option>') == 8
     bad = client.get("/ledger/", {"due_within": "-3"}).content.decode()
     assert '<details class="card mb-3" id="filter-panel" open>' in bad
     issues = client.get("/ledger/issues/").content.decode()

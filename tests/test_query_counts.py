@@ -54,16 +54,21 @@ def add_items(
 # count too); the user's saved views (page and menu); filter choices: organizations, categories,
 # meetings; the page's item keys, then those items; the bulk change form: organization tree
 # (its people are read only for a name typed in its search boxes, never all of them); the work
-# queue's count (menu); the unread notifications (the bell).
-LIST_QUERIES = 14
+# queue's count (menu); the unread notifications (the bell); the organizations' traffic-light
+# settings (the light column, 亮灯).
+LIST_QUERIES = 15
 # session, user, memberships, organization tree; the items by organization and status, by
-# category; opened and closed per month; participation; saved views and work queue (menu);
-# the unread notifications (the bell).
-DASHBOARD_QUERIES = 11
+# category; opened and closed per month; participation; saved views and work queue (menu); the
+# unread notifications (the bell); the traffic-light settings and the items by light.
+DASHBOARD_QUERIES = 13
 
 LISTS = {
     "plain": ({}, LIST_QUERIES),
     "sorted by deadline, page 2": ({"ordering": "-deadline", "page": "2"}, LIST_QUERIES),
+    # The light sort reads the settings for the list's column too.
+    "sorted by light": ({"ordering": "light"}, LIST_QUERIES),
+    # The light filter reads the traffic-light settings for its condition (one query).
+    "red only": ({"light": "red"}, LIST_QUERIES + 1),
     # A chosen category is checked (one query); its chip shows it without listing them all.
     "status and category": ({"status": ["open", "in_progress"], "category": "2"}, LIST_QUERIES + 1),
     # The owner filter checks its choice (one query) and lists the matches of the typed name (one).

@@ -31,8 +31,8 @@ def test_it_prints_the_ledger_with_header_on_every_page(client, world, ledger, d
     client.force_login(world.committee)
     # session, user, memberships, organization tree (scope), the count (background or not),
     # the top organizations for the title, the items with their latest progress, their
-    # co-owners (the owner's cell names them)
-    with django_assert_num_queries(8):
+    # co-owners (the owner's cell names them); the organizations' traffic-light settings (亮灯)
+    with django_assert_num_queries(9):
         response = client.get(URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"

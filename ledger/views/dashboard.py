@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
-from .. import charts, stats
+from .. import charts, lights, stats
 from ..forms import DateInput
 from ..models import Item, Meeting
 
@@ -63,6 +63,7 @@ def dashboard(request):
             if participation
             else None,
             "colours": Item.STATUS_COLOURS,
+            "light_counts": lights.counts(items, today),
         },
     )
 

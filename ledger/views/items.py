@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.permissions import Scope
 
-from .. import drafts, forms, merge, queue, workflow
+from .. import drafts, forms, lights, merge, queue, workflow
 from ..access import (
     can_print_dossier,
     can_print_reports,
@@ -285,6 +285,8 @@ def item_list(request):
     """The ledger (整改台账): the FilterSet's items, sorted, paginated, counted by status."""
     filterset = filter_items(request)
     items = filterset.qs.select_related("organization", "issue", "issue__category", "leader", "owner")
+    if "light_code" not in items.query.annotations:  # unless the light sort annotated it already
+        items = lights.Judge(timezone.localdate()).annotate(items)
     # Counted with the withdrawn items, which the list leaves out unless asked: their badge
     # says how many there are and links to them.
     by_status = dict(filterset.qs_with_withdrawn.order_by().values_list("status").annotate(n=Count("pk")))
