@@ -915,6 +915,7 @@ class Notification(models.Model):
         URGED = "urged", _("Urging notice")
         SUPERVISION_NOTICE = "supervision_notice", _("Supervision notice")
         NOTICE_REPLIED = "notice_replied", _("Reply to a supervision notice")
+        REPLY_OVERDUE = "reply_overdue", _("Reply overdue")
         WARNING_TALK = "warning_talk", _("Warning talk")
         RECHECK_ASSIGNED = "recheck_assigned", _("Re-check assigned")
         RELAPSED = "relapsed", _("Problem relapsed")
@@ -979,6 +980,7 @@ class Notification(models.Model):
         Kind.URGED: _("Urging notice on item {reference}: reply by {reply_by}."),
         Kind.SUPERVISION_NOTICE: _("Supervision notice on item {reference}: reply by {reply_by}."),
         Kind.NOTICE_REPLIED: _("The supervision notice on item {reference} was answered."),
+        Kind.REPLY_OVERDUE: _("The reply to the {level} on item {reference} was due on {reply_by}."),
         Kind.WARNING_TALK: _("A warning talk was recorded on item {reference}."),
         Kind.RECHECK_ASSIGNED: _("Please re-check closed item {reference} by {date}."),
         Kind.RELAPSED: _("Closed item {reference} relapsed; new item {new_reference} was opened."),
@@ -999,6 +1001,8 @@ class Notification(models.Model):
         ):
             # Stored as the status code, so that each reader reads it in their own language.
             values["decision"] = ExtensionRequest.Status(values["decision"]).label
+        if self.kind == self.Kind.REPLY_OVERDUE and values.get("level") in Urging.Level.values:
+            values["level"] = Urging.Level(values["level"]).label.lower()
         template = self.TEXTS.get(self.kind, self.get_kind_display())
         if self.kind == self.Kind.FEEDBACK and values.get("anonymous"):
             # Nobody to tell by name: the committee that logged the opinion publishes the result.

@@ -14,7 +14,9 @@ and a run after missed days catches up once instead of once per missed day:
   ``escalated:<item>:<deadline>:<level>`` (a missed week tells each level due, once);
 - committees of items awaiting verification, and responsible leaders of items awaiting their
   review (双审核), for ``LEDGER_WAITING_DAYS`` or more since they began to wait; committees of
-  extension requests pending as long; committees of long-term items whose review date came.
+  extension requests pending as long; committees of long-term items whose review date came;
+- an urging or supervision notice still unanswered after its reply-by date: the item's owner,
+  co-owners and whoever issued it, once per urging: ``reply_overdue:<urging>``.
 
 The deadline is in the keys: an approved extension moves it, so the item is judged afresh (an
 item no longer overdue is escalated no further; its reminders re-arm for the new deadline). A
@@ -33,7 +35,7 @@ from core.models import Membership
 from core.permissions import OrganizationTree, double_review_ids
 
 from . import lights
-from .models import ExtensionRequest, Item, ItemCoOwner, Notification
+from .models import ExtensionRequest, Item, ItemCoOwner, Notification, Urging
 from .notify import notify
 
 K = Notification.Kind
@@ -80,6 +82,7 @@ class Run:
         self.deadlines()
         self.waiting()
         self.review_dates()
+        self.unanswered()
         return self.sent
 
     # --- deadlines and pace --------------------------------------------------------------------
@@ -224,6 +227,31 @@ class Run:
                 key=f"review_due:{item.pk}:{date}",
                 item=item,
                 date=date,
+            )
+
+    # --- supervision ----------------------------------------------------------------------------
+    def unanswered(self):
+        """Open urgings past their reply-by date, on items still being worked on (closing or
+        withdrawing an item ends what was asked of it)."""
+        late = Urging.objects.filter(
+            replied_at__isnull=True, reply_by__lt=self.today, item__status__in=Item.ACTIVE_STATUSES
+        ).select_related("item", "item__organization")
+        late = list(late.order_by("pk"))
+        co_owners = defaultdict(list)
+        rows = ItemCoOwner.objects.filter(item__in={u.item_id for u in late}).values_list(
+            "item_id", "person_id"
+        )
+        for item_id, person_id in rows.order_by("pk"):
+            co_owners[item_id].append(person_id)
+        for urging in late:
+            item = urging.item
+            self.tell(
+                [item.owner_id, *co_owners[item.pk], urging.issued_by_id],
+                K.REPLY_OVERDUE,
+                key=f"reply_overdue:{urging.pk}",
+                item=item,
+                level=urging.level,
+                reply_by=urging.reply_by.isoformat(),
             )
 
 

@@ -11,11 +11,11 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from core.models import Membership, Organization
 from ledger import workflow
-from ledger.models import ExtensionRequest, Item, LightSettings, Notification
+from ledger.models import ExtensionRequest, Item, LightSettings, Notification, Urging
 from tests.factories import IssueFactory, MembershipFactory, UserFactory, make_item
 
 K = Notification.Kind
@@ -251,3 +251,71 @@ def test_the_run_ends_by_sending_each_person_one_digest_once(supervised, mailout
     with at("2026-06-01"):
         call_command("send_reminders", "--date", "2026-07-01", stdout=StringIO())
     assert len(mailoutbox) == 1
+
+
+# --- an urging or supervision notice left unanswered past its reply-by date -------------------
+
+
+def urged(world, item, *, on="2026-06-02", reply_by="2026-06-10", level=Urging.Level.URGING):
+    with at(on):
+        return workflow.urge(
+            world.committee,
+            Item.objects.get(pk=item.pk),
+            message="请说明进展",
+            reply_by=datetime.date.fromisoformat(reply_by),
+            level=level,
+        )
+
+
+def test_an_unanswered_urging_tells_the_owner_co_owners_and_issuer_once_after_reply_by(supervised):
+    world = supervised
+    item = new_item(world)
+    urging = urged(world, item)
+    assert run_twice("2026-06-09") == []
+    assert run_twice("2026-06-10") == []  # the reply-by day itself is still in time
+    assert run_twice("2026-06-11") == [
+        (K.REPLY_OVERDUE, world.committee.username),
+        (K.REPLY_OVERDUE, world.member.username),
+        (K.REPLY_OVERDUE, world.owner.username),
+    ]
+    assert run("2026-06-20") == []
+    note = Notification.objects.get(kind=K.REPLY_OVERDUE, recipient=world.owner)
+    assert note.key == f"reply_overdue:{urging.pk}"
+    with translation.override("en"):
+        assert (
+            note.text() == f"The reply to the urging notice on item {item.reference} was due on 2026-06-10."
+        )
+    with translation.override("zh-hans"):
+        assert "2026-06-10" in note.text() and item.reference in note.text()
+        assert "催办" in note.text()
+
+
+def test_each_notice_is_its_own_reminder_and_names_its_level(supervised):
+    world = supervised
+    item = new_item(world)
+    urged(world, item, reply_by="2026-06-05")
+    notice = urged(world, item, on="2026-06-06", reply_by="2026-06-12", level=Urging.Level.NOTICE)
+    assert len(run("2026-06-06")) == 3
+    assert len(run("2026-06-13")) == 3
+    note = Notification.objects.get(key=f"reply_overdue:{notice.pk}", recipient=world.owner)
+    with translation.override("en"):
+        assert "supervision notice" in note.text()
+
+
+def test_a_reply_before_the_date_means_nothing_is_sent(supervised):
+    world = supervised
+    item = new_item(world)
+    urging = urged(world, item)
+    with at("2026-06-08"):
+        workflow.reply_to_urging(world.owner, urging, reply="已完成整改方案")
+    assert run("2026-06-11") == []
+    assert not Notification.objects.filter(kind=K.REPLY_OVERDUE).exists()
+
+
+def test_a_closed_item_is_not_reminded_of_its_urging(supervised):
+    world = supervised
+    item = new_item(world)
+    urged(world, item)
+    with at("2026-06-09"):
+        workflow.withdraw(world.committee, Item.objects.get(pk=item.pk), reason="重复立项")
+    assert run("2026-06-11") == []
