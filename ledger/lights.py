@@ -113,6 +113,37 @@ def rules_by_organization(tree=None):
     return found
 
 
+# The thresholds as `LightSettings` names them, in the order the settings page lists them.
+SETTING_FIELDS = ("red_lag", "yellow_lag", "due_soon_days", "stale_days", "day_count")
+
+
+def _rules_name(setting):
+    return "working_days" if setting == "day_count" else setting
+
+
+def effective_settings(organization_id, tree=None, *, own=None):
+    """{setting: (effective value, organization id it comes from or None for the default)} of one
+    organization, the values of its own settings excluded when `own` is False (what it inherits).
+    `day_count`'s value is a `LightSettings.DayCount`."""
+    tree = tree or OrganizationTree.read()
+    chain = [organization_id, *tree.ancestors(organization_id)]
+    if own is False:
+        chain = chain[1:]
+    stored = {
+        row.organization_id: _own_values(row) for row in LightSettings.objects.filter(organization__in=chain)
+    }
+    base = default_rules()
+    found = {}
+    for setting in SETTING_FIELDS:
+        name = _rules_name(setting)
+        source = next((node for node in chain if name in stored.get(node, {})), None)
+        value = stored[source][name] if source is not None else getattr(base, name)
+        if setting == "day_count":
+            value = LightSettings.DayCount.WORKING if value else LightSettings.DayCount.CALENDAR
+        found[setting] = (value, source)
+    return found
+
+
 def _weekday_after(start, days):
     day = start
     while days > 0:

@@ -1359,12 +1359,21 @@ class LightSettings(models.Model):
     def __str__(self):
         return str(self.organization)
 
+    # {setting: value} this organization inherits where it sets nothing, when known (the settings
+    # page gives it, `lights.effective_settings`): the thresholds are then checked as they apply.
+    inherited = None
+
     def clean(self):
-        if self.red_lag is not None and self.yellow_lag is not None and self.yellow_lag > self.red_lag:
+        inherited = self.inherited or {}
+        red = self.red_lag if self.red_lag is not None else inherited.get("red_lag")
+        yellow = self.yellow_lag if self.yellow_lag is not None else inherited.get("yellow_lag")
+        if red is not None and yellow is not None and yellow > red:
+            # On the field this organization set: the one to change.
+            field = "yellow_lag" if self.yellow_lag is not None else "red_lag"
             raise ValidationError(
                 {
-                    "yellow_lag": _("The yellow threshold cannot be above the red one ({red}).").format(
-                        red=self.red_lag
+                    field: _("The yellow threshold ({yellow}) cannot be above the red one ({red}).").format(
+                        yellow=yellow, red=red
                     )
                 }
             )

@@ -5,10 +5,11 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 
-from core.permissions import Scope
+from core.models import Organization
+from core.permissions import OrganizationTree, Scope
 
-from . import workflow
-from .models import Accountability, Item, Recheck, Urging, WarningTalk
+from . import lights, workflow
+from .models import Accountability, Item, LightSettings, Recheck, Urging, WarningTalk
 
 
 @dataclass
@@ -105,3 +106,34 @@ def totals(items, date_from, date_to, organizations=None):
         "rechecks_hold": rechecks["holds"],
         "relapsed": rechecks["relapsed"],
     }
+
+
+@dataclass
+class ThresholdRow:
+    """One line of the thresholds page: the organization's own value (None: inherits), the value
+    that applies and where it comes from (an organization, None for the default)."""
+
+    name: str
+    label: str
+    own: object
+    value: object
+    source: Organization | None
+    own_source: bool
+
+
+def light_settings_rows(organization, stored):
+    """The thresholds page's lines for `organization`, whose own settings are `stored` (or None)."""
+    tree = OrganizationTree.read()
+    effective = lights.effective_settings(organization.pk, tree)
+    sources = {org_id for _value, org_id in effective.values() if org_id is not None}
+    names = Organization.objects.in_bulk(sources)
+    rows = []
+    for name in lights.SETTING_FIELDS:
+        value, source = effective[name]
+        own = getattr(stored, name) if stored is not None else None
+        if name == "day_count":
+            own = LightSettings.DayCount(own).label if own else None
+            value = LightSettings.DayCount(value).label
+        label = LightSettings._meta.get_field(name).verbose_name
+        rows.append(ThresholdRow(name, label, own, value, names.get(source), source == organization.pk))
+    return rows

@@ -12,15 +12,16 @@ from django.utils.translation import gettext_lazy as _
 from core.models import Membership, Organization
 from core.permissions import Scope, eligible_people
 
+from . import lights
 from .forms import DateInput
-from .models import Accountability, Recheck, Urging
+from .models import Accountability, LightSettings, Recheck, Urging
 
 
 def _people(organization):
     return eligible_people(organization).order_by("full_name", "username")
 
 
-def _kept_by(user):
+def kept_by(user):
     """The organizations whose records `user` keeps (committee), in their order."""
     scope = Scope.for_user(user)
     organizations = Organization.objects.all()
@@ -91,7 +92,7 @@ class DrawRecheckForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        organizations = _kept_by(user)
+        organizations = kept_by(user)
         self.fields["organization"].queryset = organizations
         # The members of the user's organizations; the workflow checks the checker against the
         # organization chosen (`eligible_people`).
@@ -152,7 +153,7 @@ class PersonTalkForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        organizations = _kept_by(user)
+        organizations = kept_by(user)
         self.fields["organization"].queryset = organizations
         members = Membership.objects.filter(organization__in=organizations).values("user_id")
         people = (
@@ -162,3 +163,21 @@ class PersonTalkForm(forms.Form):
         self.fields["talked_by"].queryset = people
         if not self.is_bound:
             self.initial.update({"talked_by": user.pk, "talked_on": timezone.localdate()})
+
+
+class LightSettingsForm(forms.Form):
+    """An organization's own traffic-light thresholds; a field left empty inherits. A plain form:
+    the rules (yellow below red, as they apply with what is inherited) are the model's `clean()`,
+    which the workflow runs."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in forms.fields_for_model(LightSettings, fields=lights.SETTING_FIELDS).items():
+            field.required = False
+            self.fields[name] = field
+        self.fields["day_count"].choices = [("", _("Inherit")), *LightSettings.DayCount.choices]
+        self.fields["reason"] = forms.CharField(
+            label=_("Reason for the change"), widget=forms.Textarea(attrs={"rows": 2})
+        )

@@ -42,7 +42,7 @@ from core.audit import save_with_history
 from core.models import Membership, Organization
 from core.permissions import Eligibility, OrganizationTree, Scope
 
-from . import bulk
+from . import bulk, lights
 from .models import (
     Accountability,
     Attendance,
@@ -51,6 +51,7 @@ from .models import (
     Issue,
     Item,
     ItemCoOwner,
+    LightSettings,
     Meeting,
     Notification,
     ProgressUpdate,
@@ -91,6 +92,7 @@ class Action(models.TextChoices):
     DRAW_RECHECK = "draw_recheck", _("Draw items for re-check")
     RECHECK = "recheck", _("Record a re-check")
     ASSIGN_CHECKER = "assign_checker", _("Assign the checker")
+    SET_LIGHTS = "set_lights", _("Change the traffic-light thresholds")
 
 
 class Role(models.TextChoices):
@@ -1916,3 +1918,47 @@ def assign_checker(actor, recheck, *, checker, expected_version=None):
             skip=actor,
         )
         return stored
+
+
+# ---------------------------------------------------------------------------------------------
+# The traffic-light thresholds: reference data an organization's committee keeps
+
+
+def light_settings_revision(organization):
+    """The id of the last history row of the organization's thresholds (0 before any): what an
+    edit form started from, since `LightSettings` carries no version of its own."""
+    row = LightSettings.history.filter(organization_id=organization.pk).order_by("-history_id").first()
+    return row.history_id if row else 0
+
+
+@audit.action()
+def save_light_settings(actor, organization, *, values, reason, expected_revision=None):
+    """Set the organization's own thresholds (`values`: {setting: value or None to inherit}),
+    checked against what it inherits. The committee of the organization or of one above it.
+    Writes nothing when nothing changed; refuses a form started before another change. Returns the `LightSettings`."""
+    check_manages(actor, organization)
+    reason = _require(reason, "reason", _("Say why the thresholds change."))
+    with transaction.atomic():
+        stored = LightSettings.objects.select_for_update().filter(organization=organization).first()
+        if expected_revision is not None and int(expected_revision) != light_settings_revision(organization):
+            raise ActionRefused(
+                _(
+                    "Someone else changed these thresholds in the meantime. "
+                    "Nothing was saved: review them and save again."
+                )
+            )
+        record = LightSettings(pk=stored.pk if stored else None, organization=organization)
+        for setting in lights.SETTING_FIELDS:
+            value = values.get(setting)
+            setattr(record, setting, "" if setting == "day_count" and not value else value)
+        inherited = lights.effective_settings(organization.pk, own=False)
+        record.inherited = {setting: value for setting, (value, _source) in inherited.items()}
+        record.full_clean(validate_unique=False)
+        if stored is not None and all(
+            getattr(record, setting) == getattr(stored, setting) for setting in lights.SETTING_FIELDS
+        ):
+            return stored
+        action = Action.CREATE if stored is None else Action.EDIT
+        if stored is not None:
+            record._state.adding = False
+        return save_with_history(record, user=actor, action=action, reason=reason)

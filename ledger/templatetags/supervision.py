@@ -3,6 +3,8 @@ its view need no more than a line for it: ``{% supervision_section item %}``."""
 
 from django import template
 
+from core.permissions import Scope
+
 from .. import supervision
 
 register = template.Library()
@@ -15,3 +17,12 @@ def supervision_section(context, item):
         "section": supervision.section(context["request"].user, item),
         "request": context["request"],
     }
+
+
+@register.simple_tag(takes_context=True)
+def manages_anything(context):
+    """Whether the navbar's supervision menu offers the committee's pages (the traffic-light
+    thresholds): the user's scope, which the page's view has read already."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated and Scope.for_user(user).manages_anything)

@@ -16,21 +16,24 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from core.models import Organization
 from core.permissions import Scope, eligible_people
 
-from .. import reports, supervision, workflow
+from .. import lights, reports, supervision, workflow
 from ..access import get_item_for_user
 from ..forms import add_validation_errors
-from ..models import Item, Recheck, RecheckBatch, Urging, WarningTalk
+from ..models import Item, LightSettings, Recheck, RecheckBatch, Urging, WarningTalk
 from ..supervision_forms import (
     AccountabilityForm,
     AssignCheckerForm,
     DrawRecheckForm,
+    LightSettingsForm,
     PersonTalkForm,
     RecheckResultForm,
     ReplyForm,
     UrgeForm,
     WarningTalkForm,
+    kept_by,
 )
 from .reports import pdf_response
 
@@ -368,3 +371,62 @@ def warning_talks(request):
         {"talks": talks, "form": form, "may_record": may_record},
         status=status,
     )
+
+
+# --- the traffic-light thresholds of an organization -------------------------------------------
+
+
+@login_required
+@require_GET
+def light_settings_start(request):
+    """The thresholds page of the organization picked (``?organization=``), else of the first
+    the user manages; a 403 for who manages none."""
+    if not Scope.for_user(request.user).manages_anything:
+        raise PermissionDenied
+    picked = request.GET.get("organization", "")
+    if not picked.isdigit():
+        first = kept_by(request.user).first()
+        if first is None:
+            raise PermissionDenied
+        picked = first.pk
+    return redirect("ledger:light_settings", pk=int(picked))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def light_settings(request, pk):
+    """An organization's own thresholds beside the ones that apply, each with where it comes from
+    (own, inherited from an organization above, the default); its committee (or one above) edits
+    them. A 403 for the organization's other people, a 404 for outsiders."""
+    scope = Scope.for_user(request.user)
+    if not scope.can_view_org(pk):
+        raise Http404
+    organization = get_object_or_404(Organization, pk=pk)
+    if not scope.manages(pk):
+        raise PermissionDenied
+    stored = LightSettings.objects.filter(organization=organization).first()
+    initial = {name: getattr(stored, name) for name in lights.SETTING_FIELDS} if stored else {}
+    initial["revision"] = workflow.light_settings_revision(organization)
+    form = LightSettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        saved = _run(
+            request,
+            form,
+            lambda data: workflow.save_light_settings(
+                request.user,
+                organization,
+                values={name: data[name] for name in lights.SETTING_FIELDS},
+                reason=data["reason"],
+                expected_revision=data["revision"],
+            ),
+            _("The traffic-light thresholds were saved."),
+        )
+        if saved is not None:
+            return redirect("ledger:light_settings", pk=organization.pk)
+    context = {
+        "organization": organization,
+        "organizations": kept_by(request.user),
+        "rows": supervision.light_settings_rows(organization, stored),
+        "form": form,
+    }
+    return render(request, "ledger/light_settings.html", context, status=400 if form.is_bound else 200)
