@@ -37,6 +37,7 @@ from ledger.models import (
     Issue,
     Item,
     ItemCoOwner,
+    LightSettings,
     Meeting,
     ProgressUpdate,
     Recheck,
@@ -63,6 +64,7 @@ WORKFLOW_MODELS = (
     Accountability,
     RecheckBatch,
     Recheck,
+    LightSettings,
 )
 S = Item.Status
 
@@ -382,6 +384,12 @@ def web_person_talk(client, actor, world, _scene):
     return post(client, actor, "/ledger/talks/", data)
 
 
+def web_light_settings(client, actor, world, _scene):
+    data = {"red_lag": 20, "yellow_lag": "", "due_soon_days": 5, "stale_days": "", "day_count": ""}
+    data.update(reason="按公司要求收紧", revision=0)
+    return post(client, actor, f"/ledger/organizations/{world.branch.pk}/lights/", data)
+
+
 @dataclass(frozen=True)
 class WritePath:
     name: str
@@ -666,6 +674,15 @@ PATHS = [
         "committee",
         "member",
         {WarningTalk: 1},
+    ),
+    WritePath(
+        "web: an organization's traffic-light thresholds",
+        lambda w: None,
+        web_light_settings,
+        "committee",
+        "member",
+        {LightSettings: 1},
+        "按公司要求收紧",
     ),
     WritePath(
         "web: bulk change of two items",

@@ -30,6 +30,8 @@ OWNED = {
     "Accountability",
     "RecheckBatch",
     "Recheck",
+    # Reference data a committee keeps (its traffic-light thresholds)
+    "LightSettings",
 }
 # Related managers that lead to the workflow's records (`item.updates.create(...)`).
 OWNED_MANAGERS = {
