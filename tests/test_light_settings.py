@@ -7,6 +7,8 @@ import re
 
 import pytest
 import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -145,3 +147,19 @@ def test_the_supervision_menu_leads_committees_only_to_their_first_organization(
     client.force_login(world.member)
     assert 'id="light-settings-link"' not in client.get(reverse("ledger:item_list")).content.decode()
     assert client.get(reverse("ledger:light_settings_start")).status_code == 403
+
+
+def test_the_page_reads_the_same_queries_however_many_organizations_set_something(client, world):
+    """The sources are read together: settings on more levels above add no query. The 14: the
+    session, the user, the scope (memberships, the tree), the organization, its settings and
+    their last history row, the tree and the settings along it, the sources' names, the navbar's
+    counts (work queue, unread notifications), saved views, and the organizations to pick from."""
+    client.force_login(world.committee)
+    LightSettings.objects.create(organization=world.company, stale_days=45)
+    with CaptureQueriesContext(connection) as bare:
+        assert client.get(page_of(world.group)).status_code == 200
+    LightSettings.objects.create(organization=world.branch, red_lag=25)
+    LightSettings.objects.create(organization=world.group, due_soon_days=3)
+    with CaptureQueriesContext(connection) as full:
+        assert client.get(page_of(world.group)).status_code == 200
+    assert len(full) == len(bare) == 14, [query["sql"] for query in full]
