@@ -1317,7 +1317,8 @@ class LightSettings(models.Model):
 
     Every field left empty is inherited from the organization above, up to the defaults
     (`ledger.lights.DEFAULT_RULES`): a branch that sets nothing lights its items as its committee
-    does. Reference data, like categories: edited in the admin, with history.
+    does. Reference data, with history: the organization's committee edits it on its page
+    (`workflow.save_light_settings`), administrators in the admin.
     """
 
     class DayCount(models.TextChoices):

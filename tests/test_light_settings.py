@@ -7,11 +7,13 @@ import re
 
 import pytest
 import time_machine
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from ledger import lights, workflow
 from ledger.models import LightSettings
 from tests.factories import IssueFactory, make_item
 
@@ -163,3 +165,26 @@ def test_the_page_reads_the_same_queries_however_many_organizations_set_somethin
     with CaptureQueriesContext(connection) as full:
         assert client.get(page_of(world.group)).status_code == 200
     assert len(full) == len(bare) == 14, [query["sql"] for query in full]
+
+
+def test_the_workflow_refuses_who_does_not_manage_and_checks_what_applies(world):
+    with pytest.raises(workflow.NotAllowed):
+        workflow.save_light_settings(world.member, world.branch, values={"red_lag": 20}, reason="收紧")
+    workflow.save_light_settings(
+        world.company_committee, world.company, values={"red_lag": 15}, reason="收紧"
+    )
+    # The group inherits red 15 from the company: its own yellow 20 would be above it.
+    with pytest.raises(ValidationError) as refused:
+        workflow.save_light_settings(world.committee, world.group, values={"yellow_lag": 20}, reason="放宽")
+    assert "red_lag" not in refused.value.message_dict and "yellow_lag" in refused.value.message_dict
+    with pytest.raises(ValidationError, match="reason"):
+        workflow.save_light_settings(world.committee, world.group, values={"yellow_lag": 5}, reason=" ")
+    workflow.save_light_settings(world.committee, world.group, values={"yellow_lag": 5}, reason="收紧")
+    assert lights.effective_settings(world.group.pk) == {
+        "red_lag": (15, world.company.pk),
+        "yellow_lag": (5, world.group.pk),
+        "due_soon_days": (7, None),
+        "stale_days": (30, None),
+        "day_count": (LightSettings.DayCount.WORKING, None),
+    }
+    assert lights.rules_by_organization()[world.group.pk].red_lag == 15
