@@ -9,7 +9,7 @@ from core.models import Organization
 from core.permissions import OrganizationTree, Scope
 
 from . import lights, workflow
-from .models import Accountability, Item, LightSettings, Recheck, Urging, WarningTalk
+from .models import Accountability, LightSettings, Recheck, Urging, WarningTalk
 
 
 @dataclass
@@ -41,7 +41,7 @@ def section(user, item):
         .order_by("pk")
     )
     manages = scope.manages(item.organization_id)
-    owner_side = user.pk == item.owner_id or workflow.is_co_owner(user, item)
+    owner_side = workflow.answers_urgings(user, item)
     has_notice = any(urging.level == Urging.Level.NOTICE for urging in urgings)
     return Section(
         urgings=urgings,
@@ -50,7 +50,7 @@ def section(user, item):
         rechecks=[recheck for recheck in linked if recheck.item_id == item.pk],
         relapse_of=next((recheck for recheck in linked if recheck.new_item_id == item.pk), None),
         may_supervise=manages,
-        may_urge=manages and item.status in Item.ACTIVE_STATUSES,
+        may_urge=workflow.may_urge(user, item),
         replyable={urging.pk for urging in urgings if urging.is_open} if owner_side else set(),
         has_notice=has_notice,
         may_print_notice=has_notice and may_print_notice(user, item),

@@ -1620,10 +1620,18 @@ def urge(actor, item, *, message, reply_by, level=Urging.Level.URGING):
         return urging
 
 
-def may_reply(user, urging):
-    """The owner of the urged item, or one of its co-owners, answers (反馈情况)."""
-    item = urging.item
+def may_urge(user, item):
+    """The committee of an active item's organization, or of one above it, urges it (`urge`)."""
+    return item.status in ACTIVE and Scope.for_user(user).manages(item.organization_id)
+
+
+def answers_urgings(user, item):
+    """The owner of an item, or one of its co-owners, answers its urgings (反馈情况)."""
     return user.pk == item.owner_id or is_co_owner(user, item)
+
+
+def may_reply(user, urging):
+    return answers_urgings(user, urging.item)
 
 
 @audit.action()
