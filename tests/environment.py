@@ -5,3 +5,6 @@ import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DEBUG", "0")
+# The live server's threads serve the browser tests; a connection each of them kept open for a
+# minute would outlive the test database (PostgreSQL refuses to drop a database in use).
+os.environ.setdefault("CONN_MAX_AGE", "0")
