@@ -49,6 +49,8 @@ run: $(VENV)/.installed messages pdf-deps ## Install, migrate, load the demo dat
 
 test: $(VENV)/.installed-dev messages pdf-test-deps ## Install the test requirements and run the whole suite
 	@command -v soffice >/dev/null || sh scripts/apt-install.sh libreoffice-calc-nogui
+	@# The Word documents are opened by LibreOffice Writer in the tests.
+	@sh scripts/apt-install.sh libreoffice-writer-nogui
 	@command -v chromium >/dev/null || sh scripts/apt-install.sh chromium
 	$(VENV)/bin/pytest
 

@@ -163,6 +163,18 @@ def by_category(items, today=None):
     return [_row(row, "issue__category_id", _category_label(row[fields[0]], row[fields[1]])) for row in rows]
 
 
+def by_kind(items, today=None):
+    """Counts per kind (立行立改, 限期整改, 长期坚持), in the kinds' order, every kind listed even
+    when it has no items. One query."""
+    today = today or timezone.localdate()
+    counts = {row["kind"]: row for row in _breakdown(items, "kind", [], today)}
+    empty = {"total": 0, "closed": 0, "active": 0, "long_term": 0, "overdue": 0}
+    return [
+        _row({"kind": kind, **empty, **counts.get(kind, {})}, "kind", label)
+        for kind, label in Item.Kind.choices
+    ]
+
+
 def _months(first, last):
     """The first day of every month from `first`'s month to `last`'s month."""
     month = first.replace(day=1)

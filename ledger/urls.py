@@ -63,6 +63,9 @@ urlpatterns = [
     path("views/<int:pk>/delete/", saved_views.delete_view, name="delete_view"),
     # Printed reports (ledger.views.reports).
     path("report.pdf", reports.report_pdf, name="report_pdf"),
+    path("report.docx", reports.report_docx, name="report_docx"),
+    path("ledger.docx", reports.ledger_docx, name="ledger_docx"),
+    path("meetings/<int:pk>/report.docx", reports.meeting_report_docx, name="meeting_report_docx"),
     path("summary.pdf", reports.summary_pdf, name="summary_pdf"),
     path("progress.pdf", reports.progress_pdf, name="progress_pdf"),
     path("items/<int:pk>/dossier.pdf", reports.item_dossier, name="item_dossier"),

@@ -17,7 +17,13 @@ from core.models import Organization
 from core.permissions import Scope
 
 from .. import drafts, forms, merge, stats, workflow
-from ..access import can_print_minutes, get_meeting_for_manager, get_meeting_for_user, keeps_records
+from ..access import (
+    can_print_minutes,
+    can_print_reports,
+    get_meeting_for_manager,
+    get_meeting_for_user,
+    keeps_records,
+)
 from ..drafts import login_required_keeping_typing
 from ..filtersets import ALL, ItemFilterSet, people_of_items
 from ..models import Attendance, Item, Meeting
@@ -165,6 +171,7 @@ def _meeting_context(request, meeting, attendance_form=None, item_form=None, ros
         "participation": stats.participation_rate(present, len(attendances)) if attendances else None,
         "manages": manages,
         "may_print_minutes": can_print_minutes(request.user, meeting),
+        "may_print_reports": can_print_reports(request.user),
     }
     if manages:
         context["attendance_form"] = attendance_form or forms.AttendanceForm(

@@ -16,7 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .. import report_builders, reports
+from .. import report_builders, reports, word
 from ..access import (
     can_print_dossier,
     can_print_minutes,
@@ -162,3 +162,41 @@ def meeting_minutes(request, pk):
     items = Item.objects.visible_to(request.user)
     content = reports.meeting_minutes(meeting, items, user=request.user)
     return pdf_response(content, f"minutes-{meeting.pk}.pdf")
+
+
+def _word_document(request, kind, params, meeting=None):
+    if not can_print_reports(request.user):
+        raise PermissionDenied
+    try:
+        query, filterset = report_builders.parse(request.user, params)
+        content, filename = word.build(kind, request.user, query, filterset, meeting=meeting)
+    except (BadReport, word.BadTemplate) as refused:
+        return HttpResponseBadRequest(refused.message, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(content, content_type=word.CONTENT_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def report_docx(request):
+    """整改情况报告 as Word: the ledger list's filtered items (?as_of=, ?version=public)."""
+    return _word_document(request, "report", request.GET)
+
+
+@login_required
+@require_GET
+def ledger_docx(request):
+    """整改台账 as a Word table: the same items as the PDF ledger."""
+    return _word_document(request, "ledger", request.GET)
+
+
+@login_required
+@require_GET
+def meeting_report_docx(request, pk):
+    """The rectification report of one meeting's issues (404 for a meeting the user cannot see)."""
+    meeting = get_meeting_for_user(request.user, pk)
+    params = request.GET.copy()
+    params["meeting"] = str(meeting.pk)
+    return _word_document(request, "report", params, meeting=meeting)
