@@ -16,7 +16,7 @@ from core.models import Organization
 from core.permissions import CHOOSABLE, OrganizationTree, Scope, eligible_people
 
 from .merge import MergeChoicesMixin
-from .models import Attendance, ExtensionRequest, Issue, Item, Meeting
+from .models import Attendance, ExtensionRequest, Issue, Item, Meeting, Withheld, WordTemplate
 from .workflow import BULK_EDITABLE_FIELDS, ITEM_EDITABLE_FIELDS, co_owner_ids, expected_attendees
 
 
@@ -702,3 +702,22 @@ class BulkEditForm(forms.Form):
         elif data.get("clear_co_owners"):
             changes["co_owners"] = []
         return changes
+
+
+class WordTemplateForm(forms.Form):
+    """Upload a new version of an organization's Word template (checked by the workflow)."""
+
+    kind = forms.ChoiceField(label=_("Document"), choices=WordTemplate.Kind.choices)
+    file = forms.FileField(label=_("Template (.docx, at most 5 MB)"))
+    reason = forms.CharField(label=_("What changed"), max_length=200, required=False)
+
+
+class WithheldForm(forms.Form):
+    """Mark an item or one of its fields 不公开, or take the mark off."""
+
+    field = forms.ChoiceField(label=_("What"), choices=Withheld.Field.choices, required=False)
+    reason = forms.ChoiceField(
+        label=_("Reason"), choices=[("", "---------"), *Withheld.Reason.choices], required=False
+    )
+    disclose = forms.BooleanField(required=False)
+    note = forms.CharField(label=_("Why it may be published"), max_length=200, required=False)

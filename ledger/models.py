@@ -1378,3 +1378,81 @@ class LightSettings(models.Model):
                     )
                 }
             )
+
+
+def word_template_path(instance, filename):
+    """Each uploaded version under a name of its own, so that history rows keep their file."""
+    return f"word_templates/{instance.organization_id}/{instance.kind}-{uuid.uuid4().hex}.docx"
+
+
+class WordTemplate(models.Model):
+    """An organization's own Word template (docxtpl) for one document, replacing the default one
+    (``ledger/docx_templates``) for it and the organizations below that have none of their own.
+
+    One record per organization and document; each upload stores a new file and bumps `version`,
+    and the history keeps who uploaded which file when (``workflow.upload_word_template``)."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("Rectification report")
+        LEDGER = "ledger", _("Ledger table")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organization"), on_delete=models.PROTECT, related_name="word_templates"
+    )
+    kind = models.CharField(_("document"), max_length=20, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=word_template_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        USER, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("Word template")
+        verbose_name_plural = _("Word templates")
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "kind"], name="one_word_template_per_document")
+        ]
+
+    def __str__(self):
+        return f"{self.organization} · {self.get_kind_display()} · v{self.version}"
+
+
+class Withheld(models.Model):
+    """An item, or one of its fields, left out of the public version (不公开), with the reason
+    chosen from a short list and who marked it. Marked and unmarked only through the workflow
+    (``workflow.withhold`` / ``workflow.disclose``); the history keeps both."""
+
+    class Reason(models.TextChoices):
+        PRIVACY = "privacy", _("Personal privacy")
+        SECRET = "secret", _("State or work secret")
+        INVESTIGATION = "investigation", _("Under investigation or review")
+        RULES = "rules", _("Not to be disclosed under the rules")
+
+    class Field(models.TextChoices):
+        WHOLE = "", _("The whole item")
+        DESCRIPTION = "description", _("Issue description")
+        MEASURES = "measures", _("Measures")
+        DEPARTMENT = "department", _("Responsible department")
+        PROGRESS = "progress", _("Progress / completion")
+
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="withheld")
+    field = models.CharField(_("what is withheld"), max_length=20, choices=Field.choices, blank=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    marked_by = models.ForeignKey(
+        USER, verbose_name=_("marked by"), on_delete=models.PROTECT, related_name="+"
+    )
+    marked_at = models.DateTimeField(_("marked at"), default=timezone.now)
+
+    history = audited()
+
+    class Meta:
+        verbose_name = _("not for publication")
+        verbose_name_plural = _("not for publication")
+        constraints = [models.UniqueConstraint(fields=["item", "field"], name="one_withheld_mark_per_field")]
+
+    def __str__(self):
+        return f"{self.item} · {self.get_field_display()} · {self.get_reason_display()}"

@@ -2,7 +2,18 @@
 
 from django.urls import path
 
-from .views import bulk, issues, items, meetings, reports, saved_views, sheets, supervision, todo
+from .views import (
+    bulk,
+    issues,
+    items,
+    meetings,
+    reports,
+    saved_views,
+    sheets,
+    supervision,
+    todo,
+    word_templates,
+)
 
 app_name = "ledger"
 
@@ -66,6 +77,14 @@ urlpatterns = [
     path("report.docx", reports.report_docx, name="report_docx"),
     path("ledger.docx", reports.ledger_docx, name="ledger_docx"),
     path("meetings/<int:pk>/report.docx", reports.meeting_report_docx, name="meeting_report_docx"),
+    path("word-templates/", word_templates.word_templates_start, name="word_templates_start"),
+    path("organizations/<int:pk>/word-templates/", word_templates.word_templates, name="word_templates"),
+    path(
+        "organizations/<int:pk>/word-templates/<str:kind>.docx",
+        word_templates.word_template_file,
+        name="word_template_file",
+    ),
+    path("items/<int:pk>/withhold/", word_templates.withhold_item, name="withhold_item"),
     path("summary.pdf", reports.summary_pdf, name="summary_pdf"),
     path("progress.pdf", reports.progress_pdf, name="progress_pdf"),
     path("items/<int:pk>/dossier.pdf", reports.item_dossier, name="item_dossier"),

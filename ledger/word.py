@@ -19,22 +19,27 @@ import datetime
 import io
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from docxtpl import DocxTemplate
-from jinja2 import TemplateError
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import ChainableUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment, SecurityError
+
+from core.permissions import OrganizationTree, Scope
 
 from . import reports, stats
 from .docx_layout import TEMPLATE_DIR
-from .models import Item, ProgressUpdate
+from .models import Item, ProgressUpdate, Withheld, WordTemplate
 from .report_builders import ReportQuery, _past_items, scope_label
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 KINDS = ("report", "ledger")
 PUBLIC = "public"
+TEMPLATE_MAX_BYTES = 5 * 1024 * 1024
+ZIP_SIGNATURE = b"PK\x03\x04"
 
 
 class BadTemplate(Exception):
@@ -45,21 +50,29 @@ class BadTemplate(Exception):
         self.message = message
 
 
-def environment():
+class Sandbox(SandboxedEnvironment):
+    """Jinja's sandbox, refusing at once what it would otherwise print as empty: any access to
+    an unsafe attribute (``''.__class__``, ``x.mro``, …) stops the rendering."""
+
+    def unsafe_undefined(self, obj, attribute):
+        raise SecurityError(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe")
+
+
+def environment(**options):
     """The sandboxed, autoescaping Jinja environment every Word template is rendered with."""
-    return SandboxedEnvironment(autoescape=True)
+    return Sandbox(autoescape=True, **options)
 
 
 def default_template(kind):
     return TEMPLATE_DIR / f"{kind}.docx"
 
 
-def render(template, context):
+def render(template, context, **options):
     """Render a docxtpl template (a path or a binary file) with `context`: the .docx bytes.
     Raises :class:`BadTemplate` for a broken tag or a forbidden access."""
     document = DocxTemplate(template)
     try:
-        document.render(context, jinja_env=environment(), autoescape=True)
+        document.render(context, jinja_env=environment(**options), autoescape=True)
     except TemplateError as error:
         raise BadTemplate(template_error_message(error)) from None
     buffer = io.BytesIO()
@@ -68,9 +81,78 @@ def render(template, context):
 
 
 def template_error_message(error):
-    """A message for the user naming what is wrong in a template."""
+    """A message for the user naming what is wrong in a template, with the text of the
+    paragraph that holds the broken tag when docxtpl knows it."""
     message = getattr(error, "message", None) or str(error)
+    lines = [line.strip() for line in getattr(error, "docx_context", None) or ()]
+    if lines and error.lineno:
+        where = lines[min(3, error.lineno - 1)] if len(lines) > min(3, error.lineno - 1) else ""
+        if where:
+            return _("The template cannot be used: %(error)s, in “%(text)s”") % {
+                "error": message,
+                "text": where,
+            }
     return _("The template cannot be used: %(error)s") % {"error": message}
+
+
+def check_template(uploaded):
+    """Check an uploaded template before it is stored: a .docx of at most 5 MB whose every tag
+    renders in the sandbox (with nothing given: a missing name prints empty). Raises a
+    ValidationError on "file" saying what is wrong."""
+    if uploaded.size > TEMPLATE_MAX_BYTES:
+        raise ValidationError({"file": _("The template is too large: at most 5 MB.")}, code="file_size")
+    uploaded.seek(0)
+    head = uploaded.read(4)
+    uploaded.seek(0)
+    if not (uploaded.name or "").lower().endswith(".docx") or head != ZIP_SIGNATURE:
+        raise ValidationError({"file": _("Upload a Word document (.docx).")}, code="file_type")
+    try:
+        render(io.BytesIO(uploaded.read()), {}, undefined=ChainableUndefined)
+    except BadTemplate as refused:
+        raise ValidationError({"file": refused.message}, code="template") from None
+    except Exception:  # a damaged zip or document: python-docx and docxtpl raise many kinds
+        raise ValidationError(
+            {"file": _("The file is not a Word document that can be read.")}, code="file_type"
+        ) from None
+    finally:
+        uploaded.seek(0)
+
+
+def own_templates(organization_ids):
+    """{(organization id, kind): WordTemplate} of the given organizations. One query."""
+    records = WordTemplate.objects.filter(organization_id__in=organization_ids)
+    return {(record.organization_id, record.kind): record for record in records}
+
+
+def effective_template(organization_id, kind, tree=None):
+    """The WordTemplate that applies to the organization for `kind`: its own, else the nearest
+    above it; None for the default. Two queries (the tree, the templates)."""
+    if organization_id is None:
+        return None
+    tree = tree or OrganizationTree.read()
+    chain = [organization_id, *tree.ancestors(organization_id)]
+    records = own_templates(chain)
+    for org_id in chain:
+        if (org_id, kind) in records:
+            return records[(org_id, kind)]
+    return None
+
+
+def template_organization(user, filterset, meeting=None):
+    """The organization whose template a document uses: the meeting's, the filtered one, else
+    the user's one top organization (None when there are several: the default template)."""
+    if meeting is not None:
+        return meeting.organization_id
+    chosen = filterset.form.cleaned_data.get("organization") if filterset.is_bound else None
+    if chosen:
+        return chosen.pk
+    scope = Scope.for_user(user)
+    if scope.is_superuser:
+        return None
+    tree = OrganizationTree.read()
+    visible = set(scope.visible_org_ids)
+    top = [org_id for org_id in visible if not set(tree.ancestors(org_id)) & visible]
+    return top[0] if len(top) == 1 else None
 
 
 def mask_name(name):
@@ -145,9 +227,28 @@ def source(user, query, filterset):
             row.owner_text = row.owner_display
     for row in rows:
         row.overdue = row.is_overdue(today)
-        if public:
+        row.withheld_fields = set()
+    if public:
+        marks = {}
+        for item_id, field in Withheld.objects.filter(item_id__in=[row.pk for row in rows]).values_list(
+            "item_id", "field"
+        ):
+            marks.setdefault(item_id, set()).add(field)
+        rows = [row for row in rows if Withheld.Field.WHOLE not in marks.get(row.pk, ())]
+        for row in rows:
+            row.withheld_fields = marks.get(row.pk, set())
             row.owner_text = mask_name(row.owner) if row.owner_id else ""
+        counted = counted.exclude(
+            id__in=Withheld.objects.filter(field=Withheld.Field.WHOLE).values("item_id")
+        )
     return Source(rows=rows, counted=counted, today=today, as_of=query.as_of, scope=label, public=public)
+
+
+def shown(row, field, value):
+    """`value`, or "(not for publication)" where the public version withholds the row's field."""
+    if field in row.withheld_fields:
+        return _("(not for publication)")
+    return value
 
 
 def headline(source):
@@ -216,6 +317,8 @@ def _entries(source):
     for index, (issue, items) in enumerate(ordered, start=1):
         done = []
         for item in items:
+            if Withheld.Field.PROGRESS in item.withheld_fields:
+                continue
             for created_at, text in updates.get(item.pk, []):
                 done.append(_("{date}: {text}").format(date=_day(created_at), text=text))
         entries.append(
@@ -223,9 +326,16 @@ def _entries(source):
                 "heading": _("({number}) {category}").format(
                     number=chinese_number(index) if _in_chinese() else index, category=issue.category
                 ),
-                "problem": _("Problem: {text}").format(text=issue.description),
+                "problem": _("Problem: {text}").format(
+                    text=shown(items[0], Withheld.Field.DESCRIPTION, issue.description)
+                    if all(Withheld.Field.DESCRIPTION not in item.withheld_fields for item in items)
+                    else _("(not for publication)")
+                ),
                 "measures": _("Measures: {text}").format(
-                    text=separator.join(f"{number}. {item.measures}" for number, item in enumerate(items, 1))
+                    text=separator.join(
+                        f"{number}. {shown(item, Withheld.Field.MEASURES, item.measures)}"
+                        for number, item in enumerate(items, 1)
+                    )
                 ),
                 "done": _("What was done: {text}").format(
                     text=separator.join(done) if done else _("none yet")
@@ -250,14 +360,18 @@ def _next_steps(source):
             if row.kind == Item.Kind.LONG_TERM
             else _("{reference} {measures} (to be completed by {date})")
         )
-        steps.append(template.format(reference=row.reference, measures=row.measures, date=_day(when) or "—"))
+        measures = shown(row, Withheld.Field.MEASURES, row.measures)
+        steps.append(template.format(reference=row.reference, measures=measures, date=_day(when) or "—"))
     return steps
 
 
 def _common(source):
     return {
         "public": source.public,
-        "public_notice": _("Public version (公开版): names other than the responsible leaders are masked."),
+        "public_notice": _(
+            "Public version (公开版): names other than the responsible leaders are masked, and what the "
+            "committee marked as not for publication is left out."
+        ),
         "organization": source.scope,
         "date": _day(source.as_of or timezone.localdate()),
     }
@@ -333,15 +447,15 @@ def ledger_context(source):
         {
             "number": number,
             "reference": row.reference,
-            "issue": row.issue.description,
+            "issue": shown(row, Withheld.Field.DESCRIPTION, row.issue.description),
             "category": str(row.issue.category),
-            "measures": row.measures,
+            "measures": shown(row, Withheld.Field.MEASURES, row.measures),
             "leader": str(row.leader) if row.leader_id else "",
-            "department": row.department,
+            "department": shown(row, Withheld.Field.DEPARTMENT, row.department),
             "owner": row.owner_text,
             "deadline": _deadline_text(row),
             "status": row.get_status_display() + (f" {_('Overdue')}" if row.overdue else ""),
-            "progress": _progress_text(row),
+            "progress": shown(row, Withheld.Field.PROGRESS, _progress_text(row)),
         }
         for number, row in enumerate(source.rows, start=1)
     ]
@@ -378,7 +492,14 @@ def build(kind, user, query, filterset, *, meeting=None, template=None):
         raise TypeError("query must be a parsed ReportQuery")
     data = source(user, query, filterset)
     context = report_context(data, meeting) if kind == "report" else ledger_context(data)
-    content = render(template or default_template(kind), context)
+    if template is None:
+        own = effective_template(template_organization(user, filterset, meeting), kind)
+        template = own.file.open("rb") if own is not None else default_template(kind)
+    try:
+        content = render(template, context)
+    finally:
+        if hasattr(template, "close"):
+            template.close()
     stamp = f"as-of-{query.as_of:%Y%m%d}" if query.as_of else f"{timezone.localdate():%Y%m%d}"
     suffix = "-public" if data.public else ""
     return content, f"{kind}-{stamp}{suffix}.docx"

@@ -59,6 +59,8 @@ from .models import (
     RecheckBatch,
     Urging,
     WarningTalk,
+    Withheld,
+    WordTemplate,
 )
 from .notify import notify
 from .validators import check_evidence_file
@@ -93,6 +95,10 @@ class Action(models.TextChoices):
     RECHECK = "recheck", _("Record a re-check")
     ASSIGN_CHECKER = "assign_checker", _("Assign the checker")
     SET_LIGHTS = "set_lights", _("Change the traffic-light thresholds")
+    # Word documents (issue 14): the public version's marks and the organizations' templates.
+    WITHHOLD = "withhold", _("Mark as not for publication")
+    DISCLOSE = "disclose", _("Unmark: may be published")
+    UPLOAD_TEMPLATE = "upload_template", _("Upload a Word template")
 
 
 class Role(models.TextChoices):
@@ -1970,3 +1976,67 @@ def save_light_settings(actor, organization, *, values, reason, expected_revisio
         if stored is not None:
             record._state.adding = False
         return save_with_history(record, user=actor, action=action, reason=reason)
+
+
+# Word documents (issue 14) ----------------------------------------------------------------------
+
+
+@audit.action()
+def withhold(actor, item, *, field="", reason):
+    """Mark the item (`field` ""), or one of its fields, 不公开: the public version leaves it out.
+    `reason` is one of `Withheld.Reason`. The committee of the item's organization or above.
+    Changing the reason of a mark updates it. Returns the `Withheld` mark."""
+    check_manages(actor, item.organization)
+    if field not in Withheld.Field.values:
+        raise ValidationError({"field": _("Choose what is not for publication.")})
+    if reason not in Withheld.Reason.values:
+        raise ValidationError({"reason": _("Choose why it is not for publication.")})
+    with transaction.atomic():
+        mark = Withheld.objects.select_for_update().filter(item=item, field=field).first()
+        if mark is not None and mark.reason == reason:
+            return mark
+        mark = mark or Withheld(item=item, field=field)
+        mark.reason = reason
+        mark.marked_by = actor
+        mark.marked_at = timezone.now()
+        return save_with_history(
+            mark, user=actor, action=Action.WITHHOLD, reason=Withheld.Reason(reason).label
+        )
+
+
+@audit.action()
+def disclose(actor, item, *, field="", reason):
+    """Take the 不公开 mark off the item or its field, saying why. Returns None."""
+    check_manages(actor, item.organization)
+    reason = _require(reason, "reason", _("Say why it may now be published."))
+    with transaction.atomic():
+        mark = Withheld.objects.select_for_update().filter(item=item, field=field).first()
+        if mark is None:
+            raise ActionRefused(_("This is not marked as not for publication."))
+        audit.delete_with_history(mark, user=actor, action=Action.DISCLOSE, reason=reason)
+
+
+@audit.action()
+def upload_word_template(actor, organization, kind, uploaded, *, reason=""):
+    """Store `uploaded` as the organization's Word template for `kind` (a `WordTemplate.Kind`),
+    after checking it renders (``ledger.word.check_template``: size, format, every tag). The
+    committee of the organization or above. Returns the `WordTemplate`, its version bumped."""
+    from . import word
+
+    check_manages(actor, organization)
+    if kind not in WordTemplate.Kind.values:
+        raise ValidationError({"kind": _("Choose the document.")})
+    word.check_template(uploaded)  # raises ValidationError({"file": ...}) before anything is stored
+    with transaction.atomic():
+        record = WordTemplate.objects.select_for_update().filter(organization=organization, kind=kind).first()
+        action = Action.UPLOAD_TEMPLATE
+        if record is None:
+            record = WordTemplate(organization=organization, kind=kind)
+        else:
+            record.version += 1
+        uploaded.seek(0)
+        record.file.save(uploaded.name, uploaded, save=False)
+        record.original_name = (uploaded.name or "")[:200]
+        record.uploaded_by = actor
+        record.uploaded_at = timezone.now()
+        return save_with_history(record, user=actor, action=action, reason=reason or record.original_name)

@@ -44,7 +44,10 @@ from ledger.models import (
     RecheckBatch,
     Urging,
     WarningTalk,
+    Withheld,
+    WordTemplate,
 )
+from ledger.word import default_template
 from tests.factories import IssueFactory, MeetingFactory, category, make_item
 from tests.pages import issue_rows_data
 from tests.sheet_files import ledger_rows, xlsx_bytes
@@ -65,6 +68,8 @@ WORKFLOW_MODELS = (
     RecheckBatch,
     Recheck,
     LightSettings,
+    WordTemplate,
+    Withheld,
 )
 S = Item.Status
 
@@ -390,6 +395,27 @@ def web_light_settings(client, actor, world, _scene):
     return post(client, actor, f"/ledger/organizations/{world.branch.pk}/lights/", data)
 
 
+def web_upload_word_template(client, actor, world, _scene):
+    upload = SimpleUploadedFile("机运报告模板.docx", default_template("report").read_bytes())
+    data = {"kind": "report", "file": upload, "reason": "换上支部信头"}
+    return post(client, actor, f"/ledger/organizations/{world.branch.pk}/word-templates/", data)
+
+
+def web_withhold(client, actor, _world, item):
+    return post(client, actor, item_url(item, "withhold"), {"field": "measures", "reason": "privacy"})
+
+
+def a_withheld_item(world):
+    item = an_item(world)
+    workflow.withhold(world.committee, item, field="measures", reason="privacy")
+    return item
+
+
+def web_disclose(client, actor, _world, item):
+    data = {"field": "measures", "disclose": "on", "note": "经审核可以公开"}
+    return post(client, actor, item_url(item, "withhold"), data)
+
+
 @dataclass(frozen=True)
 class WritePath:
     name: str
@@ -683,6 +709,32 @@ PATHS = [
         "member",
         {LightSettings: 1},
         "按公司要求收紧",
+    ),
+    WritePath(
+        "web: upload an organization's Word template",
+        lambda w: None,
+        web_upload_word_template,
+        "committee",
+        "member",
+        {WordTemplate: 1},
+        "换上支部信头",
+    ),
+    WritePath(
+        "web: mark an item's measures not for publication",
+        an_item,
+        web_withhold,
+        "committee",
+        "owner",
+        {Withheld: 1},
+    ),
+    WritePath(
+        "web: take the not-for-publication mark off",
+        a_withheld_item,
+        web_disclose,
+        "committee",
+        "owner",
+        {Withheld: 1},
+        "经审核可以公开",
     ),
     WritePath(
         "web: bulk change of two items",

@@ -32,6 +32,9 @@ OWNED = {
     "Recheck",
     # Reference data a committee keeps (its traffic-light thresholds)
     "LightSettings",
+    # The Word documents (issue 14): an organization's templates, the public version's marks
+    "WordTemplate",
+    "Withheld",
 }
 # Related managers that lead to the workflow's records (`item.updates.create(...)`).
 OWNED_MANAGERS = {
@@ -118,6 +121,8 @@ NOT_THE_WORKFLOWS = {
     ("ledger/views/notifications.py", "form.save()"): "a group robot edited",
     ("ledger/management/commands/bench_import.py", "workbook.save(path)"): "a generated spreadsheet",
     ("ledger/reports.py", "image.convert('RGB').save(buffer, 'JPEG', quality=75)"): "a photo for a PDF",
+    ("ledger/docx_layout.py", "builder().save(path)"): "a default Word template, built from code",
+    ("ledger/word.py", "document.save(buffer)"): "a generated Word document",
 }
 
 

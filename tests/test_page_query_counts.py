@@ -68,11 +68,12 @@ def test_the_item_page_reads_in_constant_queries_at_10_and_200_updates(
     # latest 20 updates with authors; their evidence with uploaders; how many updates and
     # files there are; the item's other evidence; extension requests; its co-owners; its
     # supervision (urgings, warning talks, accountability, re-checks); whether the reader muted
-    # it (the mute button); saved views, work queue count (menu), unread notifications (the bell)
+    # it (the mute button); its 不公开 marks (the public version, for its committee); saved
+    # views, work queue count (menu), unread notifications (the bell)
     response = at_10_and_200(
         lambda count: post_updates(world, item, count),
         lambda: client.get(f"/ledger/items/{item.pk}/"),
-        21,
+        22,
         django_assert_num_queries,
     )
     assert len(response.context["updates"]) == 20

@@ -33,7 +33,7 @@ from ..access import (
 )
 from ..filtersets import active_filters, filter_items
 from ..history import Timeline
-from ..models import Evidence, Item
+from ..models import Evidence, Item, Withheld
 from ..workflow import Action
 
 PAGE_SIZE = 50
@@ -397,6 +397,14 @@ def _detail_context(request, item, bound=None):
         "may_print_dossier": can_print_dossier(user, item),
         # Copying an item starts a new item of its issue: for those who keep the issue's records.
         "may_copy": Scope.for_user(user).manages(item.issue.organization_id),
+        # The 不公开 marks of the public version (issue 14), for the committee of the item.
+        "withheld": (
+            list(item.withheld.select_related("marked_by").order_by("field"))
+            if Scope.for_user(user).manages(item.organization_id)
+            else None
+        ),
+        "withheld_fields": Withheld.Field.choices,
+        "withheld_reasons": Withheld.Reason.choices,
         "conflict": bound.get("conflict"),
         "summary": summary,
         # The language switch leads back to the item page (not to the action's address), with
