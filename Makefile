@@ -76,7 +76,8 @@ bench: $(VENV)/.installed-dev pdf-deps ## Benchmarks: pages vs their floors and 
 	$(BENCH) bench_pages --items $(BENCH_ITEMS) --runs 0
 	$(BENCH) bench_import | tee bench/import.txt
 	$(BENCH) bench_reports | tee bench/reports.txt
-	$(BENCH) bench_pages --runs $(BENCH_RUNS) --json bench/results.json --attach bench/import.txt --attach bench/reports.txt
+	$(BENCH) bench_docx | tee bench/docx.txt
+	$(BENCH) bench_pages --runs $(BENCH_RUNS) --json bench/results.json --attach bench/import.txt --attach bench/reports.txt --attach bench/docx.txt
 	$(if $(DATABASE_URL),,rm -f $(BENCH_DB))
 
 # `make load` needs DATABASE_URL=postgres://… naming a database `make bench` seeded.

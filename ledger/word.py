@@ -184,7 +184,10 @@ def _in_chinese():
 
 
 def chinese_number(number):
-    """1 → 一, 12 → 十二, 25 → 二十五 (the numbering of the report's sections, up to 99)."""
+    """1 → 一, 12 → 十二, 25 → 二十五 (the numbering of the report's sections); from 100 on,
+    the figures (a report of a hundred issues numbers them 100, 101, …)."""
+    if number >= 100:
+        return str(number)
     if number < 10:
         return CHINESE_DIGITS[number]
     tens, units = divmod(number, 10)

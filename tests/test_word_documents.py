@@ -249,3 +249,10 @@ def test_libreoffice_opens_both_documents(client, world, ledger, tmp_path):
         assert list(tmp_path.glob(f"{name}*.png"))
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "机运党支部" in text
+
+
+@pytest.mark.parametrize(
+    ("number", "text"), [(1, "一"), (10, "十"), (12, "十二"), (25, "二十五"), (99, "九十九"), (100, "100")]
+)
+def test_sections_are_numbered_in_chinese(number, text):
+    assert word.chinese_number(number) == text
