@@ -6,7 +6,6 @@ message names it, the reason typed stays), uploads a good one, and the next repo
 Screenshots in `artifacts/`."""
 
 # ruff: noqa: F811 (the fixtures imported from tests.test_browser are parameters by name)
-import io
 
 import pytest
 from docx import Document
@@ -44,7 +43,7 @@ def downloaded_text(page, link_text):
         page.get_by_role("link", name=link_text, exact=True).click()
     download = info.value
     assert download.suggested_filename.endswith(".docx")
-    document = Document(io.BytesIO(open(download.path(), "rb").read()))
+    document = Document(str(download.path()))
     return "\n".join(
         [p.text for p in document.paragraphs]
         + [c.text for t in document.tables for r in t.rows for c in r.cells]
