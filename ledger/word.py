@@ -138,7 +138,7 @@ def effective_template(organization_id, kind, tree=None):
     return None
 
 
-def template_organization(user, filterset, meeting=None):
+def template_organization(user, filterset, meeting=None, tree=None):
     """The organization whose template a document uses: the meeting's, the filtered one, else
     the user's one top organization (None when there are several: the default template)."""
     if meeting is not None:
@@ -149,7 +149,7 @@ def template_organization(user, filterset, meeting=None):
     scope = Scope.for_user(user)
     if scope.is_superuser:
         return None
-    tree = OrganizationTree.read()
+    tree = tree or OrganizationTree.read()
     visible = set(scope.visible_org_ids)
     top = [org_id for org_id in visible if not set(tree.ancestors(org_id)) & visible]
     return top[0] if len(top) == 1 else None
@@ -496,7 +496,8 @@ def build(kind, user, query, filterset, *, meeting=None, template=None):
     data = source(user, query, filterset)
     context = report_context(data, meeting) if kind == "report" else ledger_context(data)
     if template is None:
-        own = effective_template(template_organization(user, filterset, meeting), kind)
+        tree = OrganizationTree.read()
+        own = effective_template(template_organization(user, filterset, meeting, tree), kind, tree)
         template = own.file.open("rb") if own is not None else default_template(kind)
     try:
         content = render(template, context)

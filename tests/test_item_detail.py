@@ -133,8 +133,9 @@ def test_it_reads_the_detail_in_constant_queries(client, world, item, django_ass
         # authors; their evidence with uploaders; how many updates and files there are; the
         # item's evidence; extension requests; saved views, work queue count (menu); the
         # item's co-owners; its supervision: urgings, warning talks, accountability, re-checks;
-        # whether the reader muted it (the mute button); unread notifications (the bell)
-        with django_assert_num_queries(21):
+        # whether the reader muted it (the mute button); its 不公开 marks (the public version,
+        # for its committee); unread notifications (the bell)
+        with django_assert_num_queries(22):
             client.get(f"/ledger/items/{item.pk}/")
 
     count()

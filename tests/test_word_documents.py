@@ -256,3 +256,38 @@ def test_libreoffice_opens_both_documents(client, world, ledger, tmp_path):
 )
 def test_sections_are_numbered_in_chinese(number, text):
     assert word.chinese_number(number) == text
+
+
+@pytest.mark.parametrize(
+    ("url", "params", "queries"),
+    [
+        # session, user, memberships, organization tree (scope); the top organizations (title);
+        # the organizations' light settings, the rows with their latest progress, their
+        # co-owners; categories, kinds, totals, the number of issues; every progress update of
+        # the rows; the tree and the templates (which template applies)
+        (REPORT, {}, 15),
+        # the same without the figures and the updates; the public version reads the rows'
+        # 不公开 marks
+        (LEDGER, {}, 10),
+        (LEDGER, {"version": "public"}, 11),
+    ],
+    ids=["report", "ledger", "public ledger"],
+)
+def test_the_documents_read_in_constant_queries_at_10_and_200_items(
+    client, world, django_assert_num_queries, url, params, queries
+):
+    from tests.test_page_query_counts import at_10_and_200
+
+    def grow(count):
+        for n in range(count):
+            item = make_item(
+                world.committee,
+                IssueFactory(organization=world.branch, category=category("安全")),
+                measures=f"措施{n}",
+                owner=world.owner,
+            )
+            if n % 5 == 0:
+                workflow.post_progress(world.owner, item, text="已推进", percent=20)
+
+    client.force_login(world.committee)
+    at_10_and_200(grow, lambda: client.get(url, params), queries, django_assert_num_queries)
