@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from docx import Document
 from docx.oxml.ns import qn
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Length
 
 from ledger import word, workflow
@@ -73,6 +74,12 @@ def test_the_report_reads_back_with_its_sentence_and_breakdowns(client, world, l
     assert round(section.page_width.mm) == 210 and round(section.page_height.mm) == 297
     assert round(Length(section.page_width - section.left_margin - section.right_margin).mm) == 156
     assert round(Length(section.page_height - section.top_margin - section.bottom_margin).mm) == 225
+    grid = section._sectPr.find(qn("w:docGrid"))
+    line_pitch = int(grid.get(qn("w:linePitch"))) / 20  # twentieths of a point
+    assert round(225 / 25.4 * 72 / line_pitch) == 22  # 22 lines
+    footers = [section.footer.paragraphs[0], section.even_page_footer.paragraphs[0]]
+    assert [footer.alignment for footer in footers] == [WD_ALIGN_PARAGRAPH.RIGHT, WD_ALIGN_PARAGRAPH.LEFT]
+    assert all(footer.text == "—  —" and "PAGE" in footer._p.xml for footer in footers)  # — 1 —
 
 
 def test_the_ledger_table_has_a_row_per_item_and_a_repeated_header(client, world, ledger):
@@ -204,7 +211,7 @@ def test_english_headings(client, world, ledger):
 
 def test_long_term_items_count_and_show_their_review_date(client, world, ledger, today):
     review = today + datetime.timedelta(days=40)
-    make_item(
+    item = make_item(
         world.committee,
         IssueFactory(organization=world.branch, category=category("党建")),
         measures="长期坚持的学习制度",
@@ -213,10 +220,15 @@ def test_long_term_items_count_and_show_their_review_date(client, world, ledger,
         deadline=None,
         owner=world.owner,
     )
+    workflow.start(world.owner, item)  # a long-term item, once started, is 长期坚持
     client.force_login(world.committee)
-    text = text_of(read(client.get(REPORT)))
-    assert "长期坚持 1 项" in text or "长期坚持 0 项" in text
-    assert "长期坚持的学习制度" in text
+    document = read(client.get(REPORT))
+    text = text_of(document)
+    assert "共查摆问题 5 个，制定整改措施 5 条；已完成 1 项、正在推进 3 项、长期坚持 1 项，完成率 20%" in text
+    assert [cell.text for cell in document.tables[1].rows[3].cells] == ["长期坚持", "1", "0", "0", "1", "0%"]
+    (step,) = [p.text for p in document.paragraphs if "下次评估" in p.text]
+    assert step.startswith(item.reference) and "长期坚持的学习制度" in step
+    assert step.endswith(f"（长期坚持，下次评估 {review.year}年{review.month}月{review.day}日）")
 
 
 def test_libreoffice_opens_both_documents(client, world, ledger, tmp_path):
