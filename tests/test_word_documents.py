@@ -12,8 +12,8 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 from docx import Document
-from docx.oxml.ns import qn
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from docx.shared import Length
 
 from ledger import word, workflow
