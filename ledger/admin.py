@@ -36,6 +36,8 @@ from .models import (
     ProgressUpdate,
     ReportJob,
     SavedView,
+    Withheld,
+    WordTemplate,
 )
 
 
@@ -191,3 +193,23 @@ class LightSettingsAdmin(SimpleHistoryAdmin):
 
     list_display = ("organization", "red_lag", "yellow_lag", "due_soon_days", "stale_days", "day_count")
     autocomplete_fields = ("organization",)
+
+
+@admin.register(WordTemplate)
+class WordTemplateAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    """Organizations' Word templates, read-only: uploaded on the templates page, through the workflow."""
+
+    list_display = ("organization", "kind", "version", "original_name", "uploaded_by", "uploaded_at")
+    list_filter = ("kind",)
+    search_fields = ("organization__name", "original_name")
+    list_select_related = ("organization", "uploaded_by")
+
+
+@admin.register(Withheld)
+class WithheldAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
+    """The 不公开 marks of the public version, read-only: set on the item page, through the workflow."""
+
+    list_display = ("item", "field", "reason", "marked_by", "marked_at")
+    list_filter = ("reason", "field")
+    search_fields = ("item__reference", "item__organization__name")
+    list_select_related = ("item", "marked_by")

@@ -18,6 +18,8 @@ from ledger.models import (
     ProgressUpdate,
     ReportJob,
     SavedView,
+    Withheld,
+    WordTemplate,
 )
 from tests.factories import IssueFactory, UserFactory, make_item
 
@@ -36,6 +38,8 @@ MODELS = [
     ImportedRow,
     SavedView,
     ReportJob,
+    WordTemplate,
+    Withheld,
 ]
 AUDITED = [model for model in MODELS if model not in (ImportedRow, SavedView, ReportJob)]
 
