@@ -4,6 +4,8 @@ Items, issues, meetings, attendance, progress updates, evidence and extension re
 only through the functions of this module (and `ledger.bulk`, which it uses for batches): the
 web views, the importer and `seed_demo` call them. (The admin shows items and what hangs on
 them read-only; its edits of meetings, issues and attendance do not come here yet: issue 10.)
+The Word documents' records (an organization's `WordTemplate` versions, the `Withheld` 不公开
+marks of the public version) are written here too: `upload_word_template`, `withhold`, `disclose`.
 Templates only *offer* what :func:`allowed_actions` returns; the functions check again.
 
 Each action on an item
