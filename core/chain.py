@@ -418,6 +418,18 @@ DELETED = "deleted"  # a row is missing before this one, or after the last one t
 CHAIN_DELETED = "chain_deleted"  # a head whose rows are all gone
 
 
+def problem_labels():
+    """The kinds of break, as the page names them."""
+    from django.utils.translation import gettext
+
+    return {
+        CHANGED: gettext("changed"),
+        INSERTED: gettext("inserted"),
+        DELETED: gettext("deleted"),
+        CHAIN_DELETED: gettext("whole chain deleted"),
+    }
+
+
 def _problem(kind, label, record_id, history_id, detail):
     return {"kind": kind, "chain": label, "record_id": record_id, "history_id": history_id, "detail": detail}
 
