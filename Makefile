@@ -69,7 +69,7 @@ BENCH_RUNS ?= 5
 BENCH_URL := $(or $(DATABASE_URL),sqlite:///$(BENCH_DB))
 BENCH := DEBUG=1 DATABASE_URL=$(BENCH_URL) $(PY) manage.py
 
-bench: $(VENV)/.installed-dev pdf-deps ## Benchmarks: pages vs their floors and the admin, import, PDF (prints one table)
+bench: $(VENV)/.installed-dev pdf-deps ## Benchmarks: pages vs their floors and the admin, import, PDF, history chain (prints one table)
 	@mkdir -p bench
 	$(if $(DATABASE_URL),,rm -f $(BENCH_DB))
 	$(BENCH) migrate --noinput -v0
@@ -77,7 +77,8 @@ bench: $(VENV)/.installed-dev pdf-deps ## Benchmarks: pages vs their floors and 
 	$(BENCH) bench_import | tee bench/import.txt
 	$(BENCH) bench_reports | tee bench/reports.txt
 	$(BENCH) bench_docx | tee bench/docx.txt
-	$(BENCH) bench_pages --runs $(BENCH_RUNS) --json bench/results.json --attach bench/import.txt --attach bench/reports.txt --attach bench/docx.txt
+	$(BENCH) bench_chain | tee bench/chain.txt
+	$(BENCH) bench_pages --runs $(BENCH_RUNS) --json bench/results.json --attach bench/import.txt --attach bench/reports.txt --attach bench/docx.txt --attach bench/chain.txt
 	$(if $(DATABASE_URL),,rm -f $(BENCH_DB))
 
 # `make load` needs DATABASE_URL=postgres://… naming a database `make bench` seeded.

@@ -29,19 +29,24 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
-from simple_history.signals import pre_create_historical_record
+from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
-from core import events
+from core import chain, events
 
 _current_action = ContextVar("audit_action_id", default=None)
 
 
 class ActionHistory(models.Model):
-    """Abstract base of the historical models: adds the action code and the action id."""
+    """Abstract base of the historical models: adds the action code, the action id and the
+    links of the record's hash chain (`core.chain`)."""
 
     history_action = models.CharField(_("action"), max_length=30, blank=True, default="")
     # Null on rows written before action ids existed.
     history_action_id = models.UUIDField(_("action id"), null=True, blank=True, editable=False)
+    history_prev_hash = models.CharField(
+        _("previous hash"), max_length=64, blank=True, default="", editable=False
+    )
+    history_hash = models.CharField(_("hash"), max_length=64, blank=True, default="", editable=False)
 
     class Meta:
         abstract = True
@@ -80,6 +85,12 @@ def stamp_action(sender, instance, history_instance, **kwargs):
         history_instance.history_action_id = getattr(instance, "_history_action_id", None) or (
             current_action_id()
         )
+    chain.link(history_instance)
+
+
+@receiver(post_create_historical_record)
+def move_chain_head(sender, history_instance, **kwargs):
+    chain.save_head(history_instance)
 
 
 class Snapshot:

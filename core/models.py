@@ -179,3 +179,63 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.organization} · {self.get_role_display()}"
+
+
+class ChainHead(models.Model):
+    """The head of one hash chain of the history (`core.chain`): a record's rows in one history
+    table, their number and the last one's hash. Written only by `core.chain`."""
+
+    chain = models.CharField(_("chain"), max_length=100)
+    record_id = models.BigIntegerField(_("record"))
+    length = models.PositiveBigIntegerField(_("length"))
+    hash = models.CharField(_("hash"), max_length=64)
+    updated = models.DateTimeField(_("updated"))
+
+    class Meta:
+        verbose_name = _("chain head")
+        verbose_name_plural = _("chain heads")
+        constraints = [models.UniqueConstraint(fields=["chain", "record_id"], name="chain_head_unique")]
+
+    def __str__(self):
+        return f"{self.chain}:{self.record_id}"
+
+
+class ChainCheckpoint(models.Model):
+    """The heads a printed report was generated from, under the digest it prints
+    (`verify_history --at <digest>`)."""
+
+    digest = models.CharField(_("digest"), max_length=64, unique=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    scope = models.CharField(_("scope"), max_length=200, blank=True)
+    # [[chain, record id, length, hash], …], sorted.
+    heads = models.JSONField(_("heads"), default=list)
+
+    class Meta:
+        verbose_name = _("chain checkpoint")
+        verbose_name_plural = _("chain checkpoints")
+
+    def __str__(self):
+        return self.digest
+
+
+class ChainVerification(models.Model):
+    """The result of one run of `verify_history`."""
+
+    started = models.DateTimeField(_("started"))
+    finished = models.DateTimeField(_("finished"))
+    ok = models.BooleanField(_("intact"))
+    rows_checked = models.PositiveBigIntegerField(_("rows checked"), default=0)
+    chains_checked = models.PositiveBigIntegerField(_("chains checked"), default=0)
+    problem_count = models.PositiveIntegerField(_("problems"), default=0)
+    # The first problems found: [{"kind", "chain", "record_id", "history_id", "detail"}, …].
+    problems = models.JSONField(_("problems found"), default=list)
+    digest = models.CharField(_("chain head"), max_length=64, blank=True)
+    at = models.CharField(_("checked against"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("history verification")
+        verbose_name_plural = _("history verifications")
+        ordering = ["-started"]
+
+    def __str__(self):
+        return f"{self.started:%Y-%m-%d %H:%M} {'ok' if self.ok else 'broken'}"

@@ -209,6 +209,10 @@ class Scope:
         """Committee members, leadership and superusers print ledger-wide reports."""
         return self.is_superuser or bool(self.committee_org_ids or self.leadership_org_ids)
 
+    def may_see_history_chain(self):
+        """Superusers and leadership watch the tamper-evident history (`core.chain`)."""
+        return self.is_superuser or bool(self.leadership_org_ids)
+
     def may_print_dossier(self, item):
         """An item's dossier is for its managers and leadership, its owner and its leader."""
         return (

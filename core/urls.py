@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/profile/", views.profile, name="profile"),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("history-chain/", views.history_chain, name="history_chain"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ledger/", include("ledger.urls")),
     path("notifications/", include("ledger.notification_urls")),

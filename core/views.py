@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
@@ -11,9 +12,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from ledger.models import MutedItem
 
+from . import chain
 from .audit import save_with_history
 from .forms import ProfileForm
-from .models import User
+from .models import ChainCheckpoint, ChainVerification, User
+from .permissions import Scope
 
 
 @require_GET
@@ -52,3 +55,30 @@ def profile(request):
         return set_language_cookie(redirect("profile"), person.language)
     muted = MutedItem.objects.filter(person=request.user).select_related("item")
     return render(request, "accounts/profile.html", {"form": form, "muted": muted})
+
+
+@login_required
+@require_GET
+def history_chain(request):
+    """The tamper-evident history (`core.chain`) for superusers and leadership: the last runs of
+    `verify_history`, the current chain head and the heads reports were printed from."""
+    if not Scope.for_user(request.user).may_see_history_chain():
+        raise PermissionDenied
+    head, chains = chain.global_digest()
+    runs = list(ChainVerification.objects.all()[:10])
+    checkpoints = ChainCheckpoint.objects.order_by("-created").only("digest", "created", "scope")[:10]
+    for checkpoint in checkpoints:
+        checkpoint.code = chain.short_code(checkpoint.digest)
+    return render(
+        request,
+        "core/history_chain.html",
+        {
+            "head": head,
+            "head_code": chain.short_code(head),
+            "chains": chains,
+            "last": runs[0] if runs else None,
+            "runs": runs,
+            "checkpoints": checkpoints,
+            "problem_kinds": chain.problem_labels(),
+        },
+    )

@@ -27,7 +27,7 @@ from django.db.models.base import ModelState
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from core import audit, events
+from core import audit, chain, events
 
 _INTEGER_TYPES = {
     "AutoField",
@@ -57,9 +57,7 @@ class _Values:
     """Reads the database values of `fields` off a record, as a list, followed by `constants`."""
 
     def __init__(self, fields, constants=()):
-        attnames = [f.attname for f in fields]
-        getter = operator.attrgetter(*attnames)
-        self.get = getter if len(attnames) > 1 else lambda obj: (getter(obj),)
+        self.get = self.getter([f.attname for f in fields])
         self.constants = list(constants)
         # The connection itself, not the `django.db.connection` proxy: a value's preparation
         # reads it several times, and through the proxy that is most of the preparation's cost.
@@ -73,6 +71,12 @@ class _Values:
             for position, field in enumerate(fields)
             if not _is_plain(field)
         ]
+
+    @staticmethod
+    def getter(attnames):
+        """A function reading `attnames` off a record, as a tuple."""
+        getter = operator.attrgetter(*attnames)
+        return getter if len(attnames) > 1 else lambda obj: (getter(obj),)
 
     def _preparation(self, field):
         """The function preparing a value of `field` for the database."""
@@ -188,6 +192,13 @@ def insert_records(model, objs, now=None, *, keep_times=False):
         obj.pk = pk
         obj._state.adding = False
         obj._state.db = connection.alias
+    if chain.is_chained(model):
+        # History rows written directly (the demo seed): chained in the order of their keys.
+        attnames = chain.hashed_attnames(model)
+        row_of = _Values.getter(attnames)
+        rows = [dict(zip(attnames, row_of(obj), strict=True)) for obj in objs]
+        for obj, (prev, new) in zip(objs, chain.link_many(model, rows), strict=True):
+            obj.history_prev_hash, obj.history_hash = prev, new
     fields = [meta.pk, *(f for f in meta.concrete_fields if not f.primary_key)]
     values = _Values(fields)
     _write(meta.db_table, fields, (values(obj) for obj in objs))
@@ -207,7 +218,12 @@ def insert_history(model, objs, actor, action, reason, date, *, update=False):
         "history_action": action,
         "history_action_id": action_id,
     }
-    tracked = [f for f in history._meta.concrete_fields if f.attname not in stamps and not f.primary_key]
+    links = [history._meta.get_field("history_prev_hash"), history._meta.get_field("history_hash")]
+    tracked = [
+        f
+        for f in history._meta.concrete_fields
+        if f.attname not in stamps and not f.primary_key and f not in links
+    ]
     known = {f.attname for f in history.tracked_fields}
     unknown = {f.attname for f in tracked} - known
     if unknown:
@@ -217,7 +233,17 @@ def insert_history(model, objs, actor, action, reason, date, *, update=False):
     stamp_fields = [history._meta.get_field(name) for name in stamps]
     constants = [f.get_db_prep_save(stamps[f.attname], connection) for f in stamp_fields]
     values = _Values(tracked, constants)
-    _write(history._meta.db_table, tracked + stamp_fields, (values(obj) for obj in objs))
+    # The rows' hash chains (`core.chain`): each row linked to its record's head, read locked.
+    attnames = [f.attname for f in tracked]
+    row_of = _Values.getter(attnames)
+    chained = chain.link_many(
+        history, [{**dict(zip(attnames, row_of(obj), strict=True)), **stamps} for obj in objs]
+    )
+    _write(
+        history._meta.db_table,
+        tracked + stamp_fields + links,
+        ([*values(obj), *pair] for obj, pair in zip(objs, chained, strict=True)),
+    )
     if events.listening():
         label = model._meta.label_lower
         events.emit(

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from core import chain
+
 from . import charts, lights, stats, supervision
 from .history import item_timeline
 from .models import (
@@ -59,6 +61,18 @@ def page_counter_css():
         elif part:
             tokens.append(css_string(part))
     return " ".join(tokens)
+
+
+def chain_stamp(records, *, scope=""):
+    """What a report prints of the history's chain head it was generated from: the checkpoint
+    of the heads of `records` ([(model, ids)], `core.chain.checkpoint`), its short code and a
+    QR code of its digest (a data: URL, nothing fetched)."""
+    digest = chain.checkpoint([(model.history.model, ids) for model, ids in records], scope=scope)
+    return {
+        "digest": digest,
+        "code": chain.short_code(digest),
+        "qr": data_url(chain.qr_png(digest), "image/png"),
+    }
 
 
 def _common(user):
@@ -179,6 +193,7 @@ def _ledger_pdf(rows, *, user, scope_label, period_label, variant, as_of=None, p
         "period_label": period_label,
         "overdue_count": sum(1 for row in rows if row.overdue),
         "as_of": as_of,
+        "chain": chain_stamp([(Item, [row.pk for row in rows])], scope="ledger"),
     }
     if variant is None and len(rows) > settings.LEDGER_PDF_PART_ROWS:
         return _render_in_parts(
@@ -318,6 +333,18 @@ def item_dossier(item, *, user, variant=None):
         "talks": list(WarningTalk.objects.filter(item=item).select_related("person", "talked_by")),
         "accountabilities": list(Accountability.objects.filter(item=item).select_related("person")),
     }
+    context["chain"] = chain_stamp(
+        [
+            (Item, [item.pk]),
+            (ProgressUpdate, [update.pk for update in updates]),
+            (Evidence, [entry.pk for entry in evidence]),
+            (ExtensionRequest, [entry.pk for entry in extensions]),
+            (Urging, [entry.pk for entry in context["urgings"]]),
+            (WarningTalk, [entry.pk for entry in context["talks"]]),
+            (Accountability, [entry.pk for entry in context["accountabilities"]]),
+        ],
+        scope=f"dossier {item.reference}",
+    )
     return _render("pdf/dossier.html", context, user=user, variant=variant)
 
 

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from core import chain
 from ledger.models import Issue, Item, Meeting
 from tests.factories import IssueFactory, MeetingFactory, make_item
 from tests.pages import form_data
@@ -209,7 +210,8 @@ def test_a_stale_action_form_on_the_item_page_comes_back_as_typed(client, world,
 def test_a_form_version_without_history_asks_for_every_difference(client, world, item):
     """An unknown opened version (no history row at it): nothing is guessed."""
     mine = opened_item(client, world.committee, item)
-    item.history.all().delete()
+    with chain.maintenance():  # history is append-only on PostgreSQL but for this step
+        item.history.all().delete()
     client.force_login(world.company_committee)
     response = client.post(item_url(item, "edit"), {**mine, "department": "调度室", "version": 99})
     assert response.status_code == 409

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from core import chain
 from ledger import workflow
 from tests import pdfs
 from tests.reportdata import HOSTILE, populate
@@ -55,8 +56,8 @@ def test_it_prints_the_whole_dossier(client, world, item, django_assert_num_quer
     # their evidence, all evidence, extensions; history: item, updates, evidence, extensions,
     # co-owners, urgings, warning talks, accountability, re-checks, then the issues,
     # organizations and people named in the diffs; the supervision records: urgings, warning
-    # talks, accountability
-    with django_assert_num_queries(24):
+    # talks, accountability; the printed records' chain heads and their checkpoint (core.chain)
+    with django_assert_num_queries(26):
         response = client.get(_url(item))
     assert response.status_code == 200
     pages = pdfs.pages_text(response.content)
@@ -75,8 +76,13 @@ def test_it_prints_the_whole_dossier(client, world, item, django_assert_num_quer
     assert pdfs.page_footer(1, len(pages)) in pdfs.squeezed(pages[0])
     # The image evidence is shown as a thumbnail, not as the full picture.
     images = [image for page in pdfs.reader(response.content).pages for image in page.images]
-    assert images  # (WeasyPrint shares one image resource between pages)
-    assert {max(image.image.size) for image in images} == {360}
+    # (WeasyPrint shares one image resource between pages.) Besides them, the QR code of the
+    # chain head (every digest gives a code of the same size).
+    qr_size = Image.open(io.BytesIO(chain.qr_png("f" * 64))).size
+    thumbnails = [image for image in images if image.image.size != qr_size]
+    assert thumbnails
+    assert {max(image.image.size) for image in thumbnails} == {360}
+    assert len(images) > len(thumbnails)
 
 
 def test_hostile_text_prints_as_text(client, world):
@@ -84,7 +90,10 @@ def test_hostile_text_prints_as_text(client, world):
     client.force_login(world.committee)
     response = client.get(_url(ledger.hostile))
     assert pdfs.squeezed(HOSTILE) in pdfs.squeezed(pdfs.text(response.content))
-    assert not [image for page in pdfs.reader(response.content).pages for image in page.images]
+    # No image but the QR code of the chain head (the hostile <img> never became one).
+    images = [image for page in pdfs.reader(response.content).pages for image in page.images]
+    qr_size = Image.open(io.BytesIO(chain.qr_png("f" * 64))).size
+    assert {image.image.size for image in images} == {qr_size}
 
 
 def test_the_owner_prints_the_dossier_of_own_items_only(client, world):

@@ -31,8 +31,9 @@ def test_it_prints_the_ledger_with_header_on_every_page(client, world, ledger, d
     client.force_login(world.committee)
     # session, user, memberships, organization tree (scope), the count (background or not),
     # the top organizations for the title, the items with their latest progress, their
-    # co-owners (the owner's cell names them); the organizations' traffic-light settings (亮灯)
-    with django_assert_num_queries(9):
+    # co-owners (the owner's cell names them); the organizations' traffic-light settings (亮灯);
+    # the printed items' chain heads and the checkpoint they make (core.chain)
+    with django_assert_num_queries(11):
         response = client.get(URL)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/pdf"
@@ -185,8 +186,11 @@ def test_hostile_text_fetches_nothing(client, world, ledger, monkeypatch):
     client.force_login(world.committee)
     response = client.get(URL, {"q": "alert"})
     assert response.status_code == 200
-    # Only our font: the <img src="file:///etc/passwd"> in the text was never an element.
-    assert fetched == [pdf.font_file().as_uri()]
+    # Only our font and the QR code of the chain head, drawn here as a data: URL: the
+    # <img src="file:///etc/passwd"> in the text was never an element.
+    qr_codes = [url for url in fetched if url.startswith("data:image/png;base64,")]
+    assert len(qr_codes) == 1
+    assert [url for url in fetched if url not in qr_codes] == [pdf.font_file().as_uri()]
 
 
 def test_a_long_ledger_printed_in_parts_reads_as_one(client, world, ledger, settings):
