@@ -181,6 +181,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ledger.api.schema.document_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "core.models.Organization.Kind",
         "ItemKindEnum": "ledger.models.Item.Kind",

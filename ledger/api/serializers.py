@@ -19,10 +19,10 @@ User = get_user_model()
 
 
 class PersonField(serializers.CharField):
-    """A person's name as the web shows it (full name, else username)."""
+    """A person's name as the web shows it (full name, else username); null for nobody."""
 
     def __init__(self, **kwargs):
-        super().__init__(read_only=True, **kwargs)
+        super().__init__(read_only=True, allow_null=True, **kwargs)
 
     def to_representation(self, value):
         return str(value) if value is not None else ""
@@ -38,6 +38,9 @@ class OrganizationSerializer(serializers.ModelSerializer):
 
 class AttendanceSerializer(serializers.ModelSerializer):
     person_name = PersonField(source="person")
+    absence_reason = serializers.ChoiceField(
+        choices=Attendance.AbsenceReason.choices, allow_blank=True, read_only=True
+    )
     absence_reason_label = serializers.CharField(source="get_absence_reason_display", read_only=True)
 
     class Meta:
@@ -115,6 +118,8 @@ class ItemSerializer(serializers.ModelSerializer):
 
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     kind_label = serializers.CharField(source="get_kind_display", read_only=True)
+    # Empty until the item is closed.
+    outcome = serializers.ChoiceField(choices=Item.Outcome.choices, allow_blank=True, read_only=True)
     organization_name = serializers.CharField(source="organization.name", read_only=True)
     owner_name = PersonField(source="owner")
     leader_name = PersonField(source="leader")
