@@ -227,10 +227,23 @@ def test_start_return_reopen_withdraw_go_through_the_workflow(world):
 # Optimistic locking ----------------------------------------------------------------------------
 
 
-def test_an_item_carries_its_version_as_etag(world):
+def test_an_item_carries_its_version_as_etag_and_the_actions_its_reader_may_take(world):
     item = an_item(world)
     response = api_as(world.committee).get(item_url(item))
     assert response["ETag"] == f'"{item.version}"'
+    assert {"edit", "withdraw"} <= set(response.json()["allowed_actions"])
+    assert "close" not in response.json()["allowed_actions"]
+    owner = api_as(world.owner).get(item_url(item)).json()["allowed_actions"]
+    assert "start" in owner and "edit" not in owner
+    assert api_as(world.leadership).get(item_url(item)).json()["allowed_actions"] == []
+
+
+def test_if_match_star_takes_the_item_as_it_is(world):
+    item = an_item(world)
+    response = api_as(world.committee).patch(
+        item_url(item), {"department": "调度室"}, format="json", HTTP_IF_MATCH="*"
+    )
+    assert response.status_code == 200
 
 
 def test_patch_without_if_match_is_a_428(world):

@@ -12,7 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.models import Organization
-from ledger import lights
+from ledger import lights, workflow
 from ledger.models import Attendance, Evidence, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
 
 User = get_user_model()
@@ -182,6 +182,20 @@ class ItemSerializer(serializers.ModelSerializer):
 
     def get_url(self, item) -> str:
         return reverse("api:item-detail", args=[item.pk])
+
+
+class ItemDetailSerializer(ItemSerializer):
+    """An item with the actions the requesting person may take on it now (what the item page
+    offers as buttons; the workflow checks again when one is taken)."""
+
+    allowed_actions = serializers.SerializerMethodField()
+
+    class Meta(ItemSerializer.Meta):
+        fields = [*ItemSerializer.Meta.fields, "allowed_actions"]
+        read_only_fields = fields
+
+    def get_allowed_actions(self, item) -> list[str]:
+        return [str(action.value) for action in workflow.allowed_actions(self.context["user"], item)]
 
 
 class EvidenceSerializer(serializers.ModelSerializer):

@@ -43,9 +43,11 @@ IF_MATCH = OpenApiParameter(
 
 def if_match_version(request, required):
     """The version named by the request's If-Match header (`"3"`, `W/"3"` or `3`); None when
-    there is none and it is optional; 428 when required and missing. A value that names no
+    there is none and it is optional, or `*` (any); 428 when required and missing. A value that names no
     version is a version that matches nothing (412 from the workflow)."""
     value = request.headers.get("If-Match")
+    if value is not None and value.strip() == "*":
+        return None  # any version: the client takes the item as it is now
     if value is None:
         if required:
             raise PreconditionRequired
@@ -93,9 +95,9 @@ class IssueViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
 
-def item_response(item, status=200, today=None):
-    """An item as JSON with its ETag."""
-    response = Response(s.ItemSerializer(item, context={"today": today}).data, status=status)
+def item_response(request, item, status=200):
+    """An item as JSON, with the actions the person may take now, and its ETag."""
+    response = Response(s.ItemDetailSerializer(item, context={"user": request.user}).data, status=status)
     response["ETag"] = etag(item)
     return response
 
@@ -106,7 +108,7 @@ ACTION_ERRORS = _errors(400, 401, 403, 404, 409, 412)
 def _action_schema(request_serializer, summary):
     return extend_schema(
         request=request_serializer,
-        responses={200: s.ItemSerializer, **ACTION_ERRORS},
+        responses={200: s.ItemDetailSerializer, **ACTION_ERRORS},
         parameters=[IF_MATCH],
         summary=summary,
     )
@@ -144,15 +146,15 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(responses={200: s.ItemSerializer, **READ_ERRORS})
+    @extend_schema(responses={200: s.ItemDetailSerializer, **READ_ERRORS})
     def retrieve(self, request, *args, **kwargs):
-        return item_response(self.get_item())
+        return item_response(request, self.get_item())
 
     # --- edits: PUT and PATCH, with If-Match ----------------------------------------------------
 
     @extend_schema(
         request=s.ItemEditSerializer,
-        responses={200: s.ItemSerializer, **_errors(400, 401, 403, 404, 409, 412, 428)},
+        responses={200: s.ItemDetailSerializer, **_errors(400, 401, 403, 404, 409, 412, 428)},
         parameters=[IF_MATCH],
     )
     def update(self, request, *args, **kwargs):
@@ -160,7 +162,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
 
     @extend_schema(
         request=s.ItemEditSerializer,
-        responses={200: s.ItemSerializer, **_errors(400, 401, 403, 404, 409, 412, 428)},
+        responses={200: s.ItemDetailSerializer, **_errors(400, 401, 403, 404, 409, 412, 428)},
         parameters=[IF_MATCH],
     )
     def partial_update(self, request, *args, **kwargs):
@@ -187,7 +189,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
             deadline_decision=deadline_decision,
             **changes,
         )
-        return item_response(self.get_item())
+        return item_response(request, self.get_item())
 
     # --- the workflow's actions -------------------------------------------------------------
 
@@ -197,7 +199,7 @@ class ItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         form = form_class(data=request.data)
         form.is_valid(raise_exception=True)
         call(request.user, item, if_match_version(request, required=False), form.validated_data)
-        return item_response(self.get_item())
+        return item_response(request, self.get_item())
 
     @_action_schema(s.NoteSerializer, "Start work")
     @action(detail=True, methods=["post"])
