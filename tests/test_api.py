@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 from core.models import ApiToken
 from ledger import workflow
 from ledger.models import Evidence, ExtensionRequest, Item
-from tests.factories import MeetingFactory
-from tests.test_one_writer import an_item
+from tests.factories import MeetingFactory, OrganizationFactory
+from tests.test_one_writer import an_item, with_extension
 from tests.test_query_counts import add_items
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -436,3 +436,44 @@ def test_the_schema_and_the_docs_are_served_from_installed_packages(world):
     docs = client.get(f"{API}/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in docs
     assert "cdn" not in docs.lower()
+
+
+def _meetings(world, n):
+    for _ in range(n):
+        meeting = MeetingFactory(organization=world.branch)
+        workflow.save_roster(
+            world.committee,
+            meeting,
+            [workflow.RosterRow(person=world.member), workflow.RosterRow(person=world.owner)],
+        )
+
+
+def _extension_requests(world, n):
+    for _ in range(n):
+        with_extension(world)
+
+
+# The other lists: the token and its person, the memberships, the organization tree, the count,
+# the page; meetings add their attendance and its people (two prefetches); nothing per row.
+OTHER_LISTS = {
+    "meetings": (_meetings, 7),
+    "issues": (lambda world, n: add_items(world, n), 5),
+    "extension-requests": (_extension_requests, 5),
+    "organizations": (lambda world, n: [OrganizationFactory(parent=world.branch) for _ in range(n)], 5),
+}
+
+
+@pytest.mark.parametrize("name", OTHER_LISTS)
+def test_the_other_lists_read_in_the_same_number_of_queries_at_3_and_12_rows(
+    world, name, django_assert_num_queries
+):
+    add, expected = OTHER_LISTS[name]
+    client = api_as(world.committee)
+    add(world, 3)
+    client.get(f"{API}/{name}/")
+    with django_assert_num_queries(expected):
+        small = client.get(f"{API}/{name}/")
+    add(world, 9)
+    with django_assert_num_queries(expected):
+        large = client.get(f"{API}/{name}/")
+    assert large.json()["count"] >= small.json()["count"] + 9
