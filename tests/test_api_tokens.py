@@ -117,3 +117,20 @@ def test_a_person_creates_a_token_sees_it_once_and_revokes_it(browser, site, wor
     expect(page.locator("#no-tokens")).to_be_visible()
     assert api_status(site, secret) == 401
     context.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_profile_links_to_the_api_docs_which_load_from_the_site_itself(browser, site, world):
+    context = browser.new_context(**SCREENS["desktop"])
+    page = context.new_page()
+    outside = []
+    page.on("request", lambda request: None if request.url.startswith(site) else outside.append(request.url))
+    log_in(page, site, "owner")
+    page.goto(site + "/accounts/profile/")
+    page.click("text=API 文档")
+    page.wait_for_url(site + "/api/v1/docs/")
+    expect(page.locator(".swagger-ui .title")).to_contain_text("整改台账 API")
+    expect(page.locator(".opblock-tag-section").first).to_be_visible()
+    assert page.locator("text=/api/v1/items/{id}/history/").count() >= 1
+    assert outside == []
+    context.close()
