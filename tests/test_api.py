@@ -477,3 +477,13 @@ def test_the_other_lists_read_in_the_same_number_of_queries_at_3_and_12_rows(
     with django_assert_num_queries(expected):
         large = client.get(f"{API}/{name}/")
     assert large.json()["count"] >= small.json()["count"] + 9
+
+
+def test_an_action_with_a_stale_if_match_is_a_412(world):
+    item = an_item(world, "submitted")
+    client = api_as(world.committee)
+    stale = f'"{item.version - 1}"'
+    response = client.post(item_url(item, "close"), {"note": "验收合格"}, format="json", HTTP_IF_MATCH=stale)
+    assert response.status_code == 412
+    assert response.json()["error"] == "edit_conflict" and response.json()["version"] == item.version
+    assert Item.objects.get(pk=item.pk).status == Item.Status.SUBMITTED
