@@ -320,12 +320,13 @@ def placeholders(values):
     return ", ".join(["%s"] * len(values))
 
 
-def list_floor(org_ids, where="", params=(), order="", page=1, count_joins=""):
-    """The ledger list's floor: its page of rows and the counts by status (withdrawn ones
-    included, as the badges show them), in two queries, joined into a table."""
+def list_floor(org_ids, where="", params=(), order="", page=1, count_joins="", size=None):
+    """The ledger list's floor: its page of rows (`size`, the list's page size unless given) and
+    the counts by status (withdrawn ones included, as the badges show them), in two queries,
+    joined into a table."""
     org_ids = sorted(org_ids)
     order = order or ledger_order()
-    size = bound("PAGE_SIZE")
+    size = size or bound("PAGE_SIZE")
     scope = f"i.organization_id IN ({placeholders(org_ids)})"
     condition = f" AND ({where})" if where else ""
 
@@ -665,9 +666,9 @@ def build_cases(secretary, owner, busy_item):
 
 def api_cases(secretary):
     """The REST API's item list, 100 items a page, beside the web ledger of the same filter
-    requested by the same person (in the admin columns), and the list's floor."""
+    requested by the same person (in the admin columns), and the list's floor of 100 rows."""
     status = Item.Status.IN_PROGRESS
-    floor = list_floor(Scope.for_user(secretary).visible_org_ids, "i.status = %s", [status])
+    floor = list_floor(Scope.for_user(secretary).visible_org_ids, "i.status = %s", [status], size=100)
     return [
         Case(
             "api: items, 100 a page",
