@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "simple_history",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "core",
     "ledger",
 ]
@@ -145,6 +148,51 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# The REST API (`ledger.api`, at /api/v1/): session (the web's, CSRF enforced) or per-user
+# token authentication, the web's permissions and scopes, JSON only.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "ledger.api.auth.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "ledger.api.throttles.TokenRateThrottle",
+        "ledger.api.throttles.UserRateThrottle",
+    ],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "ledger.api.pagination.Pagination",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "ledger.api.errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "整改台账 API",
+    "DESCRIPTION": "The rectification ledger's REST API (version 1).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "ledger.api.schema.document_errors",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "OrganizationKindEnum": "core.models.Organization.Kind",
+        "ItemKindEnum": "ledger.models.Item.Kind",
+    },
+}
+# Requests a minute the API answers for one token, and for one signed-in person whatever the
+# token or session (DRF's throttles; beyond, 429 with Retry-After).
+LEDGER_API_TOKEN_RATE = os.environ.get("LEDGER_API_TOKEN_RATE") or "120/min"
+LEDGER_API_USER_RATE = os.environ.get("LEDGER_API_USER_RATE") or "300/min"
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

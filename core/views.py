@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -14,8 +14,8 @@ from ledger.models import MutedItem
 
 from . import chain
 from .audit import save_with_history
-from .forms import ProfileForm
-from .models import ChainCheckpoint, ChainVerification, User
+from .forms import ApiTokenForm, ProfileForm
+from .models import ApiToken, ChainCheckpoint, ChainVerification, User
 from .permissions import Scope
 
 
@@ -53,8 +53,49 @@ def profile(request):
         translation.activate(person.language)
         messages.success(request, _("Your profile was saved."))
         return set_language_cookie(redirect("profile"), person.language)
+    return _render_profile(request, form=form)
+
+
+def _render_profile(request, *, form=None, token_form=None, new_token=None, status=200):
     muted = MutedItem.objects.filter(person=request.user).select_related("item")
-    return render(request, "accounts/profile.html", {"form": form, "muted": muted})
+    context = {
+        "form": form or ProfileForm(instance=User.objects.get(pk=request.user.pk)),
+        "muted": muted,
+        "tokens": ApiToken.objects.filter(user=request.user),
+        "token_form": token_form or ApiTokenForm(),
+        "new_token": new_token,
+    }
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def create_api_token(request):
+    """Make an API token and show its secret, this once: only its digest is stored. A GET (a
+    reload, a language switch) shows the profile page."""
+    if request.method == "GET":
+        return redirect("profile")
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _render_profile(request, token_form=form, status=400)
+    token, secret = ApiToken.issue(request.user, form.cleaned_data["name"])
+    response = _render_profile(request, new_token={"token": token, "secret": secret})
+    # The page carries a secret: no cache may keep it.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def revoke_api_token(request, pk):
+    """Revoke one of the person's own API tokens (another person's is a 404)."""
+    if request.method == "GET":
+        return redirect("profile")
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    token.delete()
+    messages.success(request, _("The token “{name}” was revoked.").format(name=token.name))
+    return redirect("profile")
+
 
 
 @login_required

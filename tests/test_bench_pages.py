@@ -25,6 +25,7 @@ PAGES = [
     "item history (1,000 revisions)",
     "owner's page (~500 open)",
     "dashboard (company)",
+    "api: items, 100 a page",  # beside the web ledger of the same filter
 ]
 
 
@@ -62,6 +63,9 @@ def test_it_prints_one_row_per_page_and_saves_them(db, tmp_path):
     for name in PAGES[:7]:  # the list beside the admin's changelist of the same rows
         assert pages[name]["admin_ms"] > 0 and pages[name]["admin_url"].startswith("/admin/ledger/item/")
     assert re.search(r"\?page=\d+$", pages["list: page N"]["url"])
+    api = pages["api: items, 100 a page"]
+    assert api["url"].startswith("/api/v1/items/?status=in_progress&page_size=100")
+    assert api["admin_url"] == "/ledger/?status=in_progress" and api["admin_ms"] > 0
     # The floor's rows are the page's rows: the same references are on the page.
     first = pages["list: first page"]["same_rows"].split("/")
     assert first[0] == first[1] and int(first[1]) > 0

@@ -12,11 +12,12 @@ asserts what the workflow promises for every record a path writes:
 - the version bumped (items, issues, meetings): 1 on creation, the previous row's + 1 after;
 - exactly one event (`core.events`) per record and action, after the commit, saying the same.
 
-To add a path (the admin, the bulk change), add a `WritePath` to `PATHS`.
+To add a path (the admin, the bulk change, the API), add a `WritePath` to `PATHS`.
 """
 
 import datetime
 import io
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone, translation
 
+from core.models import ApiToken
 from ledger import workflow
 from ledger.imports.reading import read_table
 from ledger.imports.rows import prepare
@@ -134,6 +136,44 @@ def commit_file(actor, organization, rows, name="台账.xlsx"):
         if not preview.is_valid:
             raise workflow.NotAllowed(str(preview.problems or preview.rows[:3]))
         commit(preview, actor, name)
+
+
+# The REST API's paths (`ledger.api`): a token of the actor, JSON or multipart.
+
+
+def api_call(client, actor, method, url, data, *, multipart=False, **headers):
+    _token, secret = ApiToken.issue(actor, "one writer")
+    call = getattr(client, method)
+    kwargs = {} if multipart else {"content_type": "application/json", "data": json.dumps(data)}
+    if multipart:
+        kwargs["data"] = data
+    return call(url, HTTP_AUTHORIZATION=f"Bearer {secret}", **kwargs, **headers)
+
+
+def api_item_action(verb, data=lambda item, world: {}, *, multipart=False):
+    def run(client, actor, world, item):
+        url = f"/api/v1/items/{item.pk}/{verb}/"
+        return api_call(client, actor, "post", url, data(item, world), multipart=multipart)
+
+    return run
+
+
+def api_edit(client, actor, world, item):
+    return api_call(
+        client,
+        actor,
+        "patch",
+        f"/api/v1/items/{item.pk}/",
+        {"department": "调度室", "reason": "调整"},
+        HTTP_IF_MATCH=f'"{item.version}"',
+    )
+
+
+def api_decide(client, actor, world, item):
+    extension = item.extension_requests.get()
+    return api_call(
+        client, actor, "post", f"/api/v1/extension-requests/{extension.pk}/approve/", {"note": "同意延期"}
+    )
 
 
 # The paths -----------------------------------------------------------------------------------
@@ -596,6 +636,77 @@ PATHS = [
         {Item: 1, ExtensionRequest: 1},
         "同意延期",
         versions={Item: 3},
+    ),
+    WritePath(
+        "api: edit an item (PATCH with If-Match)",
+        an_item,
+        api_edit,
+        "committee",
+        "owner",
+        {Item: 1},
+        "调整",
+        status=200,
+        versions={Item: 2},
+    ),
+    WritePath(
+        "api: start", an_item, api_item_action("start"), "owner", "member", {Item: 1}, "", 200, {Item: 2}
+    ),
+    WritePath(
+        "api: post progress with a photo",
+        an_item,
+        api_item_action(
+            "progress",
+            lambda item, world: {
+                "text": "已更换防护罩",
+                "percent": 40,
+                "files": SimpleUploadedFile("现场照片.png", PNG, "image/png"),
+            },
+            multipart=True,
+        ),
+        "owner",
+        "outsider",
+        {Item: 1, ProgressUpdate: 1, Evidence: 1},
+        "已更换防护罩",
+        201,
+        {Item: 2},
+    ),
+    WritePath(
+        "api: close",
+        lambda w: an_item(w, "submitted"),
+        api_item_action("close", lambda item, world: {"note": "验收合格"}),
+        "committee",
+        "owner",
+        {Item: 1},
+        "验收合格",
+        200,
+        {Item: 4},
+    ),
+    WritePath(
+        "api: request an extension",
+        lambda w: an_item(w, "in_progress"),
+        api_item_action(
+            "extension-requests",
+            lambda item, world: {
+                "proposed_deadline": (item.deadline + datetime.timedelta(days=20)).isoformat(),
+                "reason": "配件未到",
+            },
+        ),
+        "owner",
+        "member",
+        {ExtensionRequest: 1},
+        "配件未到",
+        201,
+    ),
+    WritePath(
+        "api: approve an extension",
+        with_extension,
+        api_decide,
+        "committee",
+        "owner",
+        {Item: 1, ExtensionRequest: 1},
+        "同意延期",
+        200,
+        {Item: 3},
     ),
     WritePath(
         "import: new items",

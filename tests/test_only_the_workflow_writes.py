@@ -71,6 +71,7 @@ BULK_WRITES = {"insert_records", "insert_history"}
 NOT_THE_WORKFLOWS = {
     ("ledger/views/saved_views.py", "view.save()"): "a saved view of the list",
     ("ledger/views/saved_views.py", "view.delete()"): "a saved view of the list",
+    ("core/views.py", "token.delete()"): "a person's API token, revoked",
     ("ledger/tasks.py", "self.job.save(update_fields=['progress'])"): "a background report job",
     ("ledger/tasks.py", "job.save(update_fields=['status', 'progress'])"): "a background report job",
     ("ledger/tasks.py", "job.save(update_fields=['status', 'error', 'finished_at'])"): "a report job",

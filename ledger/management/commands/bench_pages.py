@@ -87,6 +87,7 @@ class Case:
     admin_url: str = ""
     admin_target: float = 0.5
     references: object = None  # the floor's rows, to check that the page shows the same ones
+    beside: str = "admin"  # the client that requests `admin_url` (the API's row: the web list's user)
 
 
 @dataclass
@@ -168,12 +169,17 @@ class Command(BaseCommand):
         # DEBUG (which `make bench` sets for its SECRET_KEY) keeps every query's SQL, which a
         # server does not: measure without it. The test Client's host must be allowed.
         with (
-            override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver", *settings.ALLOWED_HOSTS]),
+            override_settings(
+                DEBUG=False,
+                ALLOWED_HOSTS=["testserver", *settings.ALLOWED_HOSTS],
+                LEDGER_API_USER_RATE="1000000/min",  # the API's throttle counts the bench's requests
+            ),
             warnings.catch_warnings(),
         ):
             # whitenoise's "No directory at STATIC_ROOT": the bench serves no static files.
             warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
             cases = build_cases(users.get(username="secretary"), owner, busy_item)
+            cases += api_cases(users.get(username="secretary"))
             results = [measure(case, clients, max(runs, 1)) for case in cases]
         data = dataset()
         self.stdout.write(table(results, data))
@@ -314,12 +320,13 @@ def placeholders(values):
     return ", ".join(["%s"] * len(values))
 
 
-def list_floor(org_ids, where="", params=(), order="", page=1, count_joins=""):
-    """The ledger list's floor: its page of rows and the counts by status (withdrawn ones
-    included, as the badges show them), in two queries, joined into a table."""
+def list_floor(org_ids, where="", params=(), order="", page=1, count_joins="", size=None):
+    """The ledger list's floor: its page of rows (`size`, the list's page size unless given) and
+    the counts by status (withdrawn ones included, as the badges show them), in two queries,
+    joined into a table."""
     org_ids = sorted(org_ids)
     order = order or ledger_order()
-    size = bound("PAGE_SIZE")
+    size = size or bound("PAGE_SIZE")
     scope = f"i.organization_id IN ({placeholders(org_ids)})"
     condition = f" AND ({where})" if where else ""
 
@@ -657,6 +664,25 @@ def build_cases(secretary, owner, busy_item):
     ]
 
 
+def api_cases(secretary):
+    """The REST API's item list, 100 items a page, beside the web ledger of the same filter
+    requested by the same person (in the admin columns), and the list's floor of 100 rows."""
+    status = Item.Status.IN_PROGRESS
+    floor = list_floor(Scope.for_user(secretary).visible_org_ids, "i.status = %s", [status], size=100)
+    return [
+        Case(
+            "api: items, 100 a page",
+            "secretary",
+            f"{reverse('api:item-list')}?status={status}&page_size=100",
+            lambda: (floor()[0], None),  # JSON: the rows are not looked for as HTML cells
+            3,
+            f"{reverse('ledger:item_list')}?status={status}",
+            admin_target=2,  # twice the web page's rows
+            beside="secretary",
+        )
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Measuring.
 
@@ -676,7 +702,7 @@ def timed(function):
 
 def measure(case, clients, runs):
     """Warm up once, then take turns (page, floor, admin) `runs` times; medians in ms."""
-    client, admin = clients[case.client], clients["admin"]
+    client, admin = clients[case.client], clients[case.beside]
     page = get(client, case.url)
     floor_html, references = case.floor()
     if case.admin_url:
