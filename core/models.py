@@ -242,6 +242,8 @@ class ChainVerification(models.Model):
 
     def __str__(self):
         return f"{self.started:%Y-%m-%d %H:%M} {'ok' if self.ok else 'broken'}"
+
+
 class ApiTokenQuerySet(models.QuerySet):
     def for_secret(self, secret):
         """The token with this secret, with its user; None when there is none."""

@@ -97,7 +97,6 @@ def revoke_api_token(request, pk):
     return redirect("profile")
 
 
-
 @login_required
 @require_GET
 def history_chain(request):
