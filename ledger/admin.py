@@ -1,8 +1,9 @@
 """Admin for superusers: the reference lists are edited here; the ledger's records are only read.
 
 The records the workflow owns (meetings, attendance, issues, items, progress updates, evidence,
-extension requests), and what the import and the report tasks write, are read-only in the admin,
-history included: no add, no change, no delete, no revert from a historical row.
+extension requests), what the import and the report tasks write, and what people keep on their
+own pages (muted items, each committee's group robots), are read-only in the admin, history
+included: no add, no change, no delete, no revert from a historical row.
 
 Why not admin forms that call the workflow? A workflow edit needs the version the form was
 loaded at (or it silently restores what someone saved in between), a reason, and the rules of
@@ -21,6 +22,7 @@ own simple-history rows naming the administrator. Every model keeps simple-histo
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -33,9 +35,11 @@ from .models import (
     Item,
     LightSettings,
     Meeting,
+    MutedItem,
     ProgressUpdate,
     ReportJob,
     SavedView,
+    Webhook,
     Withheld,
     WordTemplate,
 )
@@ -213,3 +217,65 @@ class WithheldAdmin(WorkflowOwnedMixin, SimpleHistoryAdmin):
     list_filter = ("reason", "field")
     search_fields = ("item__reference", "item__organization__name")
     list_select_related = ("item", "marked_by")
+
+
+@admin.register(MutedItem)
+class MutedItemAdmin(WorkflowOwnedMixin, admin.ModelAdmin):
+    """Who chose to hear nothing more about an item; each person mutes and unmutes on the
+    item's page (`ledger.delivery`)."""
+
+    ledger_page = ("ledger:item_detail", lambda muted: muted.item_id)
+    list_display = ["person", "item", "created_at"]
+    list_filter = ["created_at", "item__organization"]
+    search_fields = ["person__username", "person__full_name", "item__reference"]
+    list_select_related = ["person", "item"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Webhook)
+class WebhookAdmin(WorkflowOwnedMixin, admin.ModelAdmin):
+    """The group robots and their delivery state, kept by each committee on its robots page.
+
+    The signing secret and the key in a robot's address are a password to post into the group:
+    shown masked (their last four characters), as the robots page shows them, and not searched
+    (a search by substring would tell them letter by letter)."""
+
+    list_display = [
+        "name",
+        "organization",
+        "kind",
+        "enabled",
+        "shown_url",
+        "attempts",
+        "next_try_at",
+        "last_sent_at",
+    ]
+    list_filter = ["kind", "enabled", "organization"]
+    search_fields = ["name", "organization__name", "organization__short_name"]
+    list_select_related = ["organization"]
+    fields = [
+        "organization",
+        "name",
+        "kind",
+        "shown_url",
+        "shown_secret",
+        "enabled",
+        "sent_up_to",
+        "attempts",
+        "next_try_at",
+        "last_error",
+        "last_sent_at",
+        "created_at",
+    ]
+    readonly_fields = ["shown_url", "shown_secret"]
+
+    def view_on_site(self, obj):
+        return reverse("notifications:webhook_edit", args=[obj.pk])
+
+    @admin.display(description=_("webhook address"))
+    def shown_url(self, obj):
+        return obj.masked_url
+
+    @admin.display(description=_("signing secret"))
+    def shown_secret(self, obj):
+        return obj.masked_secret

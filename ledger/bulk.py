@@ -57,7 +57,23 @@ class _Values:
     """Reads the database values of `fields` off a record, as a list, followed by `constants`."""
 
     def __init__(self, fields, constants=()):
-        self.get = self.getter([f.attname for f in fields])
+        attnames = [f.attname for f in fields]
+        # Read from the instance's `__dict__`, where the model keeps a loaded value: through the
+        # attribute, each foreign key's id goes through its descriptor (a Python call per
+        # value, a data descriptor cannot be bypassed). A field not loaded (deferred) is read
+        # through the attribute, which loads it.
+        by_key = operator.itemgetter(*attnames)
+        by_attribute = operator.attrgetter(*attnames)
+        single = len(attnames) == 1
+
+        def get(obj):
+            try:
+                values = by_key(obj.__dict__)
+            except KeyError:
+                values = by_attribute(obj)
+            return (values,) if single else values
+
+        self.get = get
         self.constants = list(constants)
         # The connection itself, not the `django.db.connection` proxy: a value's preparation
         # reads it several times, and through the proxy that is most of the preparation's cost.

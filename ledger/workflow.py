@@ -27,6 +27,7 @@ API); the admin only reads these records (``ledger.admin``); templates only *off
 """
 
 import datetime
+import functools
 import random
 import secrets
 from dataclasses import dataclass
@@ -1305,6 +1306,17 @@ ISSUE_IMPORTED_FIELDS = ("description", "source", "raised_on")
 _ITEM_FK = ("issue", "organization", "leader", "owner", "verified_by", "reviewed_by")
 
 
+@functools.cache
+def _clean_plan(model):
+    """{field name: (label, attribute name, field)} of `model`, looked up once, not for each
+    row and field: the label (``ledger.Item.department``) keys the values found valid (a
+    string's hash is kept; a field's is worked out on every call)."""
+    return {
+        model_field.name: (f"{model._meta.label}.{model_field.name}", model_field.attname, model_field)
+        for model_field in model._meta.concrete_fields
+    }
+
+
 def _clean_without_queries(obj, names, valid):
     """`full_clean()` less the per-row queries: the checks of the fields `names` (as
     `Model.clean_fields()` runs them) and `clean()`.
@@ -1315,18 +1327,19 @@ def _clean_without_queries(obj, names, valid):
     locks.
     """
     errors = {}
+    fields = _clean_plan(type(obj))
     for name in names:
-        model_field = obj._meta.get_field(name)
-        value = getattr(obj, model_field.attname)
-        key = (model_field, value)
+        label, attname, model_field = fields[name]
+        value = getattr(obj, attname)
+        key = (label, value)
         if key in valid:
-            setattr(obj, model_field.attname, valid[key])
+            setattr(obj, attname, valid[key])
             continue
         if model_field.blank and value in model_field.empty_values:
             continue
         try:
             valid[key] = model_field.clean(value, obj)
-            setattr(obj, model_field.attname, valid[key])
+            setattr(obj, attname, valid[key])
         except ValidationError as error:
             errors[name] = error.error_list
     try:

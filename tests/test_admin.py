@@ -15,9 +15,11 @@ from ledger.models import (
     Issue,
     Item,
     Meeting,
+    MutedItem,
     ProgressUpdate,
     ReportJob,
     SavedView,
+    Webhook,
     Withheld,
     WordTemplate,
 )
@@ -40,8 +42,10 @@ MODELS = [
     ReportJob,
     WordTemplate,
     Withheld,
+    MutedItem,
+    Webhook,
 ]
-AUDITED = [model for model in MODELS if model not in (ImportedRow, SavedView, ReportJob)]
+AUDITED = [model for model in MODELS if model not in (ImportedRow, SavedView, ReportJob, MutedItem, Webhook)]
 
 
 @pytest.fixture
@@ -106,3 +110,70 @@ def test_admin_edits_are_recorded_with_the_requesting_user(superuser_client, wor
     record = category.history.latest("history_date", "history_id")
     assert record.name == "安全生产"
     assert record.history_user.username == "root"
+
+
+SECRET = "SEC0123456789abcdefsign"
+KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
+
+
+@pytest.fixture
+def robot(world):
+    return Webhook.objects.create(
+        organization=world.branch,
+        name="机运群",
+        kind=Webhook.Kind.DINGTALK,
+        url=f"https://oapi.dingtalk.com/robot/send?access_token={KEY}",
+        secret=SECRET,
+        attempts=2,
+        last_error="HTTP 500",
+    )
+
+
+def test_group_robots_are_listed_with_their_state_and_no_secret(superuser_client, robot):
+    changelist = superuser_client.get(reverse("admin:ledger_webhook_changelist"), {"kind": "dingtalk"})
+    page = changelist.content.decode()
+    assert changelist.status_code == 200
+    assert "机运群" in page and "机运党支部" in page
+    assert "••••" + KEY[-4:] in page
+    assert KEY not in page and SECRET not in page
+    change = superuser_client.get(reverse("admin:ledger_webhook_change", args=[robot.pk]))
+    page = change.content.decode()
+    assert change.status_code == 200
+    assert "HTTP 500" in page and "••••" + SECRET[-4:] in page
+    assert KEY not in page and SECRET not in page
+    assert reverse("notifications:webhook_edit", args=[robot.pk]) in page  # where it is changed
+
+
+def test_a_search_does_not_find_robots_by_their_secret(superuser_client, robot):
+    found = superuser_client.get(reverse("admin:ledger_webhook_changelist"), {"q": SECRET[:6]})
+    assert "机运群" not in found.content.decode()
+    assert (
+        "机运群"
+        in superuser_client.get(reverse("admin:ledger_webhook_changelist"), {"q": "机运"}).content.decode()
+    )
+
+
+def test_muted_items_are_listed_by_person_and_item(superuser_client, world):
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    MutedItem.objects.create(person=world.owner, item=item)
+    page = superuser_client.get(reverse("admin:ledger_muteditem_changelist"), {"q": item.reference})
+    assert page.status_code == 200
+    assert item.reference in page.content.decode() and "王强" in page.content.decode()
+
+
+@pytest.mark.parametrize("model", [Webhook, MutedItem], ids=lambda m: m.__name__)
+def test_robots_and_muted_items_are_read_only(superuser_client, world, robot, model):
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    record = robot if model is Webhook else MutedItem.objects.create(person=world.owner, item=item)
+    name = f"admin:ledger_{model._meta.model_name}"
+    assert superuser_client.get(reverse(f"{name}_add")).status_code == 403
+    assert (
+        superuser_client.post(reverse(f"{name}_change", args=[record.pk]), {"name": "改"}).status_code == 403
+    )
+    assert (
+        superuser_client.post(reverse(f"{name}_delete", args=[record.pk]), {"post": "yes"}).status_code == 403
+    )
+    assert model.objects.filter(pk=record.pk).exists()
+    if model is Webhook:
+        robot.refresh_from_db()
+        assert robot.name == "机运群" and robot.secret == SECRET

@@ -6,6 +6,7 @@ as calendar days here (the company's light settings), to keep the dates readable
 are tested in tests/test_lights.py."""
 
 import datetime
+import re
 from io import StringIO
 
 import pytest
@@ -226,10 +227,11 @@ def test_the_command_prints_counts_per_kind_and_takes_a_date(supervised):
     world = supervised
     new_item(world)
     out = StringIO()
-    with at("2026-06-01"):
+    with at("2026-06-01"), translation.override("en"):
         call_command("send_reminders", "--date", "2026-07-01", stdout=out)
-    assert "overdue" in out.getvalue()
-    assert "4 notification(s) created." in out.getvalue()
+    lines = out.getvalue().splitlines()
+    assert "Overdue: 4" in lines
+    assert "4 notification(s) created." in lines
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError):
@@ -247,7 +249,7 @@ def test_the_run_ends_by_sending_each_person_one_digest_once(supervised, mailout
     # The owner is the one told with an address: one digest, naming the overdue item.
     assert [message.to for message in mailoutbox] == [["owner@example.com"]]
     assert "逾期" in mailoutbox[0].body
-    assert "1 email digest(s) sent" in out.getvalue()
+    assert "1 个邮件摘要已发送" in out.getvalue()
     with at("2026-06-01"):
         call_command("send_reminders", "--date", "2026-07-01", stdout=StringIO())
     assert len(mailoutbox) == 1
@@ -319,3 +321,21 @@ def test_a_closed_item_is_not_reminded_of_its_urging(supervised):
     with at("2026-06-09"):
         workflow.withdraw(world.committee, Item.objects.get(pk=item.pk), reason="重复立项")
     assert run("2026-06-11") == []
+
+
+def test_the_summary_speaks_one_language_the_active_one(supervised):
+    """Chinese by default (the kinds by their Chinese labels), English on request: no codes,
+    no label of one language inside sentences of the other."""
+    world = supervised
+    new_item(world)
+    chinese, english = StringIO(), StringIO()
+    with at("2026-06-01"):
+        call_command("send_reminders", "--date", "2026-07-01", stdout=chinese)
+    assert "逾期：4" in chinese.getvalue().splitlines()
+    assert "共创建 4 条通知。" in chinese.getvalue().splitlines()
+    assert not re.search("[A-Za-z]", chinese.getvalue())
+    Notification.objects.all().delete()
+    with at("2026-06-01"), translation.override("en"):
+        call_command("send_reminders", "--date", "2026-07-01", stdout=english)
+    assert "Overdue: 4" in english.getvalue().splitlines()
+    assert not re.search(r"[\u4e00-\u9fff]", english.getvalue())

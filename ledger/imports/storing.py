@@ -319,7 +319,8 @@ class _Store:
         self.sources = {self.source_name}  # files the matched items were imported from before
         # The first import into a tree has no rows to recognise: no batch looks them up (their
         # thousands of keys cost more than the rest of the lookups), until this import's own.
-        self.any_imported = ImportedRow.objects.filter(organization__in=self.org_ids).exists()
+        self.imported_before = ImportedRow.objects.filter(organization__in=self.org_ids).exists()
+        self.any_imported = self.imported_before
 
     def store(self, rows, errors):
         """Store a batch of rows: new items together, updates one by one (they are few), each
@@ -370,10 +371,15 @@ class _Store:
         self.by_key = {}
         self.by_item = {}
         keys = set()  # none: the query is not sent
-        if self.any_imported:
+        if self.imported_before:
             keys = {row.key for row in rows}
             # Rows imported before the keys named their 序号 and ordinal (see `_match`).
             keys |= {legacy_row_key(row.values) for row in rows if not row.values.get("reference")}
+        elif self.any_imported:
+            # Only this import's own rows to recognise: of those, only a row naming a reference
+            # number can repeat a row of an earlier batch; the others' keys are unique within
+            # the file (their ordinals, `Identities`), so looking them up would find nothing.
+            keys = {row.key for row in rows if row.values.get("reference")}
         imported_rows = ImportedRow.objects.filter(
             organization__in=self.org_ids, key__in=keys
         ).select_related("item__issue", "item__organization")

@@ -243,6 +243,14 @@ def parse_date(value):
         return value.date()
     if isinstance(value, datetime.date):
         return value
+    if isinstance(value, (int, float)) or (isinstance(value, str) and len(value) <= 50):
+        # A ledger writes the same few deadlines (2027年3月底) on thousands of rows: each
+        # distinct short text or number is read once (a date is immutable, shared safely).
+        return _parse_date_short(value)
+    return _parse_date(value)
+
+
+def _parse_date(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -255,6 +263,10 @@ def parse_date(value):
         if match:
             return _date(*(int(part) for part in match.groups()), month_end=month_end)
     return None
+
+
+# Typed: True and 1, 1 and 1.0 are told apart, as `_parse_date` tells them.
+_parse_date_short = functools.lru_cache(maxsize=4096, typed=True)(_parse_date)
 
 
 def ambiguous_date(value):

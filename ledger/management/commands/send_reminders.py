@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from ledger.delivery import deliver_pending
 from ledger.models import Notification
@@ -29,13 +30,17 @@ class Command(BaseCommand):
         parser.add_argument("--date", type=_date, help="Run as on this day (YYYY-MM-DD); default today.")
 
     def handle(self, *args, date=None, **options):
+        # The summary speaks one language, the active one (Chinese unless the environment or the
+        # caller chooses another), as import_ledger's does: the kinds by their labels, no codes.
         sent = send_reminders(date)
-        labels = dict(Notification.Kind.choices)
         for kind, count in sorted(sent.items()):
-            self.stdout.write(f"{kind} ({labels[kind]}): {count}")
-        self.stdout.write(f"{sum(sent.values())} notification(s) created.")
+            label = Notification.Kind(kind).label
+            self.stdout.write(_("{kind}: {count}").format(kind=label, count=count))
+        self.stdout.write(_("{count} notification(s) created.").format(count=sum(sent.values())))
         delivered = deliver_pending()
         self.stdout.write(
-            f"{delivered['emails']} email digest(s) sent, {delivered['posts']} group message(s) posted"
-            f" ({delivered['email_failures']} email and {delivered['post_failures']} robot failure(s))."
+            _(
+                "{emails} email digest(s) sent, {posts} group message(s) posted ({email_failures} "
+                "email and {post_failures} robot failure(s))."
+            ).format(**delivered)
         )
