@@ -175,7 +175,36 @@ def _action_label(record):
 def _action_key(record):
     """The action a historical row belongs to: its action id. A row written before action ids
     existed is an action of its own."""
-    return record.history_action_id or (type(record), record.history_id)
+    return record.history_action_id or (record.model, record.history_id)
+
+
+class _Row:
+    """What the timeline needs of a historical row to order, pair and count it (the few columns
+    `_LIGHT` names); the whole row, with its user, is read only for the entries shown."""
+
+    __slots__ = (
+        "model",
+        "history_id",
+        "id",
+        "history_date",
+        "history_type",
+        "history_action",
+        "history_action_id",
+        "update_id",
+    )
+
+    def __init__(self, model, values):
+        self.model = model
+        self.update_id = None
+        for name, value in zip(_light_columns(model), values, strict=True):
+            setattr(self, name, value)
+
+
+def _light_columns(model):
+    columns = ["history_id", "id", "history_date", "history_type", "history_action", "history_action_id"]
+    if model is Evidence:
+        columns.append("update_id")
+    return columns
 
 
 def _progress_posts(rows):
@@ -260,9 +289,9 @@ def item_timeline(item):
     files') are one entry, the post's text, percent and files as its details and the item's
     changes as its changes; so are an imported item's creation and its progress text; so are
     the rows of an extension decision, the decision as its details and the item's new deadline
-    as its change. Four queries whatever the length of the history (the historical rows of the
-    item, its progress updates, evidence, extension requests and co-owners), and one per kind of related
-    name shown.
+    as its change. A fixed number of queries whatever the length of the history: the ordering
+    columns of each kind of historical row, the whole rows of each kind the history holds, and
+    one per kind of related name shown.
     """
     return Timeline(item)[:]
 
@@ -270,9 +299,11 @@ def item_timeline(item):
 class Timeline(Sequence):
     """The entries of an item's timeline (see :func:`item_timeline`), oldest first or, with
     `newest_first`, newest first, made only when read: a page of a long history
-    (``Paginator(Timeline(item, newest_first=True), 50)``) reads every historical row once (the
-    diffs need each record's previous row) and names the people and records its diffs mention
-    (one query per kind), but builds entries for the page's entries only."""
+    (``Paginator(Timeline(item, newest_first=True), 50)``) reads a few columns of every
+    historical row (what orders, pairs and counts the entries, and which row each diff compares
+    with), then the whole rows of the page's entries only (each with the row before it and
+    the rows merged into it; one query per kind of record), and names the people and records
+    their diffs mention (one query per kind)."""
 
     def __init__(self, item, newest_first=False):
         sources = [
@@ -296,7 +327,9 @@ class Timeline(Sequence):
         for model, queryset, _record_label in sources:
             fields = _tracked_fields(model)
             previous_by_object = {}
-            for record in queryset.select_related("history_user").order_by("history_date", "history_id"):
+            light = queryset.order_by("history_date", "history_id").values_list(*_light_columns(model))
+            for values in light:
+                record = _Row(model, values)
                 rows[model].append(record)
                 against[record] = (fields, previous_by_object.get(record.id))
                 previous_by_object[record.id] = record
@@ -332,14 +365,37 @@ class Timeline(Sequence):
             return self._entries(self._shown[index])
         return self._entries([self._shown[index]])[0]
 
-    def _entries(self, shown):
-        changes = {record: _diff(*self._against[record], record) for record, _label in shown}
+    def _whole_rows(self, shown):
+        """The whole historical rows behind the light ones of `shown`: each shown row, the row
+        its diff compares with, and the rows merged into it, in one query per kind of record."""
+        wanted = {}
+        for record, _label in shown:
+            _fields, previous = self._against[record]
+            update, files = self._posts.get(record, (None, ()))
+            for row in (record, previous, update, *files, self._decisions.get(record)):
+                if row is not None:
+                    wanted.setdefault(row.model, set()).add(row.history_id)
+        whole = {}
+        for model, ids in wanted.items():
+            for row in model.history.filter(history_id__in=ids).select_related("history_user"):
+                whole[(model, row.history_id)] = row
+        return lambda row: None if row is None else whole[(row.model, row.history_id)]
+
+    def _entries(self, light):
+        whole = self._whole_rows(light)
+        shown = [(whole(record), label, record) for record, label in light]
+        changes = {
+            row: _diff(self._against[record][0], whole(self._against[record][1]), row)
+            for row, _l, record in shown
+        }
         # Named for the entries read: a few queries (one per kind of record named) a page.
         names = _related_names(change for diff in changes.values() for change in diff)
         entries = []
-        for record, record_label in shown:
-            post = self._posts.get(record)
-            decision = self._decisions.get(record)
+        for record, record_label, light_record in shown:
+            post = self._posts.get(light_record)
+            if post:
+                post = (whole(post[0]), [whole(row) for row in post[1]])
+            decision = whole(self._decisions.get(light_record))
             # A post is shown as the progress update it made; an import as the item it created; an
             # extension decision as the request decided.
             details = []

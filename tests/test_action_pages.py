@@ -361,7 +361,7 @@ def test_every_item_action_has_one_row_and_its_address(world):
 
 def test_empty_choices_say_please_choose(client, world, item, meeting):
     client.force_login(world.committee)
-    html = client.get(f"/ledger/items/{item.pk}/").content.decode()
+    html = client.get(f"/ledger/items/{item.pk}/", {"open": "edit"}).content.decode()
     assert ">请选择</option>" in html
     assert "---------" not in html
     html = client.get(f"/ledger/meetings/{meeting.pk}/").content.decode()

@@ -32,6 +32,7 @@ def open_edit_form(browser, site, username, item, screen, language):
     log_in(page, site, username)
     page.goto(site + f"/ledger/items/{item.pk}/")
     page.click("#action-edit summary")
+    page.wait_for_selector("#edit-measures")  # the form is loaded as the panel opens
     return context, page
 
 

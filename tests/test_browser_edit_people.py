@@ -39,7 +39,8 @@ def test_the_committee_picks_a_new_owner_and_a_co_owner_by_name(browser, site, w
     page = context.new_page()
     log_in(page, site, "branch_secretary")
     page.goto(f"{site}/ledger/items/{item.pk}/")
-    page.click("#action-edit summary")
+    page.click("#action-edit summary")  # the form is loaded as the panel opens
+    page.wait_for_selector("#edit-owner")
     owner = page.locator("#edit-owner")
     co_owners = page.locator("#edit-co_owners")
     assert options(owner) == ["请选择", "王强"]  # only the owner chosen, not everyone
@@ -75,6 +76,8 @@ def test_without_scripts_find_people_lists_the_matches(browser, site, world, ite
     log_in(page, site, "branch_secretary")
     page.goto(f"{site}/ledger/items/{item.pk}/")
     page.click("#action-edit summary")
+    page.locator("#action-edit").get_by_role("link", name="打开表单").click()  # without scripts, a link
+    page.wait_for_url(f"{site}/ledger/items/{item.pk}/?open=edit#action-edit")
     page.fill("#edit-owner_search", "杨帆")
     page.fill("#edit-department", "机运工区")
     page.locator("#action-edit").get_by_role("button", name="查找人员").first.click()

@@ -39,7 +39,7 @@ def edit_form(response):
 def opened_item(client, user, item):
     """The item page's edit form as `user` loads it now, as it would post back."""
     client.force_login(user)
-    return shown_form_data(edit_form(client.get(item_url(item))))
+    return shown_form_data(edit_form(client.get(item_url(item), {"open": "edit"})))
 
 
 def test_a_colleagues_change_is_kept_when_i_change_another_field(client, world, item):

@@ -123,7 +123,7 @@ def test_submit_needs_a_completion_note(client, world, item):
 def test_submit_below_100_percent_needs_a_confirmation(client, world, item):
     item = in_progress(world, item)  # 50 %
     client.force_login(world.owner)
-    page = client.get(f"/ledger/items/{item.pk}/")
+    page = client.get(f"/ledger/items/{item.pk}/", {"open": "submit"})
     form = next(entry["form"] for entry in page.context["action_forms"] if entry["action"] == "submit")
     assert "50%" in str(form["incomplete_confirmed"].label)
     response = post(client, world.owner, item, "submit", {"note": "已基本完成", "version": item.version})
@@ -148,7 +148,7 @@ def test_submit_below_100_percent_needs_a_confirmation(client, world, item):
 def test_submit_at_100_percent_asks_no_confirmation(client, world, item):
     workflow.post_progress(world.owner, item, text="全部完成", percent=100)
     client.force_login(world.owner)
-    page = client.get(f"/ledger/items/{item.pk}/")
+    page = client.get(f"/ledger/items/{item.pk}/", {"open": "submit"})
     form = next(entry["form"] for entry in page.context["action_forms"] if entry["action"] == "submit")
     assert "incomplete_confirmed" not in form.fields
     item.refresh_from_db()

@@ -44,17 +44,44 @@ def test_it_shows_the_item_to_the_committee_with_its_actions(client, world, item
     # Extension decisions are offered beside each pending request, not as a form of their own.
     allowed = workflow.allowed_actions(world.committee, item)
     assert offered == [action for action in allowed if action != workflow.Action.DECIDE_EXTENSION]
-    assert f'action="/ledger/items/{item.pk}/edit/"' in html
-    assert f'action="/ledger/items/{item.pk}/submit/"' not in html  # the owner submits
+    # Each panel's form is loaded when it is opened (or, without JavaScript, by its link).
+    assert f'href="/ledger/items/{item.pk}/?open=edit#action-edit"' in html
+    assert f'hx-get="/ledger/items/{item.pk}/?open=edit"' in html
+    assert "?open=submit" not in html  # the owner submits
+    assert f'action="/ledger/items/{item.pk}/edit/"' not in html  # not built with the page
+
+
+def test_a_panels_form_is_sent_alone_to_htmx_and_in_the_page_without_it(client, world, item):
+    client.force_login(world.committee)
+    url = f"/ledger/items/{item.pk}/?open=edit"
+    alone = client.get(url, HTTP_HX_REQUEST="true")
+    assert alone.status_code == 200
+    html = alone.content.decode()
+    assert html.lstrip().startswith("<form") and f'action="/ledger/items/{item.pk}/edit/"' in html
+    assert 'id="edit-measures"' in html and "csrfmiddlewaretoken" in html
+    page = client.get(url)  # no JavaScript: the item page with that panel open
+    entry = next(entry for entry in page.context["action_forms"] if entry["action"] == "edit")
+    assert entry["open"] and entry["form"] is not None
+    assert f'action="/ledger/items/{item.pk}/edit/"' in page.content.decode()
+    others = [entry for entry in page.context["action_forms"] if entry["action"] != "edit"]
+    assert others and all(entry["form"] is None and not entry["open"] for entry in others)
+
+
+def test_a_form_the_user_may_not_use_is_not_opened(client, world, item):
+    client.force_login(world.committee)  # the owner submits, not the committee
+    for value in ("submit", "decide_extension", "nonsense"):
+        response = client.get(f"/ledger/items/{item.pk}/?open={value}", HTTP_HX_REQUEST="true")
+        assert response.templates[0].name == "ledger/item_detail.html"
+        assert not any(entry["open"] for entry in response.context["action_forms"])
 
 
 def test_it_offers_the_owner_only_the_owners_actions(client, world, item):
     client.force_login(world.owner)
     response = client.get(f"/ledger/items/{item.pk}/")
     html = response.content.decode()
-    assert f'action="/ledger/items/{item.pk}/submit/"' in html
-    assert f'action="/ledger/items/{item.pk}/close/"' not in html
-    assert f'action="/ledger/items/{item.pk}/edit/"' not in html
+    assert f'href="/ledger/items/{item.pk}/?open=submit#action-submit"' in html
+    assert "?open=close" not in html
+    assert "?open=edit" not in html
 
 
 def test_it_shows_no_actions_to_leadership(client, world, item):
@@ -129,13 +156,13 @@ def test_it_reads_the_detail_in_constant_queries(client, world, item, django_ass
 
     def count():
         # session, user, memberships, organization tree; the item (with issue, people, org);
-        # organization tree and people for the edit form; the latest progress updates with
+        # (no edit form: the action forms are loaded when opened) the latest progress updates with
         # authors; their evidence with uploaders; how many updates and files there are; the
         # item's evidence; extension requests; saved views, work queue count (menu); the
         # item's co-owners; its supervision: urgings, warning talks, accountability, re-checks;
         # whether the reader muted it (the mute button); its 不公开 marks (the public version,
-        # for its committee); unread notifications (the bell)
-        with django_assert_num_queries(22):
+        # for its committee); (no action form: each is loaded when opened) unread notifications (the bell)
+        with django_assert_num_queries(20):
             client.get(f"/ledger/items/{item.pk}/")
 
     count()
@@ -157,11 +184,12 @@ def test_it_reads_the_history_in_constant_queries(client, world, item, django_as
     client.force_login(world.committee)
 
     def count():
-        # session, user, memberships, organization tree; the item; history of the item, its
-        # updates, evidence, extensions, co-owners, urgings, warning talks, accountability,
-        # re-checks; names of the issues, organizations and people mentioned; saved views, work
-        # queue count (menu), unread notifications (the bell)
-        with django_assert_num_queries(20):
+        # session, user, memberships, organization tree; the item; the ordering columns of the
+        # history of the item, its updates, evidence, extensions, co-owners, urgings, warning
+        # talks, accountability, re-checks; the whole rows shown (item, updates, evidence);
+        # names of the issues, organizations and people mentioned; saved views, work queue count
+        # (menu), unread notifications (the bell)
+        with django_assert_num_queries(23):
             client.get(f"/ledger/items/{item.pk}/history/")
 
     count()

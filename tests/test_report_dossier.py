@@ -54,10 +54,12 @@ def test_it_prints_the_whole_dossier(client, world, item, django_assert_num_quer
     client.force_login(world.committee)
     # session, user, memberships, organization tree, the item with its relations; updates,
     # their evidence, all evidence, extensions; history: item, updates, evidence, extensions,
-    # co-owners, urgings, warning talks, accountability, re-checks, then the issues,
-    # organizations and people named in the diffs; the supervision records: urgings, warning
-    # talks, accountability; the printed records' chain heads and their checkpoint (core.chain)
-    with django_assert_num_queries(26):
+    # co-owners, urgings, warning talks, accountability, re-checks (the columns that order and
+    # pair them), then the whole rows of the kinds this item's history holds (item, updates,
+    # evidence, extensions), the issues, organizations and people named in the diffs; the
+    # supervision records: urgings, warning talks, accountability; the printed records' chain
+    # heads and their checkpoint (core.chain)
+    with django_assert_num_queries(30):
         response = client.get(_url(item))
     assert response.status_code == 200
     pages = pdfs.pages_text(response.content)

@@ -349,14 +349,11 @@ def _detail_context(request, item, bound=None):
     user = request.user
     allowed = workflow.allowed_actions(user, item)
     bound = bound or {}
+    # Only the forms opened (bound, or asked for with ?open=) are built: the others are folded
+    # panels whose form is loaded when opened (htmx), or, without JavaScript, the link to the
+    # item page with that form open.
     action_forms = [
-        {
-            "action": action,
-            "form": _with_ids(action, bound.get(action) or action_form(action, item)),
-            "url": ACTIONS[action].url(item),
-            "colour": ACTIONS[action].colour,
-            "open": action in bound,
-        }
+        _action_entry(item, action, bound.get(action))
         for action in allowed
         if action != Action.DECIDE_EXTENSION
     ]
@@ -413,6 +410,29 @@ def _detail_context(request, item, bound=None):
     }
 
 
+def _action_entry(item, action, form=None):
+    """One action panel of the item page: its form when it is built (opened), else None."""
+    return {
+        "action": action,
+        "form": _with_ids(action, form) if form is not None else None,
+        "url": ACTIONS[action].url(item),
+        "load_url": "{}?open={}".format(reverse("ledger:item_detail", args=[item.pk]), action.value),
+        "colour": ACTIONS[action].colour,
+        "open": form is not None,
+    }
+
+
+def _opened_action(request, item):
+    """The action whose form the item page was asked to open (``?open=``), if the user may take it."""
+    value = request.GET.get("open", "")
+    if value not in Action.values or value == Action.DECIDE_EXTENSION:
+        return None
+    action = Action(value)
+    if action not in ACTIONS or workflow.refusal(request.user, item, action) is not None:
+        return None
+    return action
+
+
 def _item_page_url(item, shown):
     url = reverse("ledger:item_detail", args=[item.pk])
     return url if shown <= UPDATES_SHOWN else f"{url}?updates={shown}"
@@ -433,8 +453,18 @@ def _item_for_page(user, pk):
 @login_required
 @require_GET
 def item_detail(request, pk):
+    """The item page. ``?open=<action>`` opens that action's form; asked by htmx (a folded
+    panel opened), only that form is sent."""
     item = _item_for_page(request.user, pk)
-    return render(request, "ledger/item_detail.html", _detail_context(request, item))
+    opened = _opened_action(request, item)
+    if opened is None:
+        return render(request, "ledger/item_detail.html", _detail_context(request, item))
+    form = action_form(opened, item)
+    if request.htmx:
+        return render(
+            request, "ledger/includes/action_form_body.html", {"entry": _action_entry(item, opened, form)}
+        )
+    return render(request, "ledger/item_detail.html", _detail_context(request, item, bound={opened: form}))
 
 
 @login_required
@@ -722,9 +752,12 @@ def _render_mine(request, bound=None, status=200):
     summary = None
     group = None
     for item in page:
+        allowed = workflow.allowed_actions(request.user, item)
+        # The forms of what the user may do on this card only: a card offers no other.
         card_forms = {
             action.value: action_form(action, item, auto_id=ids.format(pk=item.pk))
             for action, ids in MINE_FORMS.items()
+            if action in allowed
         }
         opened = None
         if bound is not None and bound[0] == item.pk:
@@ -738,7 +771,7 @@ def _render_mine(request, bound=None, status=200):
         cards.append(
             {
                 "item": item,
-                "actions": workflow.allowed_actions(request.user, item),
+                "actions": allowed,
                 "forms": card_forms,
                 "opened": opened,
                 "confirm_incomplete": workflow.needs_incomplete_confirmation(item),

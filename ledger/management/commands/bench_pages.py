@@ -141,13 +141,19 @@ class Command(BaseCommand):
             "--json", dest="json_path", default="bench/results.json", help="Where to save the results."
         )
         parser.add_argument(
+            "--pages",
+            action="append",
+            default=[],
+            help="Measure only the pages whose name contains this text (repeatable), e.g. --pages history.",
+        )
+        parser.add_argument(
             "--attach",
             action="append",
             default=[],
             help="A text file (another benchmark's output) to save in the JSON beside the table.",
         )
 
-    def handle(self, *args, items, runs, revisions, owner_items, json_path, attach, **options):
+    def handle(self, *args, items, runs, revisions, owner_items, json_path, attach, pages, **options):
         users = get_user_model().objects
         seeded = self.seed(items)
         if not users.filter(username="secretary").exists():
@@ -180,6 +186,8 @@ class Command(BaseCommand):
             warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
             cases = build_cases(users.get(username="secretary"), owner, busy_item)
             cases += api_cases(users.get(username="secretary"))
+            if pages:
+                cases = [case for case in cases if any(text in case.name for text in pages)]
             results = [measure(case, clients, max(runs, 1)) for case in cases]
         data = dataset()
         self.stdout.write(table(results, data))
