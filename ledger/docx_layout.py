@@ -34,6 +34,7 @@ SIZE_2 = Pt(22)  # 二号
 SIZE_3 = Pt(16)  # 三号
 SIZE_4 = Pt(14)  # 四号
 SIZE_5 = Pt(10.5)  # 五号
+SIZE_6 = Pt(7.5)  # 六号
 # 22 lines in the 225 mm type area.
 LINE_PITCH = Pt(225 / 25.4 * 72 / 22)
 
@@ -261,7 +262,19 @@ def report_template():
     date = _tag(document, "{{ date }}")
     date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     date.paragraph_format.right_indent = Pt(64)
+    _chain_head(document)
     return document
+
+
+def _chain_head(document):
+    """The history's chain head the document was generated from (`core.chain`): a QR code and
+    the short code in small type, at the end (as the PDFs print it)."""
+    _tag(document, "{%p if chain %}")
+    _tag(document, "{{ chain_qr }}")
+    line = _tag(document, "{{ chain.label }}：{{ chain.code }}　{{ chain.note }}")
+    for run in line.runs:
+        set_fonts(run, BODY_FONT, size=SIZE_6)
+    _tag(document, "{%p endif %}")
 
 
 LEDGER_COLUMNS = (
@@ -296,6 +309,7 @@ def ledger_template():
     _table(document, headers, ["{%tr for row in rows %}", *cells, "{%tr endfor %}"], widths=widths)
     footer = _tag(document, "{{ footer }}")
     footer.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    _chain_head(document)
     return document
 
 

@@ -24,10 +24,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from docxtpl import DocxTemplate
+from docx.shared import Mm
+from docxtpl import DocxTemplate, InlineImage
 from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment, SecurityError
 
+from core import chain
 from core.permissions import OrganizationTree, Scope
 
 from . import reports, stats
@@ -67,10 +69,13 @@ def default_template(kind):
     return TEMPLATE_DIR / f"{kind}.docx"
 
 
-def render(template, context, **options):
+def render(template, context, *, qr=None, **options):
     """Render a docxtpl template (a path or a binary file) with `context`: the .docx bytes.
-    Raises :class:`BadTemplate` for a broken tag or a forbidden access."""
+    `qr` (PNG bytes) is given to the template as the picture ``chain_qr``. Raises
+    :class:`BadTemplate` for a broken tag or a forbidden access."""
     document = DocxTemplate(template)
+    if qr is not None:
+        context = {**context, "chain_qr": InlineImage(document, io.BytesIO(qr), width=Mm(16))}
     try:
         document.render(context, jinja_env=environment(**options), autoescape=True)
     except TemplateError as error:
@@ -499,8 +504,16 @@ def build(kind, user, query, filterset, *, meeting=None, template=None):
         tree = OrganizationTree.read()
         own = effective_template(template_organization(user, filterset, meeting, tree), kind, tree)
         template = own.file.open("rb") if own is not None else default_template(kind)
+    # The history's chain head the document was generated from (`core.chain`), as the PDFs
+    # print it: its short code, and a QR code of the digest for `verify_history --at`.
+    digest = chain.checkpoint([(Item.history.model, [row.pk for row in data.rows])], scope=f"{kind}.docx")
+    context["chain"] = {
+        "label": _("History chain head"),
+        "code": chain.short_code(digest),
+        "note": _("Proves these records unchanged since printing: verify_history --at followed by the code."),
+    }
     try:
-        content = render(template, context)
+        content = render(template, context, qr=chain.qr_png(digest))
     finally:
         if hasattr(template, "close"):
             template.close()

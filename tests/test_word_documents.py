@@ -276,12 +276,13 @@ def test_sections_are_numbered_in_chinese(number, text):
         # session, user, memberships, organization tree (scope); the top organizations (title);
         # the organizations' light settings, the rows with their latest progress, their
         # co-owners; categories, kinds, totals, the number of issues; every progress update of
-        # the rows; the tree and the templates (which template applies)
-        (REPORT, {}, 15),
+        # the rows; the tree and the templates (which template applies); the printed rows' chain
+        # heads and their checkpoint (core.chain)
+        (REPORT, {}, 17),
         # the same without the figures and the updates; the public version reads the rows'
         # 不公开 marks
-        (LEDGER, {}, 10),
-        (LEDGER, {"version": "public"}, 11),
+        (LEDGER, {}, 12),
+        (LEDGER, {"version": "public"}, 13),
     ],
     ids=["report", "ledger", "public ledger"],
 )
@@ -303,3 +304,24 @@ def test_the_documents_read_in_constant_queries_at_10_and_200_items(
 
     client.force_login(world.committee)
     at_10_and_200(grow, lambda: client.get(url, params), queries, django_assert_num_queries)
+
+
+@pytest.mark.parametrize("address", [REPORT, LEDGER])
+def test_each_document_prints_the_chain_head_it_was_generated_from(client, world, ledger, address):
+    import re
+
+    from django.core.management import call_command
+
+    from core.models import ChainCheckpoint
+
+    client.force_login(world.committee)
+    document = read(client.get(address))
+    text = text_of(document)
+    code = re.search(r"历史链头：([0-9A-F]{4}(?:-[0-9A-F]{4}){3})", text).group(1)
+    checkpoint = ChainCheckpoint.objects.get()
+    assert checkpoint.scope.endswith(".docx")
+    printed = {record_id for _chain, record_id, *_rest in checkpoint.heads}
+    assert printed == set(Item.objects.filter(organization=world.branch).values_list("pk", flat=True))
+    # The QR code of the digest is a picture in the document, drawn here (nothing fetched).
+    assert len(document.inline_shapes) == 1
+    call_command("verify_history", "--at", code, stdout=io.StringIO())
