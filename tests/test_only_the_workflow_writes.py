@@ -80,6 +80,7 @@ NOT_THE_WORKFLOWS = {
     ("ledger/imports/storing.py", "imported.save()"): "where an imported row came from (ImportedRow)",
     ("ledger/imports/storing.py", "imported.save(update_fields=['key'])"): "an imported row's key renewed",
     ("ledger/demo.py", "user.save()"): "a demo person",
+    ("core/security.py", "user.save(update_fields=['last_login'])"): "a person's last login",
     (
         "ledger/imports/storing.py",
         "bulk.insert_records(ImportedRow, imported_rows)",
