@@ -217,6 +217,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Evidence (佐证材料): the largest file accepted, in megabytes.
 LEDGER_EVIDENCE_MAX_MB = env_int("LEDGER_EVIDENCE_MAX_MB", 20)
+# ...the files of one post together, and all the evidence of one item (`check_evidence_totals`).
+LEDGER_EVIDENCE_REQUEST_MAX_MB = env_int("LEDGER_EVIDENCE_REQUEST_MAX_MB", 50)
+LEDGER_EVIDENCE_ITEM_MAX_MB = env_int("LEDGER_EVIDENCE_ITEM_MAX_MB", 200)
 
 # Spreadsheet import: uploads wait in this folder (never under MEDIA_ROOT) between preview and
 # confirmation; the largest file and the most rows accepted.
