@@ -248,6 +248,9 @@ LEDGER_REMINDER_HOUR = env_int("LEDGER_REMINDER_HOUR", 7)
 LEDGER_PDF_PART_ROWS = env_int("LEDGER_PDF_PART_ROWS", 1000)
 # Background tasks (big PDF reports): the django-tasks backport with its database backend; the
 # worker is `manage.py db_worker` (started by `make run`).
+# A report job whose worker gave no sign (it writes at each step of the progress) for this many
+# seconds is failed with a message, and may be started again (`ledger.tasks.fail_lost_jobs`).
+LEDGER_REPORT_LEASE_SECONDS = env_int("LEDGER_REPORT_LEASE_SECONDS", 300)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # A glyph missing from every font prints as an empty box: log it (False) or refuse the PDF (True).
 LEDGER_PDF_STRICT_GLYPHS = env_bool("LEDGER_PDF_STRICT_GLYPHS", False)

@@ -67,8 +67,14 @@ BULK_WRITES = {"insert_records", "insert_history"}
 NOT_THE_WORKFLOWS = {
     ("ledger/views/saved_views.py", "view.save()"): "a saved view of the list",
     ("ledger/views/saved_views.py", "view.delete()"): "a saved view of the list",
-    ("ledger/tasks.py", "self.job.save(update_fields=['progress'])"): "a background report job",
-    ("ledger/tasks.py", "job.save(update_fields=['status', 'progress'])"): "a background report job",
+    (
+        "ledger/tasks.py",
+        "self.job.save(update_fields=['progress', 'heartbeat_at'])",
+    ): "a background report job",
+    (
+        "ledger/tasks.py",
+        "job.save(update_fields=['status', 'progress', 'heartbeat_at'])",
+    ): "a background report job",
     ("ledger/tasks.py", "job.save(update_fields=['status', 'error', 'finished_at'])"): "a report job",
     ("ledger/tasks.py", "job.file.save(filename, ContentFile(content), save=False)"): "a report's file",
     (
