@@ -450,12 +450,17 @@ def evidence_download(request, pk):
     evidence = get_object_or_404(
         Evidence.objects.filter(item__in=Item.objects.visible_to(request.user)), pk=pk
     )
-    return FileResponse(
+    response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=not evidence.is_image,
         filename=evidence.original_name,
         content_type=evidence.content_type,
     )
+    # The content type is the sniffed one (`validators.check_evidence_file`: never HTML or SVG),
+    # sent with nosniff (SECURE_CONTENT_TYPE_NOSNIFF); the sandbox keeps even a file opened in
+    # the browser from running script in our origin.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    return response
 
 
 # ---------------------------------------------------------------------------------------------
