@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1:8000
 export DJANGO_SETTINGS_MODULE := core.settings
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint bench load messages clean pdf-deps pdf-test-deps
+.PHONY: help run serve test lint bench load messages clean pdf-deps pdf-test-deps
 
 # What WeasyPrint needs from Debian: Pango, the CJK font the PDFs name in @font-face, and HarfBuzz's
 # subsetter (without it every PDF spends seconds subsetting fonts in Python).
@@ -46,6 +46,15 @@ run: $(VENV)/.installed messages pdf-deps ## Install, migrate, load the demo dat
 	@# The background worker (big PDF reports, the reminders) runs beside the server and stops with it.
 	DEBUG=1 $(PY) manage.py db_worker -v0 & worker=$$!; trap "kill $$worker" EXIT INT TERM; \
 	DEBUG=1 $(PY) manage.py runserver $(HOST)
+
+# Production start (README, Deployment): DEBUG off, SECRET_KEY and ALLOWED_HOSTS from the
+# environment; the static files collected and the database migrated before gunicorn starts.
+BIND ?= 127.0.0.1:8000
+WEB_WORKERS ?= 2
+serve: $(VENV)/.installed messages ## Production start: collectstatic, migrate, gunicorn (WEB_WORKERS, BIND)
+	DEBUG=0 $(PY) manage.py collectstatic --noinput -v0
+	DEBUG=0 $(PY) manage.py migrate --noinput -v0
+	DEBUG=0 exec $(VENV)/bin/gunicorn core.wsgi --bind $(BIND) --workers $(WEB_WORKERS) --access-logfile -
 
 test: $(VENV)/.installed-dev messages pdf-test-deps ## Install the test requirements and run the whole suite
 	@command -v soffice >/dev/null || sh scripts/apt-install.sh libreoffice-calc-nogui

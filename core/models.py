@@ -69,6 +69,22 @@ class User(AbstractUser):
     def get_full_name(self):
         return self.full_name or super().get_full_name() or self.username
 
+    def has_acted(self):
+        """Whether the ledger records this person: as the author of a history row (of any audited
+        model) or on a ledger record (an item they own, a meeting they attended...). Such a person
+        is deactivated, never deleted: deleting them would anonymise their actions (the history
+        would credit nobody) or cascade to records that are never deleted."""
+        # Hidden relations included: simple-history's history_user has no reverse name.
+        relations = [
+            f for f in self._meta.get_fields(include_hidden=True) if f.auto_created and not f.concrete
+        ]
+        for relation in relations:
+            model = relation.related_model
+            counts = model._meta.app_label == "ledger" or relation.field.name == "history_user"
+            if counts and model._base_manager.filter(**{relation.field.name: self}).exists():
+                return True
+        return False
+
 
 class OrganizationQuerySet(models.QuerySet):
     def visible_to(self, user):

@@ -58,6 +58,15 @@ if not SECRET_KEY:
             "or give the server a long random SECRET_KEY."
         )
     SECRET_KEY = "insecure-development-key-only-used-with-debug-on"
+elif not DEBUG and (
+    len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure")
+):
+    # Django's own strength rule (security.W009), enforced instead of warned about: a short or
+    # repetitive key lets anyone forge sessions and password-reset links.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is too weak: give at least 50 characters with 5 different ones, for example "
+        "from: python -c 'import secrets; print(secrets.token_urlsafe(64))'."
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -84,12 +93,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.security.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.security.SessionLimitsMiddleware",
+    "core.security.RefuseNulBytesMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -206,7 +218,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
 # Bootstrap comes from the xstatic-bootstrap package (no CDN): served as /static/bootstrap/….
 STATICFILES_DIRS = [BASE_DIR / "static", ("bootstrap", xstatic.pkg.bootstrap.BASE_DIR)]
 MEDIA_URL = "/media/"
@@ -218,12 +230,31 @@ STORAGES = {
             "django.contrib.staticfiles.storage.StaticFilesStorage"
             if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env_bool("STATIC_COMPRESS", True)
+            # Hashed names without the pre-compressed copies (collectstatic in seconds, not minutes).
+            else "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
         )
     },
 }
 
+# Sessions (`core.security.SessionLimitsMiddleware`): signed out after this many idle minutes, and
+# this many hours after signing in whatever the activity (phones are shared between shifts).
+SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+
+# HTTPS (see README, Deployment): secure cookies, the redirect from http://, HSTS (seconds; 0 is
+# off, turn it on once HTTPS works: browsers remember it) and the header a proxy that ends TLS
+# sets (SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto: only behind a proxy that always sets it).
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+if os.environ.get("SECURE_PROXY_SSL_HEADER"):
+    _header = os.environ["SECURE_PROXY_SSL_HEADER"].strip()
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.upper().replace("-", "_"), "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -234,6 +265,9 @@ SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # Evidence (佐证材料): the largest file accepted, in megabytes.
 LEDGER_EVIDENCE_MAX_MB = env_int("LEDGER_EVIDENCE_MAX_MB", 20)
+# ...the files of one post together, and all the evidence of one item (`check_evidence_totals`).
+LEDGER_EVIDENCE_REQUEST_MAX_MB = env_int("LEDGER_EVIDENCE_REQUEST_MAX_MB", 50)
+LEDGER_EVIDENCE_ITEM_MAX_MB = env_int("LEDGER_EVIDENCE_ITEM_MAX_MB", 200)
 
 # Spreadsheet import: uploads wait in this folder (never under MEDIA_ROOT) between preview and
 # confirmation; the largest file and the most rows accepted.
@@ -262,6 +296,9 @@ LEDGER_REMINDER_HOUR = env_int("LEDGER_REMINDER_HOUR", 7)
 LEDGER_PDF_PART_ROWS = env_int("LEDGER_PDF_PART_ROWS", 1000)
 # Background tasks (big PDF reports): the django-tasks backport with its database backend; the
 # worker is `manage.py db_worker` (started by `make run`).
+# A report job whose worker gave no sign (it writes at each step of the progress) for this many
+# seconds is failed with a message, and may be started again (`ledger.tasks.fail_lost_jobs`).
+LEDGER_REPORT_LEASE_SECONDS = env_int("LEDGER_REPORT_LEASE_SECONDS", 300)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # A glyph missing from every font prints as an empty box: log it (False) or refuse the PDF (True).
 LEDGER_PDF_STRICT_GLYPHS = env_bool("LEDGER_PDF_STRICT_GLYPHS", False)

@@ -23,6 +23,9 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django_tasks.base import TaskResultStatus
+from django_tasks_db.admin import DBTaskResultAdmin
+from django_tasks_db.models import DBTaskResult
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -279,3 +282,22 @@ class WebhookAdmin(WorkflowOwnedMixin, admin.ModelAdmin):
     @admin.display(description=_("signing secret"))
     def shown_secret(self, obj):
         return obj.masked_secret
+
+
+# The worker's task results (django-tasks-db): its admin refuses every deletion, so that a
+# superuser's delete page of a finished result answered 403. A finished result (successful or
+# failed) is the queue's bookkeeping, no ledger record: a superuser may delete it; one waiting
+# or running may not (the worker would lose its task).
+_FINISHED_TASKS = (TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED)
+
+
+class FinishedTaskResultAdmin(DBTaskResultAdmin):
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser and (obj is None or obj.status in _FINISHED_TASKS)
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset.filter(status__in=_FINISHED_TASKS))
+
+
+admin.site.unregister(DBTaskResult)
+admin.site.register(DBTaskResult, FinishedTaskResultAdmin)

@@ -876,6 +876,9 @@ class ReportJob(models.Model):
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested at"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # Written by the worker when it starts and as the progress moves: a running job whose worker
+    # has not written for LEDGER_REPORT_LEASE_SECONDS has lost its worker (killed, restarted).
+    heartbeat_at = models.DateTimeField(_("last sign of its worker"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("report job")
@@ -884,6 +887,21 @@ class ReportJob(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.created_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+
+    # The error of a job failed because its worker died (`ledger.tasks.fail_lost_jobs`).
+    WORKER_LOST = "worker-lost"
+
+    @property
+    def lost_its_worker(self):
+        return self.status == self.Status.FAILED and self.error == self.WORKER_LOST
+
+    def worker_lost(self, now=None):
+        """Whether the job is running but its worker gave no sign for the lease's length."""
+        if self.status != self.Status.RUNNING:
+            return False
+        seen = self.heartbeat_at or self.created_at
+        lease = datetime.timedelta(seconds=settings.LEDGER_REPORT_LEASE_SECONDS)
+        return seen < (now or timezone.now()) - lease
 
 
 class Notification(models.Model):

@@ -34,13 +34,19 @@ class BadReport(Exception):
         self.message = message
 
 
+# The years a report's dates may name: 9999-12-31 would overflow the day after it (the end of a
+# period) and the conversion of its end to UTC.
+DATE_YEARS = (1900, 2999)
+
+
 def _date_param(params, name):
-    """The date in ?name=, None when absent; ValueError when present but not a date."""
+    """The date in ?name=, None when absent; ValueError when present but not a date (or a date
+    outside :data:`DATE_YEARS`)."""
     value = params.get(name)
     if not value:
         return None
     day = parse_date(value)  # raises ValueError for 2026-02-30, returns None for "soon"
-    if day is None:
+    if day is None or not DATE_YEARS[0] <= day.year <= DATE_YEARS[1]:
         raise ValueError(value)
     return day
 
@@ -63,8 +69,14 @@ class ReportQuery:
         try:
             date_from, date_to = _date_param(params, "from"), _date_param(params, "to")
             as_of_day = _date_param(params, "as_of")
-        except ValueError:
-            raise BadReport(_("Invalid date.")) from None
+        except (ValueError, OverflowError):
+            raise BadReport(
+                format_lazy(
+                    _("Invalid date: give a day between the years {start} and {end}, as 2026-03-01."),
+                    start=DATE_YEARS[0],
+                    end=DATE_YEARS[1],
+                )
+            ) from None
         if date_from and date_to and date_from > date_to:
             raise BadReport(_("Invalid period."))
         as_of = None

@@ -34,7 +34,8 @@ class ProgressBar:
         progress = STARTED + int((RENDERED - STARTED) * min(max(done, 0.0), 1.0))
         if progress >= self.job.progress + PROGRESS_STEP:
             self.job.progress = progress
-            self.job.save(update_fields=["progress"])
+            self.job.heartbeat_at = timezone.now()
+            self.job.save(update_fields=["progress", "heartbeat_at"])
 
 
 @task()
@@ -43,7 +44,8 @@ def generate_report(job_id):
     job = ReportJob.objects.select_related("user").get(pk=job_id)
     job.status = ReportJob.Status.RUNNING
     job.progress = STARTED
-    job.save(update_fields=["status", "progress"])
+    job.heartbeat_at = timezone.now()
+    job.save(update_fields=["status", "progress", "heartbeat_at"])
     try:
         content, filename = build(
             job.kind, job.user, job.query, language=job.language, progress=ProgressBar(job)
@@ -61,6 +63,27 @@ def generate_report(job_id):
     job.finished_at = timezone.now()
     job.save(update_fields=["file", "filename", "status", "progress", "finished_at"])
     return str(job.pk)
+
+
+# The error a job whose worker died is failed with (`fail_lost_jobs`; the page explains it).
+WORKER_LOST = ReportJob.WORKER_LOST
+
+
+def fail_lost_jobs(jobs=None, now=None):
+    """Mark failed, with a message, the running jobs whose worker gave no sign for
+    LEDGER_REPORT_LEASE_SECONDS (see `ReportJob.worker_lost`); the user may start them again.
+    Called by the job's page and by `prune_report_jobs`. Returns how many were failed."""
+    now = now or timezone.now()
+    jobs = ReportJob.objects.filter(status=ReportJob.Status.RUNNING) if jobs is None else jobs
+    failed = 0
+    for job in jobs:
+        if job.worker_lost(now):
+            job.status = ReportJob.Status.FAILED
+            job.error = WORKER_LOST
+            job.finished_at = now
+            job.save(update_fields=["status", "error", "finished_at"])
+            failed += 1
+    return failed
 
 
 # --- The daily reminder run (`ledger.reminders`) ---------------------------------------------

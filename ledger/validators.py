@@ -56,3 +56,29 @@ def check_evidence_file(uploaded):
             code="file_content",
         )
     return content_type
+
+
+def check_evidence_totals(item, files):
+    """Refuse files whose sizes together pass the per-request limit (``LEDGER_EVIDENCE_REQUEST_MAX_MB``),
+    or which would take the item's evidence past the per-item one (``LEDGER_EVIDENCE_ITEM_MAX_MB``):
+    with a hundred files a post, one file's limit alone would let an owner send gigabytes."""
+    from django.db.models import Sum
+
+    from .models import Evidence
+
+    sizes = sum(uploaded.size for uploaded in files)
+    if sizes > settings.LEDGER_EVIDENCE_REQUEST_MAX_MB * 1024 * 1024:
+        raise ValidationError(
+            _("These files are too large together: at most {limit} MB at a time.").format(
+                limit=settings.LEDGER_EVIDENCE_REQUEST_MAX_MB
+            ),
+            code="request_size",
+        )
+    stored = Evidence.objects.filter(item=item).aggregate(total=Sum("size"))["total"] or 0
+    if stored + sizes > settings.LEDGER_EVIDENCE_ITEM_MAX_MB * 1024 * 1024:
+        raise ValidationError(
+            _(
+                "The item's evidence would pass its limit of {limit} MB: {stored} MB are stored already."
+            ).format(limit=settings.LEDGER_EVIDENCE_ITEM_MAX_MB, stored=round(stored / 1024 / 1024, 1)),
+            code="item_size",
+        )

@@ -66,7 +66,7 @@ from .models import (
     WordTemplate,
 )
 from .notify import notify
-from .validators import check_evidence_file
+from .validators import check_evidence_file, check_evidence_totals
 
 S = Item.Status
 
@@ -692,6 +692,8 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
     with transaction.atomic():
         item = _lock(item, expected_version)
         check(actor, item, Action.POST_PROGRESS)
+        if files:
+            _checked_totals(item, files)
         _take_progress(item, percent)
         reason = text if reason is None else reason
         _save(item, actor, Action.POST_PROGRESS, reason)
@@ -709,6 +711,13 @@ def post_progress(actor, item, *, text, percent, files=(), expected_version=None
 def _checked_file(uploaded):
     try:
         return check_evidence_file(uploaded)
+    except ValidationError as error:
+        raise ValidationError({"files": error.messages}) from None
+
+
+def _checked_totals(item, files):
+    try:
+        check_evidence_totals(item, files)
     except ValidationError as error:
         raise ValidationError({"files": error.messages}) from None
 
@@ -733,6 +742,7 @@ def attach_evidence(actor, item, uploaded, *, update=None):
     with transaction.atomic():
         item = _lock(item, None)
         check(actor, item, Action.ATTACH_EVIDENCE)
+        _checked_totals(item, [uploaded])
         if update is not None and update.item_id != item.pk:
             raise ValidationError({"update": _("That progress update belongs to another item.")})
         return _store_evidence(actor, item, uploaded, content_type, update)

@@ -72,8 +72,14 @@ NOT_THE_WORKFLOWS = {
     ("ledger/views/saved_views.py", "view.save()"): "a saved view of the list",
     ("ledger/views/saved_views.py", "view.delete()"): "a saved view of the list",
     ("core/views.py", "token.delete()"): "a person's API token, revoked",
-    ("ledger/tasks.py", "self.job.save(update_fields=['progress'])"): "a background report job",
-    ("ledger/tasks.py", "job.save(update_fields=['status', 'progress'])"): "a background report job",
+    (
+        "ledger/tasks.py",
+        "self.job.save(update_fields=['progress', 'heartbeat_at'])",
+    ): "a background report job",
+    (
+        "ledger/tasks.py",
+        "job.save(update_fields=['status', 'progress', 'heartbeat_at'])",
+    ): "a background report job",
     ("ledger/tasks.py", "job.save(update_fields=['status', 'error', 'finished_at'])"): "a report job",
     ("ledger/tasks.py", "job.file.save(filename, ContentFile(content), save=False)"): "a report's file",
     (
@@ -85,6 +91,7 @@ NOT_THE_WORKFLOWS = {
     ("ledger/imports/storing.py", "imported.save()"): "where an imported row came from (ImportedRow)",
     ("ledger/imports/storing.py", "imported.save(update_fields=['key'])"): "an imported row's key renewed",
     ("ledger/demo.py", "user.save()"): "a demo person",
+    ("core/security.py", "user.save(update_fields=['last_login'])"): "a person's last login",
     (
         "ledger/imports/storing.py",
         "bulk.insert_records(ImportedRow, imported_rows)",

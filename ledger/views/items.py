@@ -488,12 +488,17 @@ def evidence_download(request, pk):
     evidence = get_object_or_404(
         Evidence.objects.filter(item__in=Item.objects.visible_to(request.user)), pk=pk
     )
-    return FileResponse(
+    response = FileResponse(
         evidence.file.open("rb"),
         as_attachment=not evidence.is_image,
         filename=evidence.original_name,
         content_type=evidence.content_type,
     )
+    # The content type is the sniffed one (`validators.check_evidence_file`: never HTML or SVG),
+    # sent with nosniff (SECURE_CONTENT_TYPE_NOSNIFF); the sandbox keeps even a file opened in
+    # the browser from running script in our origin.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    return response
 
 
 # ---------------------------------------------------------------------------------------------
@@ -629,6 +634,9 @@ def _conflict(request, item, action, form, conflict, data=None):
     """The edit form again over the current version, merged field by field with what changed
     meanwhile (`ledger.merge`): fields both changed are to be chosen before it saves."""
     current = conflict.current
+    refused = workflow.refusal(request.user, current, action)
+    if refused is not None and not isinstance(form, forms.EditItemForm):
+        return _late_post(request, current, conflict, refused[1])
     if not isinstance(form, forms.EditItemForm):
         # Another action posted from an older page (start, progress, close…): nothing to merge;
         # its form comes back as typed over the current version, with the conflict's message.
@@ -652,6 +660,24 @@ def _conflict(request, item, action, form, conflict, data=None):
     context = _detail_context(request, current, bound={Action.EDIT: rebound, "conflict": shown})
     # Saved again with a choice left open: an error in what was sent (400), not a new conflict.
     return render(request, "ledger/item_detail.html", context, status=400 if unchosen else 409)
+
+
+def _late_post(request, current, conflict, refusal):
+    """An action posted on an item that moved meanwhile to where it no longer applies (a progress
+    post on an item closed or withdrawn since): its form is not on the page any more, so the
+    page says why (the refusal, the change meanwhile and its reason) and shows what was typed,
+    to be copied for a post elsewhere. Nothing is saved."""
+    last = current.history.select_related("history_user").first()
+    typed = [request.POST.get(name, "") for name in ("text", "note", "reason")]
+    context = _detail_context(request, current)
+    context["late_post"] = {
+        "message": conflict.message,
+        "refusal": refusal,
+        "changed_by": last.history_user if last else None,
+        "change_reason": last.history_change_reason if last else "",
+        "text": "\n".join(part for part in typed if part),
+    }
+    return render(request, "ledger/item_detail.html", context, status=409)
 
 
 edit_item = action_view(Action.EDIT)

@@ -153,13 +153,15 @@ def meeting_edit(request, pk):
 
 def _meeting_context(request, meeting, attendance_form=None, item_form=None, roster=None):
     manages = Scope.for_user(request.user).manages(meeting.organization_id)
-    # In the order they were raised at the meeting.
+    # In the order they were raised at the meeting. The meeting's issues are its record, shown to
+    # whoever sees the meeting; of their items, only those the user may open (a plain member sees
+    # the items they own, co-own or lead, as the ledger list shows them, never one that would
+    # answer 404 elsewhere).
+    items = Item.objects.visible_to(request.user).select_related("owner").order_by("sequence")
     issues = (
         meeting.issues.order_by("pk")
         .select_related("category")
-        .prefetch_related(
-            Prefetch("items", queryset=Item.objects.select_related("owner").order_by("sequence"))
-        )
+        .prefetch_related(Prefetch("items", queryset=items))
     )
     attendances = list(meeting.attendances.select_related("person"))
     present = sum(1 for attendance in attendances if attendance.present)

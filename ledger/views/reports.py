@@ -26,7 +26,7 @@ from ..access import (
 )
 from ..models import Item, ReportJob
 from ..report_builders import BadReport
-from ..tasks import generate_report
+from ..tasks import fail_lost_jobs, generate_report
 
 
 def pdf_response(content, filename):
@@ -111,6 +111,7 @@ def _job_for_user(user, pk):
 def report_job(request, pk):
     """Progress of a background report; offers the file when it is ready."""
     job = _job_for_user(request.user, pk)
+    fail_lost_jobs([job])  # a job whose worker died says so, and may be started again
     return render(request, "ledger/report_job.html", {"job": job})
 
 
