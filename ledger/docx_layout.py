@@ -37,6 +37,11 @@ SIZE_5 = Pt(10.5)  # 五号
 SIZE_6 = Pt(7.5)  # 六号
 # 22 lines in the 225 mm type area.
 LINE_PITCH = Pt(225 / 25.4 * 72 / 22)
+# 28 characters to a line of 156 mm: each 三号 character (16 pt) condensed by a quarter point
+# (15.75 pt × 28 = 155.6 mm; 29 would need 161 mm). Set as character spacing on the styles:
+# LibreOffice spreads characters apart under a character grid (docGrid linesAndChars).
+CHAR_PITCH = Pt(15.75)
+CHAR_CONDENSE_TWIPS = round((CHAR_PITCH.pt - 16) * 20)
 
 
 def set_fonts(style_or_run, east_asian, latin=LATIN_FONT, size=None, bold=None):
@@ -60,6 +65,40 @@ def set_fonts(style_or_run, east_asian, latin=LATIN_FONT, size=None, bold=None):
         fonts.attrib.pop(qn(attribute), None)
 
 
+# What follows w:spacing in a run's properties (ECMA-376 CT_RPr): it goes before the first of them.
+_AFTER_SPACING = (
+    "w:w",
+    "w:kern",
+    "w:position",
+    "w:sz",
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
+)
+
+
+def _character_spacing(style, twips):
+    """Character spacing (w:spacing, in twentieths of a point) of a style, in its schema place."""
+    rpr = style.element.get_or_add_rPr()
+    for old in rpr.findall(qn("w:spacing")):
+        rpr.remove(old)
+    spacing = OxmlElement("w:spacing")
+    spacing.set(qn("w:val"), str(twips))
+    rpr.insert_element_before(spacing, *_AFTER_SPACING)
+
+
 def _styles(document, *, table_size):
     styles = document.styles
     normal = styles["Normal"]
@@ -68,6 +107,7 @@ def _styles(document, *, table_size):
     normal.paragraph_format.line_spacing = LINE_PITCH
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(0)
+    _character_spacing(normal, CHAR_CONDENSE_TWIPS)
     # The language of the text: Chinese shapes for Han characters.
     lang = OxmlElement("w:lang")
     lang.set(qn("w:eastAsia"), "zh-CN")
@@ -89,7 +129,7 @@ def _styles(document, *, table_size):
         heading = styles[name]
         set_fonts(heading, face, size=SIZE_3, bold=False)
         heading.font.color.rgb = None
-        heading.paragraph_format.first_line_indent = Pt(32)
+        heading.paragraph_format.first_line_indent = CHAR_PITCH * 2
         heading.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         heading.paragraph_format.line_spacing = LINE_PITCH
         heading.paragraph_format.space_before = Pt(0)
@@ -101,11 +141,12 @@ def _styles(document, *, table_size):
         else styles["Body Text Indent 2"]
     )
     body.base_style = normal
-    body.paragraph_format.first_line_indent = Pt(32)  # two characters
+    body.paragraph_format.first_line_indent = CHAR_PITCH * 2  # two characters
 
     table_text = styles.add_style("Table Text", 1)
     table_text.base_style = normal
     set_fonts(table_text, BODY_FONT, size=table_size)
+    _character_spacing(table_text, 0)
     table_text.paragraph_format.line_spacing = 1.0
     table_text.paragraph_format.first_line_indent = Pt(0)
     # Table text keeps its own spacing, off the page's line grid.
@@ -160,8 +201,8 @@ def _page(document, *, landscape):
         if grid is None:
             grid = OxmlElement("w:docGrid")
             section._sectPr.append(grid)
-        # A line grid only: a character grid (linesAndChars with a negative charSpace for 28
-        # characters in 156 mm) spreads every character apart in LibreOffice.
+        # A line grid only: 28 characters a line come from the styles' character spacing
+        # (CHAR_PITCH); a character grid spreads every character apart in LibreOffice.
         grid.set(qn("w:type"), "lines")
         grid.set(qn("w:linePitch"), str(round(LINE_PITCH.pt * 20)))
 

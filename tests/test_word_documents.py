@@ -232,6 +232,12 @@ def test_long_term_items_count_and_show_their_review_date(client, world, ledger,
 
 
 def test_libreoffice_opens_both_documents(client, world, ledger, tmp_path):
+    # A long problem: its paragraph in the report shows the type area's 28 characters a line.
+    make_item(
+        world.committee,
+        IssueFactory(organization=world.branch, description="井下作业现场安全管理存在薄弱环节" * 6),
+        owner=world.owner,
+    )
     client.force_login(world.committee)
     for name, url in (("report", REPORT), ("ledger", LEDGER)):
         path = tmp_path / f"{name}.docx"
@@ -261,6 +267,11 @@ def test_libreoffice_opens_both_documents(client, world, ledger, tmp_path):
         assert list(tmp_path.glob(f"{name}*.png"))
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "机运党支部" in text
+        if name == "report":
+            # GB/T 9704: 28 characters to a full line of body text (26 after the two-character
+            # indent of a paragraph's first line).
+            widths = [len(line.strip()) for line in text.split("\n") if "薄弱环节" in line]
+            assert widths[:2] == [26, 28], widths
 
 
 @pytest.mark.parametrize(
