@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.models import update_last_login
 from django.contrib.auth.signals import user_logged_in
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
@@ -38,10 +38,11 @@ class RefuseNulBytesMiddleware:
 
     def __call__(self, request):
         if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
-            return HttpResponseBadRequest(
-                _("The request contains a NUL character, which no field accepts. Remove it and try again."),
-                content_type="text/plain; charset=utf-8",
-            )
+            message = _("The request contains a NUL character, which no field accepts. Remove it and try again.")
+            if request.path.startswith("/api/"):
+                # The API's answer to bad input, as `ledger.api.errors` gives it (and the schema says).
+                return JsonResponse({"error": "invalid", "errors": {"non_field_errors": [message]}}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
 

@@ -184,7 +184,7 @@ def test_a_failed_progress_post_heads_the_item_page_with_a_summary_linked_to_the
     html = response.content.decode()
     summary = html[html.index('id="error-summary"') : html.index("</div>", html.index('id="error-summary"'))]
     assert 'href="#post-progress-text"' in summary and 'href="#post-progress-percent"' in summary
-    assert "整改进展情况：这个字段是必填项。" in summary
+    assert "整改进展情况：该字段是必填项。" in summary
     assert html.index('id="error-summary"') < html.index('id="action-post_progress"')
     assert 'id="post-progress-text"' in html
     assert "ledger/error-summary.js" in html

@@ -141,7 +141,7 @@ def test_a_progress_report_without_text_heads_the_page_with_a_summary(browser, s
     summary = page.locator("#error-summary").inner_text()
     expected = {"zh": "未保存。请更正：", "en": "Nothing was saved. Please correct:"}[language]
     assert expected in summary
-    assert {"zh": "整改进展情况：这个字段是必填项。", "en": "What was done: This field is required."}[
+    assert {"zh": "整改进展情况：该字段是必填项。", "en": "What was done: This field is required."}[
         language
     ] in summary
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]

@@ -38,3 +38,12 @@ def test_a_nul_byte_in_the_report_form_is_refused(client, world):
 def test_a_nul_byte_in_a_parameter_name_is_refused(client, world):
     client.force_login(world.committee)
     assert client.get(reverse("ledger:item_list") + "?a%00=1").status_code == 400
+
+
+def test_a_nul_byte_sent_to_the_api_is_refused_as_the_api_refuses_bad_input(client, world):
+    client.force_login(world.committee)
+    response = client.get("/api/v1/items/", {"q": NUL}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"] == "invalid"
+    assert "空字符" in response.json()["errors"]["non_field_errors"][0]
