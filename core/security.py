@@ -38,10 +38,14 @@ class RefuseNulBytesMiddleware:
 
     def __call__(self, request):
         if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
-            message = _("The request contains a NUL character, which no field accepts. Remove it and try again.")
+            message = _(
+                "The request contains a NUL character, which no field accepts. Remove it and try again."
+            )
             if request.path.startswith("/api/"):
                 # The API's answer to bad input, as `ledger.api.errors` gives it (and the schema says).
-                return JsonResponse({"error": "invalid", "errors": {"non_field_errors": [message]}}, status=400)
+                return JsonResponse(
+                    {"error": "invalid", "errors": {"non_field_errors": [message]}}, status=400
+                )
             return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
 
