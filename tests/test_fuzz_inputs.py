@@ -1,8 +1,10 @@
 """Fuzzed text (any Unicode: RTL marks, zero-width, NUL bytes, 10,000 characters) in the saved
-view's name, the people search, the issue, meeting and item forms: a validation message (a 400
-for a NUL byte) or stored as normalised, never a 500."""
+view's name, the people search, the issue, meeting and item forms and a cell of the spreadsheet
+import: a validation message (a 400 for a NUL byte in a form) or stored as normalised, never a 500."""
 
+import csv
 import datetime
+import io
 import itertools
 
 from django.urls import reverse
@@ -13,6 +15,7 @@ from hypothesis import strategies as st
 from ledger.models import Issue, Item, Meeting, SavedView
 from tests.factories import IssueFactory, category
 from tests.pages import issue_rows_data
+from tests.sheet_files import HEADINGS, ledger_rows, upload
 
 ODD = st.sampled_from(["\u200f", "\u202e", "\u200b", "\ufeff", "\x00", "名", "𠀀", " ", "\n"])
 TEXT = st.one_of(
@@ -146,4 +149,50 @@ def test_the_item_form(client, world, text, field):
         text,
         lambda: getattr(Item.objects.get(issue=issue), field),
         max_length=Item._meta.get_field(field).max_length,
+    )
+
+
+IMPORT_FUZZ = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+CELLS = {"measures": HEADINGS.index("整改措施"), "department": HEADINGS.index("责任部门")}
+
+
+@IMPORT_FUZZ
+@given(text=TEXT, field=st.sampled_from(sorted(CELLS)))
+def test_a_cell_of_the_spreadsheet_import(client, world, import_dir, text, field):
+    """A CSV cell (a workbook cannot hold a NUL byte or most control characters) through
+    upload, preview and confirm: stored exactly (stripped), or a message at one of the steps."""
+    rows = ledger_rows(count=1)
+    rows[1][HEADINGS.index("问题描述")] = f"班前会安全讲评流于形式（{next(SERIAL)}）"
+    rows[1][CELLS[field]] = text
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    client.force_login(world.committee)
+    uploaded = client.post(
+        reverse("ledger:import"),
+        {"file": upload(buffer.getvalue().encode("utf-8"), "整改台账.csv"), "organization": world.branch.pk},
+    )
+    if uploaded.status_code != 302:  # the form again, with the file's refusal
+        assert uploaded.status_code == 200
+        assert "\x00" in text  # a NUL byte: a binary file, not a CSV
+        assert uploaded.context["form"].errors["file"]
+        return
+    preview = client.get(uploaded.url)
+    assert preview.status_code in (200, 400)
+    token = uploaded.url.rstrip("/").rsplit("/", 1)[-1]
+    confirmed = client.post(reverse("ledger:import_confirm", args=[token]))
+    expected = text.strip()
+    if confirmed.status_code == 302:
+        stored = Item.objects.filter(issue__description=rows[1][HEADINGS.index("问题描述")]).get()
+        assert getattr(stored, field) == expected
+        return
+    assert confirmed.status_code == 400
+    assert not Item.objects.filter(issue__description=rows[1][HEADINGS.index("问题描述")]).exists()
+    max_length = Item._meta.get_field(field).max_length
+    assert not expected or (max_length is not None and len(expected) > max_length), (
+        confirmed.content.decode()[:2000]
     )
