@@ -1,6 +1,7 @@
 """Fuzzed text (any Unicode: RTL marks, zero-width, NUL bytes, 10,000 characters) in the saved
-view's name, the people search, the issue, meeting and item forms and a cell of the spreadsheet
-import: a validation message (a 400 for a NUL byte in a form) or stored as normalised, never a 500."""
+view's name, the people search, the issue, meeting and item forms, the owner's progress post and
+a cell of the spreadsheet import: a validation message (a 400 for a NUL byte in a form) or stored
+as normalised, never a 500."""
 
 import csv
 import datetime
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.models import Issue, Item, Meeting, SavedView
-from tests.factories import IssueFactory, category
+from tests.factories import IssueFactory, category, make_item
 from tests.pages import issue_rows_data
 from tests.sheet_files import HEADINGS, ledger_rows, upload
 
@@ -196,3 +197,24 @@ def test_a_cell_of_the_spreadsheet_import(client, world, import_dir, text, field
     assert not expected or (max_length is not None and len(expected) > max_length), (
         confirmed.content.decode()[:2000]
     )
+
+
+@FIELD_FUZZ
+@given(text=TEXT)
+def test_the_owners_progress_post(client, world, text):
+    item = make_item(world.committee, IssueFactory(organization=world.branch), owner=world.owner)
+    client.force_login(world.owner)
+    response = client.post(
+        reverse("ledger:post_progress", args=[item.pk]),
+        {"text": text, "percent": 40, "version": item.version},
+    )
+    if "\x00" in text:
+        assert response.status_code == 400
+        assert not item.updates.exists()
+        return
+    if response.status_code == 302:
+        assert item.updates.get().text == text.strip()
+        return
+    assert response.status_code == 400
+    assert not text.strip()  # the only refusal: nothing was said
+    assert not item.updates.exists()
