@@ -123,7 +123,8 @@ def test_a_report_whose_worker_died_says_so_and_starts_again(browser, site, worl
     page.goto(site + reverse("ledger:report_job", args=[lost.pk]))
 
     main = page.locator("main")
-    assert "生成此报告的后台进程在完成前已停止。" in main.inner_text()
+    assert "生成失败" in main.inner_text()  # failed,
+    assert "生成此报告的后台进程在完成前已停止。" in main.inner_text()  # with the reason
     assert "正在生成" not in main.inner_text()
     assert page.locator("meta[http-equiv=refresh]").count() == 0  # it does not refresh forever
     again = page.get_by_role("button", name="重新生成")
