@@ -109,8 +109,10 @@ def write_backup(target):
     """Write the backup of the whole ledger to `target` (a path or a binary file). Returns the
     manifest. Reads in one transaction (on PostgreSQL a consistent snapshot: REPEATABLE READ)."""
     counts = {}
+    # A transaction of its own (not one a caller opened, whose first query ran already).
+    snapshot = connection.vendor == "postgresql" and not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if snapshot:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
         with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
