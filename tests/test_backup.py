@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.core.management.color import no_style
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import translation
 
 from core import backup, chain
@@ -179,3 +179,21 @@ def test_a_file_name_leaving_the_media_folder_is_refused(db, tmp_path):
     with translation.override("en"), pytest.raises(CommandError, match="outside the media folder"):
         call_command("restore_ledger", str(path))
     assert not (tmp_path / "escaped.txt").exists()
+
+
+def test_the_keyword_index_function_works_under_the_empty_search_path_of_pg_restore(db):
+    """pg_restore builds the indexes with an empty search_path: the item function must find the
+    function it calls (ledger 0015) or the restore stops at CREATE INDEX item_keyword_bigrams."""
+    if connection.vendor != "postgresql":
+        # Other databases have no such function (their search is the plain LIKE).
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SELECT ledger_item_bigrams('整改', NULL, NULL)")
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        (schema,) = cursor.fetchone()
+        cursor.execute("SET LOCAL search_path = ''")
+        name = connection.ops.quote_name(schema)
+        cursor.execute(f"SELECT {name}.ledger_item_bigrams('整改', NULL, '矿')")
+        (grams,) = cursor.fetchone()
+    assert "整改" in grams and " 矿" in grams
