@@ -214,8 +214,9 @@ def restore_backup(source):
                     cursor.execute(f"DELETE FROM {table}")
             with connection.constraint_checks_disabled(), archive.open(DATA) as raw:
                 stream = io.TextIOWrapper(raw, encoding="utf-8")
+                # INSERT only (the tables are empty): no UPDATE tried first.
                 for restored in serializers.deserialize("jsonl", stream):
-                    restored.save()
+                    restored.save(force_insert=True)
                     label = restored.object._meta.label_lower
                     loaded[label] = loaded.get(label, 0) + 1
             connection.check_constraints(table_names=[model._meta.db_table for model in models])
