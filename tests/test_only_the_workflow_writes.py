@@ -114,6 +114,12 @@ NOT_THE_WORKFLOWS = {
         "bulk.insert_records(self.history[model], [self._row(model, *row) for row in rows], keep_times=True)",
     ): "the history rows of all these",
     ("ledger/exporter.py", "workbook.save(buffer)"): "an exported spreadsheet",
+    # A restore (`restore_ledger`) puts back every row of a backup as it was stored, history rows
+    # and chain heads included, into an empty database: no action, the rows are the past ones.
+    (
+        "core/backup.py",
+        "restored.save(force_insert=True)",
+    ): "a backup's rows, restored into an empty database",
     # Delivery keeps its own state, none of it a ledger record: a group robot (its cursor and
     # its failures), a person's muted items.
     (
