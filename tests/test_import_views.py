@@ -161,11 +161,12 @@ def test_preview_query_count(client, world, django_assert_num_queries):
     # the user's saved views, the work queue's count and the unread notifications (the layout's
     # menu and bell) (11); the
     # confirmation's own path, rolled back (`commit(dry_run=True)`): savepoint, the tree, rows
-    # imported before, savepoint, the issues' keys, issues and their history, lock the
-    # organization, last numbers, the items' keys, items and their history, release, the
+    # imported before, savepoint, the issues' keys, issues and their history (with its chain
+    # heads: read locked, written), lock the organization, last numbers, the items' keys, items
+    # and their history (and heads), release, the
     # imported rows' keys and rows, the items imported before from the file (missing rows),
-    # rollback, release (18); the organization's meetings (1)
-    with django_assert_num_queries(30):
+    # rollback, release (22); the organization's meetings (1)
+    with django_assert_num_queries(34):
         assert client.get(url).status_code == 200
 
 
