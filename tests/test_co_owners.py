@@ -101,7 +101,8 @@ def test_a_co_owner_finds_the_item_on_their_owners_page_with_only_their_actions(
 
 def test_the_edit_page_sets_co_owners(client, world, item):
     client.force_login(world.committee)
-    form_page = client.get(reverse("ledger:item_detail", args=[item.pk])).content.decode()
+    # The edit form, opened (the item page loads each action's form when its panel opens).
+    form_page = client.get(reverse("ledger:item_detail", args=[item.pk]), {"open": "edit"}).content.decode()
     assert 'name="co_owners"' in form_page
     data = {
         "version": item.version,

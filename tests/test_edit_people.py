@@ -84,7 +84,7 @@ def test_the_form_refuses_people_outside_as_before(world, item):
 
 def test_the_item_page_lists_no_one_else(client, world, item):
     client.force_login(world.committee)
-    html = client.get(reverse("ledger:item_detail", args=[item.pk])).content.decode()
+    html = client.get(reverse("ledger:item_detail", args=[item.pk]), {"open": "edit"}).content.decode()
     form = html.split('id="action-edit"')[1].split("</form>")[0]
     options = re.findall(r'<option value="(\d+)"', form)
     assert sorted(map(int, options)) == sorted([world.owner.pk, world.leader.pk])
