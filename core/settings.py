@@ -199,6 +199,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "OrganizationKindEnum": "core.models.Organization.Kind",
         "ItemKindEnum": "ledger.models.Item.Kind",
+        "ItemStatusEnum": "ledger.models.Item.Status",
+        "ExtensionRequestStatusEnum": "ledger.models.ExtensionRequest.Status",
     },
 }
 # Requests a minute the API answers for one token, and for one signed-in person whatever the

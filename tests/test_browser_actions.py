@@ -61,6 +61,8 @@ def progress_form(page, site, screen, item):
         return {"text": f"#text-{item.pk}", "percent": f"#percent-{item.pk}", "form": card}
     page.goto(f"{site}/ledger/items/{item.pk}/")
     page.click("#action-post_progress summary")
+    # The panel loads its form when it opens: the owner sees it before typing.
+    page.wait_for_selector("#post-progress-text")
     return {
         "text": "#post-progress-text",
         "percent": "#post-progress-percent",

@@ -6,6 +6,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Strong enough for the settings' check of a production key (50 characters, 5 different ones).
+STRONG_KEY = "settings-test-" + "k3yZ" * 10
 
 
 def _load_settings(**env):
@@ -33,7 +35,7 @@ def test_it_starts_without_secret_key_in_debug():
 
 
 def test_it_selects_postgresql_from_database_url():
-    result = _load_settings(SECRET_KEY="x", DATABASE_URL="postgres://postgres@127.0.0.1:5432/test")
+    result = _load_settings(SECRET_KEY=STRONG_KEY, DATABASE_URL="postgres://postgres@127.0.0.1:5432/test")
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.postgresql", "False"]
 
@@ -52,7 +54,9 @@ def test_language_and_time_zone(settings):
 
 def _connection_settings(**env):
     environment = {k: v for k, v in os.environ.items() if k not in {"CONN_MAX_AGE", "DATABASE_URL"}}
-    environment.update({"SECRET_KEY": "x", "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test", **env})
+    environment.update(
+        {"SECRET_KEY": STRONG_KEY, "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test", **env}
+    )
     code = "import core.settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
     return subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True
@@ -84,8 +88,8 @@ def _options(**env):
 
 def test_postgresql_connections_run_without_jit_compilation_unless_told():
     url = "postgres://postgres@127.0.0.1:5432/test"
-    assert _options(SECRET_KEY="x", DATABASE_URL=url) == "-c jit=off"
-    assert _options(SECRET_KEY="x", DATABASE_URL=url, PG_JIT="1") == "-"
+    assert _options(SECRET_KEY=STRONG_KEY, DATABASE_URL=url) == "-c jit=off"
+    assert _options(SECRET_KEY=STRONG_KEY, DATABASE_URL=url, PG_JIT="1") == "-"
     assert _options(DEBUG="1") == "-"  # SQLite has no such option
 
 
