@@ -26,8 +26,15 @@ DEPLOY = {
 }
 
 
+# Set by the browser tests' fixtures in this process (Playwright runs beside the ORM); a
+# deployment never has it, and `check --deploy` rightly refuses it (async.E001).
+NOT_INHERITED = {"DJANGO_ALLOW_ASYNC_UNSAFE"}
+
+
 def _manage(*args, **env):
-    environment = {key: value for key, value in os.environ.items() if key not in DEPLOY}
+    environment = {
+        key: value for key, value in os.environ.items() if key not in DEPLOY and key not in NOT_INHERITED
+    }
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
