@@ -93,43 +93,87 @@ def _kind(field):
 def _text_of_time(value):
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
-    if timezone.is_naive(value):
-        value = timezone.make_aware(value, datetime.UTC)
-    return value.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if value.tzinfo is not datetime.UTC:
+        if value.utcoffset() is None:
+            value = value.replace(tzinfo=datetime.UTC)
+        value = value.astimezone(datetime.UTC)
+    if value.year < 1000:  # strftime's %Y does not pad: the text hashed since the chain began
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    v = value
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}Z"
+
+
+def _date_text(value):
+    if isinstance(value, datetime.datetime):
+        value = value.date()
+    return value.isoformat() if not isinstance(value, str) else datetime.date.fromisoformat(value).isoformat()
+
+
+def _time_text(value):
+    return value.isoformat() if not isinstance(value, str) else value
+
+
+def _decimal_encoder(places):
+    quantum = Decimal(1).scaleb(-places) if places is not None else None
+
+    def encode(value):
+        value = Decimal(str(value)) if not isinstance(value, Decimal) else value
+        if quantum is not None:
+            value = value.quantize(quantum)
+        return format(value, "f")
+
+    return encode
+
+
+def _float_text(value):
+    return repr(float(value))
+
+
+def _uuid_text(value):
+    return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
+
+
+def _json_encoder(encoder):
+    def encode(value):
+        return json.loads(json.dumps(value, cls=encoder, sort_keys=True))
+
+    return encode
+
+
+def _text(value):
+    if type(value) is str:
+        return value
+    if isinstance(value, FieldFile):
+        return value.name or None
+    return str(value)
+
+
+def _encoder(kind, field):
+    """The function that makes a column's value canonical (`_canonical`), chosen once per column."""
+    if kind == "IntegerField":
+        return int
+    if kind == "DateTimeField":
+        return _text_of_time
+    if kind == "DateField":
+        return _date_text
+    if kind == "TimeField":
+        return _time_text
+    if kind == "DecimalField":
+        return _decimal_encoder(field.decimal_places)
+    if kind == "BooleanField":
+        return bool
+    if kind == "FloatField":
+        return _float_text
+    if kind == "UUIDField":
+        return _uuid_text
+    if kind == "JSONField":
+        return _json_encoder(field.encoder)
+    return _text
 
 
 def _canonical(kind, field, value):
     """The value as the hash sees it: plain JSON, equal whatever database it was read from."""
-    if kind == "IntegerField":
-        return int(value)
-    if kind == "DateTimeField":
-        return _text_of_time(value)
-    if kind == "DateField":
-        if isinstance(value, datetime.datetime):
-            value = value.date()
-        return (
-            value.isoformat()
-            if not isinstance(value, str)
-            else datetime.date.fromisoformat(value).isoformat()
-        )
-    if kind == "TimeField":
-        return value.isoformat() if not isinstance(value, str) else value
-    if kind == "DecimalField":
-        value = Decimal(str(value)) if not isinstance(value, Decimal) else value
-        if field.decimal_places is not None:
-            value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
-        return format(value, "f")
-    if kind == "BooleanField":
-        return bool(value)
-    if kind == "FloatField":
-        return repr(float(value))
-    if kind == "UUIDField":
-        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value)))
-    if kind == "JSONField":
-        return json.loads(json.dumps(value, cls=field.encoder, sort_keys=True))
-    if isinstance(value, FieldFile):
-        return value.name or None
-    return str(value)
+    return _encoder(kind, field)(value)
 
 
 @cache
@@ -139,18 +183,27 @@ def _columns(model):
     return tuple(sorted(((f.attname, _kind(f), f) for f in fields), key=lambda c: c[0]))
 
 
+@cache
+def _encoders(model):
+    """(attname, encoder) of the hashed columns, in `_columns` order."""
+    return tuple((attname, _encoder(kind, field)) for attname, kind, field in _columns(model))
+
+
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+
+
 def payload(model, values):
     """The canonical text of a row: `values` maps attnames to values (Python or as read)."""
     row = []
-    for attname, kind, field in _columns(model):
-        value = values.get(attname)
+    get = values.get
+    for attname, encode in _encoders(model):
+        value = get(attname)
         if value is None or value == "":
             continue
-        value = _canonical(kind, field, value)
-        if value is None:
-            continue
-        row.append([attname, value])
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+        value = encode(value)
+        if value is not None:
+            row.append([attname, value])
+    return _dumps(row)
 
 
 def link_hash(prev_hash, text):
@@ -181,17 +234,28 @@ def _locked_heads(label, record_ids):
 
 
 def _save_heads(label, heads, at):
-    """Write the heads `{record_id: (length, hash)}`: one upsert."""
-    head = _head_model()
-    head.objects.bulk_create(
-        [
-            head(chain=label, record_id=rid, length=length, hash=hash_, updated=at)
-            for rid, (length, hash_) in sorted(heads.items())
-        ],
-        update_conflicts=True,
-        unique_fields=["chain", "record_id"],
-        update_fields=["length", "hash", "updated"],
+    """Write the heads `{record_id: (length, hash)}`: an upsert of plain rows (a statement per
+    few hundred heads; no model instances: the seed and the import write hundreds of thousands)."""
+    if not heads:
+        return
+    meta = _head_model()._meta
+    quote = connection.ops.quote_name
+    columns = [meta.get_field(name) for name in ("chain", "record_id", "length", "hash", "updated")]
+    updated = meta.get_field("updated").get_db_prep_save(at, connection)
+    per_statement = max(1, min(500, (connection.features.max_query_params or 2500) // len(columns)))
+    rows = sorted(heads.items())
+    head_sql = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "
+    tail_sql = f" ON CONFLICT ({quote('chain')}, {quote('record_id')}) DO UPDATE SET " + ", ".join(
+        f"{quote(c)} = EXCLUDED.{quote(c)}" for c in ("length", "hash", "updated")
     )
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            params = []
+            for record_id, (length, hash_) in chunk:
+                params.extend((label, record_id, length, hash_, updated))
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(head_sql + values + tail_sql, params)
 
 
 def link(history_instance):

@@ -333,3 +333,40 @@ def test_canonical_values():
     assert chain.payload(model, {"measures": "x", "deadline": None}) == chain.payload(
         model, {"measures": "x"}
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.UTC),
+        datetime.datetime(
+            2026, 12, 31, 23, 59, 59, 999999, tzinfo=datetime.timezone(datetime.timedelta(hours=8))
+        ),
+        datetime.datetime(2026, 1, 2, 3, 4, 5),  # naive: read as UTC
+        datetime.datetime(999, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),  # the year unpadded, as ever
+        "2026-01-02T03:04:05.000006+08:00",
+    ],
+)
+def test_times_hash_as_the_chain_first_wrote_them(value):
+    """The fast text of a time is the text the chain has hashed since it began (strftime)."""
+    as_time = datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if as_time.utcoffset() is None:
+        as_time = as_time.replace(tzinfo=datetime.UTC)
+    expected = as_time.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert chain._canonical("DateTimeField", None, value) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_heads_are_written_and_moved_in_statements_of_a_few_hundred():
+    """`_save_heads` writes new heads and moves existing ones, more of them than one statement holds."""
+    at = datetime.datetime(2026, 1, 2, tzinfo=datetime.UTC)
+    with transaction.atomic():
+        chain._save_heads("test.chain", {rid: (1, f"{rid:064x}") for rid in range(1, 1201)}, at)
+    later = at + datetime.timedelta(days=1)
+    with transaction.atomic():
+        chain._save_heads("test.chain", {rid: (2, f"{rid + 1:064x}") for rid in range(600, 1301)}, later)
+    heads = {h.record_id: h for h in ChainHead.objects.filter(chain="test.chain")}
+    assert len(heads) == 1300
+    assert (heads[1].length, heads[1].hash, heads[1].updated) == (1, f"{1:064x}", at)
+    assert (heads[600].length, heads[600].hash, heads[600].updated) == (2, f"{601:064x}", later)
+    assert (heads[1300].length, heads[1300].hash) == (2, f"{1301:064x}")
