@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from core.models import Membership, Organization, User
 
-from . import bulk, workflow
+from . import bulk, lights, workflow
 from .models import Attendance, Category, ExtensionRequest, Issue, Item, Meeting, ProgressUpdate
 from .workflow import Action
 
@@ -327,7 +327,13 @@ def _content(orgs, people, rng):
 
 def _demo_item(issue, committee, owner, leader, department, measures, scenario, today, rng, people):
     long_term = scenario in ("long_term",)
-    deadline = today + datetime.timedelta(days=rng.randint(10, 60))
+    # On schedule: due after the "due soon" window of the default rules (7 working days, which
+    # a weekend and a holiday can stretch past 10 calendar days), so that its light is green
+    # whatever day the demo is loaded.
+    deadline = max(
+        today + datetime.timedelta(days=rng.randint(10, 60)),
+        lights.soon_date(lights.default_rules(), today) + datetime.timedelta(days=1),
+    )
     if scenario == "overdue":
         deadline = today - datetime.timedelta(days=rng.randint(3, 20))
     if scenario == "extension_rejected":

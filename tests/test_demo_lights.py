@@ -1,10 +1,14 @@
 """The demo's lights (seed_demo without --items): each item's light follows from its situation
 as the table below says, Python and SQL agree on every item, and every colour is on show."""
 
+import datetime
+import zoneinfo
 from collections import Counter
+from contextlib import nullcontext
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -14,9 +18,20 @@ from ledger.models import ExtensionRequest, Item
 S = Item.Status
 
 
-@pytest.fixture
-def demo(db):
-    call_command("seed_demo", "--password", "pw-for-tests", stdout=StringIO())
+# The demo loaded today, and on the eve of the National Day holiday (seven working days then
+# stretch over more than two calendar weeks: "on schedule" must still be green).
+DAYS = {
+    "today": None,
+    "eve of a holiday": datetime.datetime(2026, 9, 30, 10, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai")),
+}
+
+
+@pytest.fixture(params=DAYS, ids=list(DAYS))
+def demo(request, db):
+    moment = DAYS[request.param]
+    with time_machine.travel(moment) if moment else nullcontext():
+        call_command("seed_demo", "--password", "pw-for-tests", stdout=StringIO())
+        yield
 
 
 def situation(item, today, refused):
